@@ -1,0 +1,237 @@
+"""The experiment directory contract (design.md §8) and atomic file writes.
+
+    runs/<experiment>/
+      experiment.toml, manifest.json, results.json, report.md, report.html, review.ipynb,
+      figures/, model.onnx
+      <arm>/seed-<k>/
+        train.ipynb, params.json, history.csv, val_predictions.parquet, status.json,
+        checkpoints/epoch-0005.pt … best.pt last.pt
+
+Every writer goes through :func:`atomic_write_bytes` (temporary file in the same folder, fsync,
+``os.replace``) so a crash never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UnsafePathError
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+HISTORY_COLUMNS = [
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "epoch_seconds",
+]
+"""Required columns of history.csv (accuracies as fractions). Training also writes
+``train_frames``, ``val_frames`` (scored frames) and ``val_window_acc``."""
+
+PREDICTION_COLUMNS = ["epoch", "window", "frames_scored", "frames_correct"]
+
+RUN_STATES = ("pending", "running", "completed", "failed")
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """Return ``name`` if it is safe as one path component, else raise UnsafePathError.
+
+    Arm and experiment names become folder names: no separators, no ``..``, no absolute paths.
+    """
+    if not isinstance(name, str) or not SAFE_NAME.match(name) or ".." in name:
+        raise UnsafePathError(
+            f"invalid {what} {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit (no '/', no '..')"
+        )
+    return name
+
+
+def inside(root: Path, path: Path) -> Path:
+    """Resolve ``path`` and make sure it stays under ``root`` (raise UnsafePathError if not)."""
+    root_r = Path(root).resolve()
+    p = (root_r / path).resolve() if not Path(path).is_absolute() else Path(path).resolve()
+    if p != root_r and root_r not in p.parents:
+        raise UnsafePathError(f"path {str(path)!r} escapes the experiment directory {str(root)!r}")
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# atomic writes
+# ---------------------------------------------------------------------------------------------
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
+    return atomic_write_with(path, lambda f: f.write(data))
+
+
+def atomic_write_text(path: Path | str, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path | str, obj: Any) -> Path:
+    return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def atomic_write_with(path: Path | str, writer: Callable[[Any], Any]) -> Path:
+    """Call ``writer(binary_file)`` on a temporary file, then rename it onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            writer(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def read_json(path: Path | str) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+# ---------------------------------------------------------------------------------------------
+# the directory
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """One (arm, seed) run folder."""
+
+    root: Path
+    arm: str
+    seed: int
+
+    @property
+    def notebook(self) -> Path:
+        return self.root / "train.ipynb"
+
+    @property
+    def params(self) -> Path:
+        return self.root / "params.json"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "history.csv"
+
+    @property
+    def predictions(self) -> Path:
+        return self.root / "val_predictions.parquet"
+
+    @property
+    def status(self) -> Path:
+        return self.root / "status.json"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    def checkpoint(self, epoch: int) -> Path:
+        return self.checkpoints / f"epoch-{epoch:04d}.pt"
+
+    @property
+    def best(self) -> Path:
+        return self.checkpoints / "best.pt"
+
+    @property
+    def last(self) -> Path:
+        return self.checkpoints / "last.pt"
+
+    def read_status(self) -> dict[str, Any]:
+        if not self.status.exists():
+            return {"state": "pending"}
+        return read_json(self.status)
+
+    def write_status(self, **fields: Any) -> dict[str, Any]:
+        """Merge ``fields`` into status.json (atomically) and return the new status."""
+        status = self.read_status() if self.status.exists() else {}
+        status.update(fields)
+        status.setdefault("arm", self.arm)
+        status.setdefault("seed", self.seed)
+        atomic_write_json(self.status, status)
+        return status
+
+
+@dataclass(frozen=True)
+class ExperimentDir:
+    """Paths of one experiment directory; creates nothing until asked."""
+
+    root: Path
+
+    def __init__(self, root: Path | str) -> None:
+        object.__setattr__(self, "root", Path(root))
+
+    @property
+    def config(self) -> Path:
+        return self.root / "experiment.toml"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results.json"
+
+    @property
+    def report_md(self) -> Path:
+        return self.root / "report.md"
+
+    @property
+    def report_html(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def review(self) -> Path:
+        return self.root / "review.ipynb"
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    @property
+    def onnx(self) -> Path:
+        return self.root / "model.onnx"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".vfreport.lock"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / ".cache"
+
+    def run(self, arm: str, seed: int) -> RunDir:
+        check_name(arm, "arm name")
+        return RunDir(self.root / arm / f"seed-{int(seed)}", arm, int(seed))
+
+    def runs(self) -> Iterator[RunDir]:
+        """Every ``<arm>/seed-<k>`` folder present on disk, sorted by arm then seed."""
+        if not self.root.is_dir():
+            return
+        found = []
+        for arm_dir in sorted(p for p in self.root.iterdir() if p.is_dir() and SAFE_NAME.match(p.name)):
+            for seed_dir in arm_dir.iterdir():
+                m = re.fullmatch(r"seed-(\d+)", seed_dir.name)
+                if m and seed_dir.is_dir():
+                    found.append(RunDir(seed_dir, arm_dir.name, int(m.group(1))))
+        yield from sorted(found, key=lambda r: (r.arm, r.seed))

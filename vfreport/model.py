@@ -1,0 +1,209 @@
+"""FastDiarizationModel: raw 16 kHz waveform -> per-frame 2-class logits.
+
+    waveform (B, S)
+      -> log-mel front-end: a fixed Hann-windowed DFT as a strided Conv1d (25 ms window,
+         16 ms hop), power, mel filterbank, log, per-window mean/variance normalisation
+      -> 2 learnable Conv1d blocks (local spectral-temporal patterns)
+      -> sinusoidal positions + 2 pre-norm self-attention blocks (context across the whole
+         window: the label of a frame depends on who spoke first)
+      -> Linear -> (B, T, 2) logits
+
+No recurrent layer (design.md §7): attention and convolutions export to ONNX in seconds. The
+feature extraction lives inside the model, so the exported model takes audio. Frame geometry is
+exposed by :func:`num_frames` and :func:`frame_centers`, which the label builders use, so labels and
+logits always line up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    sample_rate: int = SAMPLE_RATE
+    n_fft: int = 400  # 25 ms analysis window
+    hop: int = 256  # 16 ms frame step
+    n_mels: int = 40
+    width: int = 96
+    conv_kernel: int = 5
+    attn_layers: int = 2
+    heads: int = 4
+    ff_mult: int = 2
+    dropout: float = 0.1
+
+
+def num_frames(n_samples: int, cfg: ModelConfig = ModelConfig()) -> int:
+    """Frames the model outputs for ``n_samples`` of audio (0 if shorter than one window)."""
+    if n_samples < cfg.n_fft:
+        return 0
+    return 1 + (n_samples - cfg.n_fft) // cfg.hop
+
+
+def frame_centers(n_frames: int, cfg: ModelConfig = ModelConfig()) -> np.ndarray:
+    """Centre time (seconds, from the window start) of each output frame."""
+    return (np.arange(n_frames) * cfg.hop + cfg.n_fft / 2) / cfg.sample_rate
+
+
+def mel_filterbank(n_fft: int, n_mels: int, sample_rate: int, fmin: float = 50.0, fmax: float | None = None) -> np.ndarray:
+    """Triangular HTK-mel filters, shape (n_mels, n_fft // 2 + 1)."""
+    fmax = fmax or sample_rate / 2
+
+    def hz_to_mel(f: np.ndarray | float) -> np.ndarray:
+        return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
+
+    def mel_to_hz(m: np.ndarray) -> np.ndarray:
+        return 700.0 * (10 ** (m / 2595.0) - 1.0)
+
+    bins = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
+    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    up = (bins[None, :] - lo) / (mid - lo)
+    down = (hi - bins[None, :]) / (hi - mid)
+    return np.maximum(0.0, np.minimum(up, down)).astype(np.float32)
+
+
+class LogMel(nn.Module):
+    """Log-mel features as one strided convolution with fixed DFT kernels (ONNX-friendly)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.hop = cfg.hop
+        n_bins = cfg.n_fft // 2 + 1
+        t = np.arange(cfg.n_fft)
+        window = 0.5 - 0.5 * np.cos(2 * np.pi * t / cfg.n_fft)
+        freqs = np.arange(n_bins)[:, None] * t[None, :] * 2 * np.pi / cfg.n_fft
+        kernels = np.concatenate([np.cos(freqs) * window, -np.sin(freqs) * window])  # (2*bins, n_fft)
+        self.register_buffer("dft", torch.from_numpy(kernels.astype(np.float32))[:, None, :], persistent=False)
+        fb = mel_filterbank(cfg.n_fft, cfg.n_mels, cfg.sample_rate)
+        self.register_buffer("mel", torch.from_numpy(fb), persistent=False)
+        self.n_bins = n_bins
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:  # (B, S) -> (B, n_mels, T)
+        spec = F.conv1d(wav.unsqueeze(1), self.dft, stride=self.hop)  # (B, 2*bins, T)
+        re, im = spec[:, : self.n_bins], spec[:, self.n_bins :]
+        power = re * re + im * im
+        mel = torch.matmul(self.mel, power)  # (B, n_mels, T)
+        logmel = torch.log(mel + 1e-6)
+        mean = logmel.mean(dim=2, keepdim=True)
+        std = logmel.std(dim=2, keepdim=True)
+        return (logmel - mean) / (std + 1e-3)
+
+
+class AttentionBlock(nn.Module):
+    """Pre-norm transformer block: multi-head self-attention then a GELU MLP."""
+
+    def __init__(self, width: int, heads: int, ff_mult: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.dropout = dropout
+        self.norm1 = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.norm2 = nn.LayerNorm(width)
+        self.ff = nn.Sequential(nn.Linear(width, ff_mult * width), nn.GELU(), nn.Linear(ff_mult * width, width))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape
+        qkv = self.qkv(self.norm1(x)).reshape(b, t, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        p = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], dropout_p=p)
+        y = y.transpose(1, 2).reshape(b, t, c)
+        x = x + self.drop(self.proj(y))
+        return x + self.drop(self.ff(self.norm2(x)))
+
+
+class FastDiarizationModel(nn.Module):
+    """A small 2-class frame classifier on raw 16 kHz audio: ``forward(wav (B, S)) -> (B, T, 2)``."""
+
+    def __init__(self, config: ModelConfig | None = None, **overrides: Any) -> None:
+        super().__init__()
+        cfg = config or ModelConfig()
+        if overrides:
+            cfg = ModelConfig(**{**asdict(cfg), **overrides})
+        self.config = cfg
+        w = cfg.width
+        self.features = LogMel(cfg)
+        pad = cfg.conv_kernel // 2
+        self.conv = nn.Sequential(
+            nn.Conv1d(cfg.n_mels, w, cfg.conv_kernel, padding=pad),
+            nn.GELU(),
+            nn.Conv1d(w, w, cfg.conv_kernel, padding=pad),
+            nn.GELU(),
+        )
+        self.norm_in = nn.LayerNorm(w)
+        self.blocks = nn.ModuleList(
+            AttentionBlock(w, cfg.heads, cfg.ff_mult, cfg.dropout) for _ in range(cfg.attn_layers)
+        )
+        self.norm_out = nn.LayerNorm(w)
+        self.head = nn.Linear(w, 2)
+        inv_freq = torch.exp(torch.arange(0, w, 2, dtype=torch.float32) * (-math.log(10_000.0) / w))
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+
+    @property
+    def frame_step(self) -> int:
+        """Samples between consecutive output frames."""
+        return self.config.hop
+
+    def num_frames(self, n_samples: int) -> int:
+        return num_frames(n_samples, self.config)
+
+    def positions(self, t: int, device: torch.device) -> torch.Tensor:
+        pos = torch.arange(t, device=device, dtype=torch.float32)[:, None] * self.inv_freq[None, :]
+        return torch.cat([torch.sin(pos), torch.cos(pos)], dim=1)  # (T, width)
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        x = self.features(wav)  # (B, n_mels, T)
+        x = self.conv(x).transpose(1, 2)  # (B, T, width)
+        x = self.norm_in(x) + self.positions(x.shape[1], x.device).to(x.dtype)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.norm_out(x))
+
+    def flops_per_window(self, n_samples: int) -> int:
+        """Forward-pass FLOPs (2 x multiply-adds) of the matmul/conv layers for one window."""
+        cfg = self.config
+        t = self.num_frames(n_samples)
+        bins = cfg.n_fft // 2 + 1
+        w = cfg.width
+        macs = t * 2 * bins * cfg.n_fft  # DFT conv
+        macs += t * bins * cfg.n_mels  # mel
+        macs += t * cfg.conv_kernel * (cfg.n_mels * w + w * w)  # conv blocks
+        per_block = t * (3 * w * w + w * w + 2 * cfg.ff_mult * w * w) + 2 * t * t * w  # linears + attention
+        macs += cfg.attn_layers * per_block + t * w * 2
+        return 2 * macs
+
+    @classmethod
+    def from_checkpoint(cls, path: Path | str, map_location: str | torch.device = "cpu") -> FastDiarizationModel:
+        """Rebuild a trained model from a vfreport checkpoint alone (loaded with weights_only=True)."""
+        ckpt = load_checkpoint(path, map_location)
+        model = cls(ModelConfig(**ckpt["model_config"]))
+        model.load_state_dict(ckpt["model_state"])
+        model.eval()
+        return model
+
+
+def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint without unpickling arbitrary objects (``weights_only=True``)."""
+    from .errors import ExperimentError
+
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError as e:
+        raise ExperimentError(f"checkpoint not found: {path}") from e
+    except Exception as e:  # unpickling refused or corrupt file
+        raise ExperimentError(f"cannot load checkpoint {path}: {type(e).__name__}: {e}") from e
+    if not isinstance(ckpt, dict) or "model_config" not in ckpt or "model_state" not in ckpt:
+        raise ExperimentError(f"{path} is not a vfreport checkpoint (no model_config/model_state)")
+    return ckpt
