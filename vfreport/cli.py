@@ -1,0 +1,212 @@
+"""The `vfreport` command line (click). Each command is a thin shell over one package function."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import VfreportError
+
+
+class _Group(click.Group):
+    """Turns a VfreportError into one ``error: ...`` line and exit status 2."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except VfreportError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="vfreport")
+def cli() -> None:
+    """Train, analyse and report a speaker-diarization experiment (pseudo vs real labels)."""
+
+
+def _analyse_and_report(exp_dir: Path, html: bool = True) -> dict:
+    from .analysis import analyze_experiment, write_results
+    from .report import write_report
+
+    results = analyze_experiment(exp_dir)
+    write_results(exp_dir, results)
+    paths = write_report(exp_dir, results, html=html)
+    return {"results": results, "paths": paths}
+
+
+@cli.command("run-all")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Experiment config (TOML); overrides the preset's values.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Experiment directory [default: runs/<experiment name>].")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Runs trained in parallel (torch threads are split between them).")
+@click.option("--preset", type=click.Choice(["demo", "full"]), default="demo", show_default=True)
+@click.option("--no-report", is_flag=True, help="Train only; skip analysis, report and ONNX export.")
+def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: str, no_report: bool) -> None:
+    """Train every (arm, seed) with papermill, then analyse, report and export the winner to ONNX."""
+    from .config import load_config
+    from .runner import run_all
+
+    cfg = load_config(config_file, preset=preset)
+    out = out or Path("runs") / cfg.name
+    click.echo(f"vfreport run-all: {len(cfg.arms)} arms x {len(cfg.seeds)} seeds x {cfg.epochs} epochs -> {out}")
+    try:
+        result = run_all(cfg, out, jobs=jobs, config_file=str(config_file) if config_file else None)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished epochs are checkpointed; resume with the same command "
+                   f"(vfreport run-all --out {out}{' --config ' + str(config_file) if config_file else ''} "
+                   f"--preset {preset})", err=True)
+        sys.exit(130)
+    click.echo(f"trained {len(result.completed)} runs, skipped {len(result.skipped)} already complete, "
+               f"{len(result.failed)} failed, in {result.seconds:.1f} s")
+    if not no_report:
+        done = _analyse_and_report(out)
+        for name, path in done["paths"].items():
+            click.echo(f"  {name}: {path}")
+        click.echo(f"scenario: {done['results']['scenario']['sentence']}")
+        try:
+            from .export import export_experiment
+
+            info = export_experiment(out)
+            click.echo(f"  model.onnx: {info['path']} (parity max |diff| {info['max_abs_diff']:.2e})")
+            _analyse_and_report(out)  # the report shows the export
+        except VfreportError as e:
+            click.echo(f"ONNX export failed: {e}", err=True)
+            sys.exit(1)
+    if result.failed:
+        for key, err in result.failed.items():
+            click.echo(f"failed: {key}: {err.get('type')}: {err.get('message')} (see {out / key / 'train.ipynb'})",
+                       err=True)
+        sys.exit(1)
+
+
+@cli.command("report")
+@click.argument("exp_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--no-html", is_flag=True, help="Skip the review notebook and the HTML report.")
+def report_cmd(exp_dir: Path, no_html: bool) -> None:
+    """Analyse an experiment directory: results.json, report.md, figures, review.ipynb, report.html."""
+    done = _analyse_and_report(exp_dir, html=not no_html)
+    for name, path in done["paths"].items():
+        click.echo(f"{name}: {path}")
+    click.echo(f"scenario: {done['results']['scenario']['sentence']}")
+
+
+@cli.command("review")
+@click.argument("exp_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--open", "open_", is_flag=True, help="Start Jupyter on the review notebook (needs [jupyter]).")
+def review_cmd(exp_dir: Path, open_: bool) -> None:
+    """(Re)execute the review notebook of an experiment directory."""
+    from .review import execute_review, open_in_jupyter
+
+    path = execute_review(exp_dir)
+    click.echo(f"review notebook: {path}")
+    if open_:
+        open_in_jupyter(path)
+
+
+@cli.command("export-onnx")
+@click.argument("exp_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--arm", default=None, help="Export this arm instead of the winner.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file [default: DIR/model.onnx].")
+def export_cmd(exp_dir: Path, arm: str | None, out: Path | None) -> None:
+    """Export the winning arm's best checkpoint to ONNX and check parity with ONNX Runtime."""
+    from .export import export_experiment
+
+    info = export_experiment(exp_dir, arm=arm, out=out)
+    click.echo(f"{info['path']}: {info['arm']} seed {info['seed']} epoch {info['epoch']} "
+               f"(val acc {info['val_acc']:.4f}); parity max |diff| {info['max_abs_diff']:.2e} "
+               f"<= {info['tolerance']:.0e}; exported in {info['export_seconds']:.2f} s")
+
+
+@cli.command("predict")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("audio", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for <file>.rttm outputs [default: print RTTM to stdout].")
+def predict_cmd(model: Path, audio: tuple[Path, ...], out: Path | None) -> None:
+    """Run a model (.onnx or .pt checkpoint) over audio files and write RTTM segments."""
+    from .predict import predict_files
+    from .rttm import format_rttm
+
+    results = predict_files(model, list(audio), out)
+    if out is None:
+        for segments in results.values():
+            click.echo(format_rttm(segments), nl=False)
+    else:
+        for path, segments in results.items():
+            click.echo(f"{path}: {len(segments)} segments -> {out / (Path(path).stem + '.rttm')}")
+
+
+@cli.command("import")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--history", "histories", multiple=True, required=True, metavar="ARM:SEED:FILE",
+              help="A per-epoch CSV/JSON history for one run; repeat for more runs.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Experiment config for display names and thresholds [default: the demo preset's].")
+def import_cmd(out_dir: Path, histories: tuple[str, ...], config_file: Path | None) -> None:
+    """Build an experiment directory from histories produced elsewhere (e.g. Colab runs)."""
+    from .config import load_config
+    from .importer import ImportItem, import_histories
+
+    items = []
+    for spec in histories:
+        parts = spec.split(":", 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise click.BadParameter(f"{spec!r}: expected ARM:SEED:FILE, e.g. librispeech:0:history.csv",
+                                     param_hint="--history")
+        items.append(ImportItem(path=Path(parts[2]), arm=parts[0], seed=int(parts[1])))
+    cfg = load_config(config_file) if config_file else None
+    path = import_histories(out_dir, items, cfg)
+    click.echo(f"imported {len(items)} histories into {path}; now run: vfreport report {path}")
+
+
+@cli.group("data")
+def data_group() -> None:
+    """Datasets: the embedded synthetic corpora."""
+
+
+@data_group.command("synth")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def synth_cmd(out: Path, seed: int) -> None:
+    """Write the synthetic LibriSpeech-like and AMI-like corpora as parquet in the HF schemas."""
+    from .synth import write_corpus
+
+    for name, path in write_corpus(out, seed=seed).items():
+        click.echo(f"{name}: {path}")
+
+
+@cli.command("config")
+@click.option("--preset", type=click.Choice(["demo", "full"]), default="demo", show_default=True)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def config_cmd(preset: str, config_file: Path | None) -> None:
+    """Print the resolved experiment config as TOML (a starting point for --config)."""
+    from .config import load_config
+
+    click.echo(load_config(config_file, preset=preset).to_toml(), nl=False)
+
+
+@cli.command("bench")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the figures as a JSON list.")
+@click.option("--scaling", is_flag=True, help="Also measure time and memory at 1x, 4x, 16x the demo's windows.")
+@click.option("--quick", is_flag=True, help="Skip the slow end-to-end figures (run-all timings).")
+def bench_cmd(json_out: Path | None, scaling: bool, quick: bool) -> None:
+    """Measure the performance targets (design.md §11) on this machine."""
+    from .bench import run_benchmarks
+
+    run_benchmarks(json_out=json_out, scaling=scaling, quick=quick)
+
+
+def main() -> None:
+    cli(prog_name="vfreport")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,339 @@
+"""`run-all`: execute the training notebook with papermill for every (arm, seed).
+
+- jobs run in parallel threads, each driving one papermill kernel; torch threads are split so
+  that jobs x threads <= cores;
+- a run whose status is ``completed`` (with a full history) is skipped; an unfinished one
+  resumes from its ``last.pt`` (the training loop does that);
+- a failed run (exception in a cell, dead kernel) is recorded in its ``status.json`` with the
+  cell and the exception, the others go on, and the caller exits non-zero;
+- the experiment directory is locked (a lock file holding the pid; a stale lock, whose process is
+  gone, is taken over) so two ``run-all`` never write the same runs;
+- kernels talk to the runner over IPC sockets, not TCP ports, where the platform allows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import __version__
+from .config import ExperimentConfig, read_experiment_config
+from .errors import ConfigError, ExperimentError, ExperimentLockedError
+from .job import check_parameters, hardware, job_parameters, now_iso
+from .layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, read_json
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = REPO_ROOT / "templates"
+TRAIN_TEMPLATE = TEMPLATES / "train.ipynb"
+PACKAGES = ["torch", "numpy", "scipy", "pandas", "pyarrow", "datasets", "papermill", "nbconvert",
+            "seaborn", "matplotlib", "soundfile", "onnx", "onnxruntime"]
+
+
+# ---------------------------------------------------------------------------------------------
+# lock
+# ---------------------------------------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def experiment_lock(exp: ExperimentDir) -> Iterator[None]:
+    """Hold ``<exp>/.vfreport.lock`` (O_EXCL create holding our pid); take over stale locks."""
+    exp.root.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(exp.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                info = read_json(exp.lock)
+                pid = int(info["pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pid = -1
+            if pid > 0 and pid != os.getpid() and _pid_alive(pid) and info.get("host") == socket.gethostname():
+                raise ExperimentLockedError(
+                    f"{exp.root} is in use by another vfreport process (pid {pid}, since {info.get('since')}); "
+                    f"wait for it to finish, or remove {exp.lock} if that process is gone"
+                ) from None
+            exp.lock.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f'{{"pid": {os.getpid()}, "host": "{socket.gethostname()}", "since": "{now_iso()}"}}\n')
+        break
+    else:  # pragma: no cover - lost a race twice
+        raise ExperimentLockedError(f"could not lock {exp.root}")
+    try:
+        yield
+    finally:
+        exp.lock.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# manifest
+# ---------------------------------------------------------------------------------------------
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                           capture_output=True, text=True, timeout=5).stdout.strip()
+    return out.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "vfreport": __version__}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def write_manifest(exp: ExperimentDir, cfg: ExperimentConfig, config_file: str | None, **fields: Any) -> dict:
+    manifest = read_json(exp.manifest) if exp.manifest.exists() else {}
+    manifest.update({
+        "vfreport_version": __version__,
+        "git_commit": git_commit(),
+        "python": sys.version.split()[0],
+        "packages": package_versions(),
+        "hardware": hardware(),
+        "config_file": config_file,
+        "experiment": cfg.name,
+    })
+    manifest.update(fields)
+    manifest["runs"] = {f"{r.arm}/seed-{r.seed}": r.read_status().get("state", "pending") for r in exp.runs()}
+    atomic_write_json(exp.manifest, manifest)
+    return manifest
+
+
+# ---------------------------------------------------------------------------------------------
+# one run
+# ---------------------------------------------------------------------------------------------
+
+
+def ipc_kernel_manager_class() -> type | None:
+    """An AsyncKernelManager that talks over IPC (Unix sockets) instead of TCP ports."""
+    if os.name != "posix":
+        return None
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+    return IPCKernelManager
+
+
+def kernel_name() -> str:
+    """The Jupyter kernel that runs notebooks: this interpreter's own (ipykernel)."""
+    return os.environ.get("VFREPORT_KERNEL", "python3")
+
+
+def execute_notebook(template: Path, output: Path, parameters: dict[str, Any], cwd: Path | None = None) -> None:
+    """papermill, with IPC kernels and our interpreter's kernel; raises papermill's errors."""
+    import papermill as pm
+
+    kwargs: dict[str, Any] = {}
+    kmc = ipc_kernel_manager_class()
+    if kmc is not None:
+        kwargs["kernel_manager_class"] = kmc
+    pm.execute_notebook(
+        str(template), str(output), parameters=parameters, kernel_name=kernel_name(), progress_bar=False,
+        cwd=str(cwd) if cwd else None, **kwargs,
+    )
+
+
+def is_complete(run: RunDir, epochs: int) -> bool:
+    status = run.read_status()
+    if status.get("state") != "completed" or not run.history.exists():
+        return False
+    try:
+        return int(pd.read_csv(run.history)["epoch"].max()) >= epochs
+    except (OSError, ValueError, KeyError, pd.errors.ParserError):
+        return False
+
+
+def describe_failure(exc: BaseException) -> dict[str, Any]:
+    """status.json's error entry for a failed notebook: exception type, message and cell."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return {"type": exc.ename, "message": str(exc.evalue), "cell": int(exc.cell_index),
+                "exec_count": exc.exec_count}
+    name = type(exc).__name__
+    msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else name
+    if name == "DeadKernelError":
+        msg = f"the kernel died (killed or out of memory): {msg}"
+    return {"type": name, "message": msg, "cell": None}
+
+
+def run_one(exp: ExperimentDir, params: dict[str, Any]) -> dict[str, Any]:
+    """Execute one run's notebook; never raises for a failed run: records it and returns the status."""
+    run = exp.run(params["arm"], params["seed"])
+    run.root.mkdir(parents=True, exist_ok=True)
+    try:
+        execute_notebook(TRAIN_TEMPLATE, run.notebook, params, cwd=run.root)
+    except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, the others go on
+        return run.write_status(state="failed", error=describe_failure(exc), ended=now_iso())
+    return run.read_status()
+
+
+# ---------------------------------------------------------------------------------------------
+# run-all
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunAllResult:
+    exp_dir: Path
+    completed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, dict] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def prepare_experiment_dir(cfg: ExperimentConfig, out: Path) -> ExperimentDir:
+    """Create the directory and its experiment.toml; refuse a directory holding another config."""
+    exp = ExperimentDir(out)
+    exp.root.mkdir(parents=True, exist_ok=True)
+    if exp.config.exists():
+        existing = read_experiment_config(exp.config)
+        if existing.to_dict() != cfg.to_dict():
+            raise ConfigError(
+                f"{exp.root} already holds an experiment with another config ({exp.config}); "
+                "resume it with the same config, or choose another --out"
+            )
+    else:
+        atomic_write_text(exp.config, cfg.to_toml())
+    return exp
+
+
+def threads_per_job(jobs: int, requested: int = 0) -> int:
+    if requested > 0:
+        return requested
+    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+
+
+def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool) -> None:
+    """Build (or find in the cache) every arm's model-ready windows before the notebooks start."""
+    from .job import default_cache_dir
+    from .windows import prepare_arm
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(cfg.arms)))) as pool:
+        futures = [pool.submit(prepare_arm, arm, cfg.train.window_seconds, default_cache_dir() / "windows", progress)
+                   for arm in cfg.arms.values()]
+        for f in futures:
+            f.result()
+
+
+def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = True,
+            config_file: str | None = None) -> RunAllResult:
+    """Train every (arm, seed) of ``cfg`` into ``out`` through papermill; see the module docstring."""
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    if not TRAIN_TEMPLATE.exists():
+        raise ExperimentError(f"training notebook template not found: {TRAIN_TEMPLATE}")
+    t0 = time.perf_counter()
+    exp = prepare_experiment_dir(cfg, out)
+    result = RunAllResult(exp.root)
+    with experiment_lock(exp):
+        write_manifest(exp, cfg, config_file, started=now_iso(), ended=None)
+        threads = threads_per_job(jobs, cfg.train.threads)
+        todo: list[dict[str, Any]] = []
+        for arm in cfg.arms.values():
+            for seed in cfg.seeds:
+                run = exp.run(arm.name, seed)
+                if is_complete(run, cfg.epochs):
+                    result.skipped.append(f"{arm.name}/seed-{seed}")
+                    continue
+                params = job_parameters(exp.root.resolve(), arm, seed, cfg.epochs, cfg.checkpoint_every,
+                                        cfg.train, threads)
+                params["progress"] = False
+                check_parameters(params)
+                run.root.mkdir(parents=True, exist_ok=True)
+                run.write_status(state="pending", epochs=cfg.epochs, error=None)
+                todo.append(params)
+        if todo:
+            prepare_data(cfg, jobs, progress)
+        _execute_all(exp, todo, jobs, cfg.epochs, progress, result)
+        write_manifest(exp, cfg, config_file, ended=now_iso(), seconds=round(time.perf_counter() - t0, 2))
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], jobs: int, epochs: int, progress: bool,
+                 result: RunAllResult) -> None:
+    total_epochs = len(todo) * epochs
+    bar = tqdm(total=total_epochs, desc="run-all", unit="epoch", disable=not progress or not todo)
+    done_epochs: dict[str, int] = {}
+    stop = threading.Event()
+
+    def refresh() -> None:
+        for p in todo:
+            key = f"{p['arm']}/seed-{p['seed']}"
+            try:
+                done_epochs[key] = int(exp.run(p["arm"], p["seed"]).read_status().get("last_epoch") or 0)
+            except (OSError, ValueError):
+                pass
+        bar.n = min(total_epochs, sum(done_epochs.values()))
+        bar.set_postfix(failed=len(result.failed))
+        bar.refresh()
+
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    futures: dict[Future, str] = {}
+    try:
+        for p in todo:
+            futures[pool.submit(run_one, exp, p)] = f"{p['arm']}/seed-{p['seed']}"
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            for f in finished:
+                key = futures[f]
+                status = f.result()
+                if status.get("state") == "completed":
+                    result.completed.append(key)
+                else:
+                    result.failed[key] = status.get("error") or {"type": "unknown", "message": "run did not complete"}
+                    bar.write(f"run {key} failed: {result.failed[key].get('type')}: {result.failed[key].get('message')}")
+            refresh()
+    except KeyboardInterrupt:
+        stop.set()
+        for f in futures:
+            f.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+        bar.close()

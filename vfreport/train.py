@@ -1,0 +1,290 @@
+"""The training loop: one (arm, seed) run, checkpointed and resumable, deterministic per seed.
+
+Readable in one sitting (nanoGPT-style): ``train_run`` loops over epochs; each epoch shuffles
+with a generator seeded by (seed, epoch) and reseeds dropout the same way, so a run resumed
+from ``last.pt`` replays exactly the epochs an uninterrupted run would have.
+
+Per epoch it appends to ``history.csv`` (train/val loss and frame accuracy over scored frames,
+lr, seconds, scored-frame counts, window accuracy), rewrites ``val_predictions.parquet`` (frames
+scored/correct per validation window and epoch), and saves ``last.pt``, ``epoch-XXXX.pt`` every
+``checkpoint_every`` epochs and ``best.pt`` on a new best val acc. Every file is written
+atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import __version__
+from .errors import ConfigError
+from .layout import RunDir, atomic_write_text, atomic_write_with
+from .model import FastDiarizationModel, ModelConfig, load_checkpoint
+
+CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
+WARMUP_FRACTION = 0.05
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Everything that determines a run's numbers (besides the data)."""
+
+    seed: int = 0
+    epochs: int = 12
+    checkpoint_every: int = 5
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    device: str = "auto"
+    arm: str = "arm"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainSpec:
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ConfigError(f"unknown training parameter(s): {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} requested but CUDA is not available")
+    return torch.device(device)
+
+
+def lr_at(step: int, total_steps: int, base_lr: float) -> float:
+    """Linear warm-up over the first 5 % of steps, then cosine decay to 10 % of ``base_lr``."""
+    warm = max(1, int(WARMUP_FRACTION * total_steps))
+    if step < warm:
+        return base_lr * (step + 1) / warm
+    progress = (step - warm) / max(1, total_steps - warm)
+    return base_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def masked_loss_and_hits(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Cross-entropy summed over scored frames, correct frames per window, scored frames per window."""
+    logits = logits.float()
+    ce = F.cross_entropy(logits.reshape(-1, 2), labels.reshape(-1), reduction="none").reshape(labels.shape)
+    m = mask.to(ce.dtype)
+    loss_sum = (ce * m).sum()
+    hits = ((logits.argmax(-1) == labels) & mask).sum(dim=1)
+    return loss_sum, hits, mask.sum(dim=1)
+
+
+class _Arrays:
+    """Model-ready tensors, on the training device when they fit (GPU), else pinned on the host."""
+
+    def __init__(self, audio: np.ndarray, labels: np.ndarray, mask: np.ndarray, device: torch.device) -> None:
+        self.device = device
+        tensors = [torch.from_numpy(np.ascontiguousarray(a)) for a in (audio, labels.astype(np.int64), mask.astype(bool))]
+        on_device = False
+        if device.type == "cuda":
+            need = sum(t.numel() * t.element_size() for t in tensors)
+            free, _ = torch.cuda.mem_get_info(device)
+            on_device = need < 0.5 * free
+            if not on_device:
+                tensors = [t.pin_memory() for t in tensors]
+        if on_device:
+            tensors = [t.to(device) for t in tensors]
+        self.audio, self.labels, self.mask = tensors
+        self.n = len(self.audio)
+
+    def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        idx = idx.to(self.audio.device)
+        out = (self.audio[idx], self.labels[idx], self.mask[idx])
+        return tuple(t.to(self.device, non_blocking=True) for t in out)  # type: ignore[return-value]
+
+
+def _autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def evaluate(model: FastDiarizationModel, data: _Arrays, batch_size: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """Mean loss over scored frames, and per-window (frames correct, frames scored)."""
+    model.eval()
+    loss_sum, hits, scored = 0.0, [], []
+    with torch.no_grad(), _autocast(data.device):
+        for start in range(0, data.n, batch_size):
+            idx = torch.arange(start, min(start + batch_size, data.n))
+            x, y, m = data.batch(idx)
+            ls, h, s = masked_loss_and_hits(model(x), y, m)
+            loss_sum += float(ls)
+            hits.append(h.cpu())
+            scored.append(s.cpu())
+    h_all = torch.cat(hits).numpy().astype(np.int64)
+    s_all = torch.cat(scored).numpy().astype(np.int64)
+    return loss_sum / max(1, int(s_all.sum())), h_all, s_all
+
+
+def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    def write(f: Any) -> None:
+        buf = io.BytesIO()
+        torch.save(payload, buf)
+        f.write(buf.getvalue())
+
+    atomic_write_with(path, write)
+
+
+def _write_predictions(path: Path, frames: pd.DataFrame) -> None:
+    atomic_write_with(path, lambda f: frames.to_parquet(f, index=False))
+
+
+def train_run(
+    spec: TrainSpec,
+    run: RunDir,
+    train: Any,
+    val: Any,
+    model_config: ModelConfig | None = None,
+    progress: bool = True,
+    on_epoch: Any = None,
+) -> pd.DataFrame:
+    """Train one run into ``run`` and return its history (resuming from ``last.pt`` if present).
+
+    ``train`` / ``val`` are :class:`vfreport.windows.Windows` (``audio`` (N, S) float32,
+    ``labels`` (N, T) int, ``mask`` (N, T) bool).
+    """
+    device = resolve_device(spec.device)
+    torch.manual_seed(spec.seed)
+    model = FastDiarizationModel(model_config).to(device)
+    n_frames = model.num_frames(train.audio.shape[1])
+    if train.labels.shape[1] != n_frames or val.labels.shape[1] != model.num_frames(val.audio.shape[1]):
+        raise ConfigError(
+            f"labels have {train.labels.shape[1]} frames per window but the model outputs {n_frames}: "
+            "windows were built for another frame geometry"
+        )
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": spec.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=spec.lr,
+    )
+    tr = _Arrays(train.audio, train.labels, train.mask, device)
+    va = _Arrays(val.audio, val.labels, val.mask, device)
+    steps_per_epoch = math.ceil(tr.n / spec.batch_size)
+    total_steps = steps_per_epoch * spec.epochs
+
+    history: list[dict[str, Any]] = []
+    predictions = pd.DataFrame(columns=["epoch", "window", "frames_scored", "frames_correct"])
+    best_val_acc, best_epoch, start_epoch = -1.0, 0, 1
+    if run.last.exists():
+        ckpt = load_checkpoint(run.last, map_location=device)
+        model.load_state_dict(ckpt["model_state"])
+        optimizer.load_state_dict(ckpt["optimizer_state"])
+        history = [dict(r) for r in ckpt["history"]]
+        best_val_acc, best_epoch = float(ckpt["best_val_acc"]), int(ckpt["best_epoch"])
+        start_epoch = int(ckpt["epoch"]) + 1
+        if run.predictions.exists():
+            predictions = pd.read_parquet(run.predictions)
+            predictions = predictions[predictions["epoch"] < start_epoch]
+
+    bar = tqdm(
+        range(start_epoch, spec.epochs + 1),
+        desc=f"{spec.arm}/seed-{spec.seed}",
+        unit="epoch",
+        disable=not progress,
+        initial=start_epoch - 1,
+        total=spec.epochs,
+    )
+    for epoch in bar:
+        t0 = time.perf_counter()
+        model.train()
+        gen = torch.Generator().manual_seed(spec.seed * 1_000_003 + epoch)
+        torch.manual_seed(spec.seed * 7_919 + epoch)  # dropout stream, replayable on resume
+        order = torch.randperm(tr.n, generator=gen)
+        loss_sum, hit_sum, scored_sum = 0.0, 0, 0
+        for b in range(steps_per_epoch):
+            step = (epoch - 1) * steps_per_epoch + b
+            lr = lr_at(step, total_steps, spec.lr)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y, m = tr.batch(order[b * spec.batch_size : (b + 1) * spec.batch_size])
+            with _autocast(device):
+                logits = model(x)
+            ls, hits, scored = masked_loss_and_hits(logits, y, m)
+            n_scored = scored.sum()
+            loss = ls / n_scored.clamp(min=1)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            loss_sum += float(ls.detach())
+            hit_sum += int(hits.sum())
+            scored_sum += int(n_scored)
+        val_loss, val_hits, val_scored = evaluate(model, va, max(spec.batch_size, 64))
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        scored_windows = val_scored > 0
+        val_acc = float(val_hits.sum() / max(1, val_scored.sum()))
+        row = {
+            "epoch": epoch,
+            "train_loss": loss_sum / max(1, scored_sum),
+            "train_acc": hit_sum / max(1, scored_sum),
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "lr": lr,
+            "epoch_seconds": time.perf_counter() - t0,
+            "train_frames": scored_sum,
+            "val_frames": int(val_scored.sum()),
+            "val_window_acc": float(np.mean(val_hits[scored_windows] * 2 > val_scored[scored_windows]))
+            if scored_windows.any()
+            else float("nan"),
+        }
+        history.append(row)
+        epoch_preds = pd.DataFrame(
+            {
+                "epoch": np.full(len(val_hits), epoch, dtype=np.int64),
+                "window": np.arange(len(val_hits), dtype=np.int64),
+                "frames_scored": val_scored,
+                "frames_correct": val_hits,
+            }
+        )
+        predictions = epoch_preds if predictions.empty else pd.concat([predictions, epoch_preds], ignore_index=True)
+        is_best = val_acc > best_val_acc
+        if is_best:
+            best_val_acc, best_epoch = val_acc, epoch
+
+        # Outputs first, checkpoint last: a crash between them replays this epoch on resume.
+        atomic_write_text(run.history, pd.DataFrame(history).to_csv(index=False))
+        _write_predictions(run.predictions, predictions)
+        payload = {
+            "format": CHECKPOINT_FORMAT,
+            "model_config": asdict(model.config),
+            "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "optimizer_state": optimizer.state_dict(),
+            "scheduler_state": {"step": epoch * steps_per_epoch, "total_steps": total_steps},
+            "epoch": epoch,
+            "history": history,
+            "val_acc": val_acc,
+            "best_val_acc": best_val_acc,
+            "best_epoch": best_epoch,
+            "arm": spec.arm,
+            "seed": spec.seed,
+            "vfreport_version": __version__,
+            "sample_rate": model.config.sample_rate,
+            "frame_step": model.frame_step,
+        }
+        if is_best:
+            _save_checkpoint(run.best, payload)
+        if epoch % spec.checkpoint_every == 0:
+            _save_checkpoint(run.checkpoint(epoch), payload)
+        _save_checkpoint(run.last, payload)
+        if on_epoch is not None:
+            on_epoch(row)
+        bar.set_postfix(loss=f"{row['train_loss']:.3f}", acc=f"{row['train_acc']:.2f}", val=f"{val_acc:.2f}")
+    bar.close()
+    return pd.DataFrame(history)
