@@ -283,7 +283,9 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_config(path: Path | str | None = None, preset: str = "demo", overrides: dict | None = None) -> ExperimentConfig:
+def load_config(
+    path: Path | str | None = None, preset: str = "demo", overrides: dict | None = None
+) -> ExperimentConfig:
     """The preset's values, updated by the TOML file at ``path`` (if any) and ``overrides``."""
     if preset not in PRESET_VALUES:
         raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
@@ -298,13 +300,9 @@ def load_config(path: Path | str | None = None, preset: str = "demo", overrides:
             user = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{p}: invalid TOML: {e}") from e
-        if "arms" in user:  # a config that names its arms replaces the preset's arms
-            arms = {}
-            for name, table in user["arms"].items():
-                base = data["arms"].get(name, {})
-                arms[name] = _merge(base, table) if isinstance(table, dict) else table
-            user = {**user, "arms": arms}
-            data["arms"] = {}
+        if "arms" in user and isinstance(user["arms"], dict) and not set(user["arms"]) <= set(data["arms"]):
+            # a config that names arms of its own replaces the preset's arms (same names still merge)
+            data["arms"] = {name: data["arms"][name] for name in user["arms"] if name in data["arms"]}
         data = _merge(data, user)
     if overrides:
         data = _merge(data, overrides)

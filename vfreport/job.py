@@ -26,7 +26,9 @@ from .train import TrainSpec, train_run
 
 ARM_PARAMETERS = [f.name for f in fields(ArmConfig) if f.name not in ("name", "display_name", "role")]
 TRAIN_PARAMETERS = [f.name for f in fields(TrainSettings)]
-PARAMETERS = ["experiment_dir", "arm", "seed", "epochs", "checkpoint_every", "progress", *ARM_PARAMETERS, *TRAIN_PARAMETERS]
+PARAMETERS = [
+    "experiment_dir", "arm", "seed", "epochs", "checkpoint_every", "progress", *ARM_PARAMETERS, *TRAIN_PARAMETERS
+]
 """Every parameter the training notebook accepts (anything else is an error, not a warning)."""
 
 

@@ -2,7 +2,8 @@
 
     waveform (B, S)
       -> log-mel front-end: a fixed Hann-windowed DFT as a strided Conv1d (25 ms window,
-         16 ms hop), power, mel filterbank, log, per-window mean/variance normalisation
+         16 ms hop), power, mel filterbank, log, one mean/variance normalisation per window
+         (a per-band one would erase the speaker's spectral envelope)
       -> 2 learnable Conv1d blocks (local spectral-temporal patterns)
       -> sinusoidal positions + 2 pre-norm self-attention blocks (context across the whole
          window: the label of a frame depends on who spoke first)
@@ -55,7 +56,9 @@ def frame_centers(n_frames: int, cfg: ModelConfig = ModelConfig()) -> np.ndarray
     return (np.arange(n_frames) * cfg.hop + cfg.n_fft / 2) / cfg.sample_rate
 
 
-def mel_filterbank(n_fft: int, n_mels: int, sample_rate: int, fmin: float = 50.0, fmax: float | None = None) -> np.ndarray:
+def mel_filterbank(
+    n_fft: int, n_mels: int, sample_rate: int, fmin: float = 50.0, fmax: float | None = None
+) -> np.ndarray:
     """Triangular HTK-mel filters, shape (n_mels, n_fft // 2 + 1)."""
     fmax = fmax or sample_rate / 2
 
@@ -95,8 +98,9 @@ class LogMel(nn.Module):
         power = re * re + im * im
         mel = torch.matmul(self.mel, power)  # (B, n_mels, T)
         logmel = torch.log(mel + 1e-6)
-        mean = logmel.mean(dim=2, keepdim=True)
-        std = logmel.std(dim=2, keepdim=True)
+        # one mean/std per window (over bands and time): removes loudness, keeps spectral shape
+        mean = logmel.mean(dim=(1, 2), keepdim=True)
+        std = logmel.std(dim=(1, 2), keepdim=True)
         return (logmel - mean) / (std + 1e-3)
 
 

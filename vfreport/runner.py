@@ -327,7 +327,8 @@ def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], jobs: int, epoc
                     result.completed.append(key)
                 else:
                     result.failed[key] = status.get("error") or {"type": "unknown", "message": "run did not complete"}
-                    bar.write(f"run {key} failed: {result.failed[key].get('type')}: {result.failed[key].get('message')}")
+                    err = result.failed[key]
+                    bar.write(f"run {key} failed: {err.get('type')}: {err.get('message')}")
             refresh()
     except KeyboardInterrupt:
         stop.set()

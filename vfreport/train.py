@@ -74,7 +74,9 @@ def lr_at(step: int, total_steps: int, base_lr: float) -> float:
     return base_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def masked_loss_and_hits(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def masked_loss_and_hits(
+    logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Cross-entropy summed over scored frames, correct frames per window, scored frames per window."""
     logits = logits.float()
     ce = F.cross_entropy(logits.reshape(-1, 2), labels.reshape(-1), reduction="none").reshape(labels.shape)
@@ -89,7 +91,8 @@ class _Arrays:
 
     def __init__(self, audio: np.ndarray, labels: np.ndarray, mask: np.ndarray, device: torch.device) -> None:
         self.device = device
-        tensors = [torch.from_numpy(np.ascontiguousarray(a)) for a in (audio, labels.astype(np.int64), mask.astype(bool))]
+        arrays = (audio, labels.astype(np.int64), mask.astype(bool))
+        tensors = [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays]
         on_device = False
         if device.type == "cuda":
             need = sum(t.numel() * t.element_size() for t in tensors)

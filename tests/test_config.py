@@ -1,0 +1,81 @@
+from pathlib import Path
+
+import pytest
+
+from vfreport.config import load_config, read_experiment_config
+from vfreport.errors import ConfigError, UnsafePathError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "exp.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_demo_preset_matches_strategy_document():
+    cfg = load_config()
+    assert cfg.baseline.display_name == "LibriSpeech (Pseudo)"
+    assert cfg.target.display_name == "AMI Corpus (Real)"
+    assert len(cfg.seeds) >= 3 and cfg.epochs >= 12 and cfg.checkpoint_every == 5
+    th = cfg.thresholds
+    assert (th.ready, th.poc, th.best_case, th.realistic, th.max_variance, th.train_acc_epoch10) == (
+        0.75, 0.65, 0.80, 0.75, 0.05, 0.70)
+    assert th.expected_gain == [0.15, 0.25]
+
+
+def test_full_preset_uses_strategy_sizes():
+    cfg = load_config(preset="full")
+    assert cfg.epochs == 30
+    assert (cfg.baseline.train_windows, cfg.baseline.val_windows) == (10_000, 1_000)
+    assert (cfg.target.train_windows, cfg.target.val_windows) == (5_000, 500)
+
+
+def test_toml_round_trip(tmp_path):
+    cfg = load_config(overrides={"experiment": {"seeds": [3, 4], "name": "rt"}})
+    p = tmp_path / "experiment.toml"
+    p.write_text(cfg.to_toml())
+    assert read_experiment_config(p) == cfg
+
+
+def test_user_file_overrides_preset(tmp_path):
+    p = write(tmp_path, '[experiment]\nepochs = 3\n[arms.ami]\nlabel_strategy = "cluster"\n'
+                        '[arms.librispeech]\ntrain_windows = 10\n')
+    cfg = load_config(p)
+    assert cfg.epochs == 3
+    assert cfg.arms["ami"].label_strategy == "cluster"
+    assert cfg.arms["ami"].display_name == "AMI Corpus (Real)"
+    assert cfg.arms["librispeech"].train_windows == 10
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("[experiment]\nepocs = 3\n", "did you mean 'epochs'"),
+        ("[train]\nbatchsize = 3\n", "did you mean 'batch_size'"),
+        ("[arms.ami]\nlabel_strategie = 'cluster'\n", "did you mean 'label_strategy'"),
+        ("[thresholds]\nready = 75\n", "thresholds.ready must be a fraction"),
+        ("[experiment]\nepochs = 0\n", "experiment.epochs"),
+        ("[train]\nlr = 'fast'\n", "train.lr must be a number"),
+        ("[arms.ami]\nlabel_strategy = 'magic'\n", "label_strategy must be one of"),
+        ("[arms.ami]\nsource = 'local'\n", "arms.ami.path is required"),
+        ("[experiment]\nseeds = [1, 1]\n", "duplicates"),
+        ("[experiment\n", "invalid TOML"),
+    ],
+)
+def test_bad_configs_name_the_key(tmp_path, text, fragment):
+    with pytest.raises(ConfigError, match=None) as info:
+        load_config(write(tmp_path, text))
+    assert fragment in str(info.value)
+    assert "exp.toml" in str(info.value)
+
+
+def test_arm_names_cannot_escape_the_directory(tmp_path):
+    with pytest.raises(UnsafePathError):
+        load_config(write(tmp_path, '[arms."../evil"]\nrole = "target"\n'))
+    with pytest.raises(UnsafePathError):
+        load_config(write(tmp_path, '[experiment]\nname = "/etc"\n'))
+
+
+def test_unknown_preset():
+    with pytest.raises(ConfigError, match="unknown preset"):
+        load_config(preset="huge")

@@ -1,0 +1,249 @@
+"""Audio decoding with soundfile only: encoded bytes (FLAC, WAV, OGG) -> float32 mono at 16 kHz.
+
+``datasets`` >= 4 decodes audio through torchcodec, which does not load on our stack (design.md §4),
+so every audio column is read with ``Audio(decode=False)`` and its bytes are decoded here.
+
+- :func:`decode_audio` decodes a whole recording (mixing channels down, resampling other rates
+  with :func:`scipy.signal.resample_poly`);
+- :class:`AudioReader` gives random access to a recording, seeking in the encoded stream when its
+  rate is already the target rate, so a 2 s crop of a 15 s FLAC utterance or of a 40 min meeting
+  decodes 2 s, not the whole file;
+- :func:`read_audio_file` reads a file from disk.
+
+Every failure (corrupt, truncated, empty or unrecognised audio) raises
+:class:`~vfreport.errors.AudioDecodeError` naming ``where`` (the file and row).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
+
+from .errors import AudioDecodeError
+
+SAMPLE_RATE = 16_000
+
+
+def resample(x: np.ndarray, sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample float audio ``x`` (samples along axis 0) from ``sr`` to ``target_sr``.
+
+    Polyphase filtering (:func:`scipy.signal.resample_poly`, Kaiser window) with the rational
+    factor ``target_sr / sr`` reduced by their gcd; returns float32.
+    """
+    if sr == target_sr:
+        return np.asarray(x, dtype=np.float32)
+    g = math.gcd(int(sr), int(target_sr))
+    return resample_poly(x, target_sr // g, sr // g, axis=0).astype(np.float32)
+
+
+def _mono(x: np.ndarray) -> np.ndarray:
+    """(n,) or (n, channels) -> (n,) float32, channels averaged."""
+    if x.ndim == 2:
+        x = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def _wav_truncation(data: bytes) -> str | None:
+    """If ``data`` is a RIFF/WAVE file whose 'data' chunk is shorter than its header says, say so.
+
+    libsndfile silently shortens such files; the header check makes truncation an error.
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    pos = 12
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        if cid == b"data":
+            have = len(data) - pos - 8
+            if size not in (0, 0xFFFFFFFF) and have < size:
+                return f"truncated WAV: the header announces {size} bytes of samples, the file holds {have}"
+            return None
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def _open(data: bytes, where: str) -> sf.SoundFile:
+    if not data:
+        raise AudioDecodeError(f"{where}: empty audio (0 bytes)")
+    problem = _wav_truncation(data)
+    if problem:
+        raise AudioDecodeError(f"{where}: {problem}")
+    try:
+        f = sf.SoundFile(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+        raise AudioDecodeError(f"{where}: cannot decode audio ({_reason(e)})") from e
+    if f.frames <= 0 or f.samplerate <= 0:
+        f.close()
+        raise AudioDecodeError(f"{where}: empty audio (no samples)")
+    return f
+
+
+def _reason(e: BaseException) -> str:
+    msg = str(e)
+    # libsndfile names the Python file object ("<_io.BytesIO object at 0x..>"): drop that noise
+    if "Error opening" in msg and ":" in msg:
+        msg = msg.rsplit(":", 1)[1].strip()
+    return msg.strip() or type(e).__name__
+
+
+def _read(f: sf.SoundFile, n: int, where: str) -> np.ndarray:
+    try:
+        x = f.read(n, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise AudioDecodeError(f"{where}: corrupt or truncated audio ({_reason(e)})") from e
+    if len(x) < n:
+        raise AudioDecodeError(f"{where}: truncated audio: expected {n} samples, decoded {len(x)}")
+    return x
+
+
+def decode_audio(data: bytes, where: str, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a whole encoded recording to float32 mono at ``target_sr``.
+
+    Channels are averaged; other sample rates are resampled (:func:`resample`). Raises
+    AudioDecodeError naming ``where`` for empty, corrupt, truncated or unrecognised audio.
+    """
+    with _open(data, where) as f:
+        x = _read(f, f.frames, where)
+        sr = f.samplerate
+    x = _mono(x)
+    if not np.all(np.isfinite(x)):
+        raise AudioDecodeError(f"{where}: audio contains NaN or infinite samples")
+    return resample(x, sr, target_sr)
+
+
+def read_audio_file(path: Path | str, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Read and decode an audio file from disk (see :func:`decode_audio`)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise AudioDecodeError(f"{p}: cannot read audio file: {e.strerror}") from e
+    return decode_audio(data, str(p), target_sr)
+
+
+def encode_wav(x: np.ndarray, sr: int = SAMPLE_RATE, subtype: str = "FLOAT") -> bytes:
+    """Encode float audio as WAV bytes (``subtype`` 'FLOAT' is lossless for float32 input)."""
+    buf = io.BytesIO()
+    sf.write(buf, np.asarray(x, dtype=np.float32), sr, format="WAV", subtype=subtype)
+    return buf.getvalue()
+
+
+class AudioReader:
+    """Random access to one recording as float32 mono at ``target_sr``.
+
+    Built from encoded ``data`` (bytes) or from a decoded ``array`` with its ``sampling_rate``.
+    When the encoded audio is mono at the target rate, :meth:`read` seeks in the stream and decodes
+    only the requested samples (a truncated file is then detected only if a read reaches the
+    missing part); otherwise the whole recording is decoded once, on first use.
+    """
+
+    def __init__(
+        self,
+        data: bytes | None = None,
+        *,
+        where: str,
+        array: np.ndarray | None = None,
+        sampling_rate: int | None = None,
+        target_sr: int = SAMPLE_RATE,
+    ) -> None:
+        self.where = where
+        self.target_sr = target_sr
+        self._file: sf.SoundFile | None = None
+        self._array: np.ndarray | None = None
+        if array is not None:
+            if not sampling_rate or sampling_rate <= 0:
+                raise AudioDecodeError(f"{where}: audio array without a valid sampling_rate")
+            a = np.asarray(array, dtype=np.float32)
+            if a.ndim == 2 and a.shape[0] < a.shape[1] and a.shape[0] <= 8:  # (channels, n)
+                a = a.T
+            a = _mono(a)
+            if a.size == 0:
+                raise AudioDecodeError(f"{where}: empty audio (no samples)")
+            if not np.all(np.isfinite(a)):
+                raise AudioDecodeError(f"{where}: audio contains NaN or infinite samples")
+            self._array = resample(a, int(sampling_rate), target_sr)
+            self.n_samples = len(self._array)
+            return
+        if data is None:
+            raise AudioDecodeError(f"{where}: no audio (neither bytes nor an array)")
+        f = _open(data, where)
+        if f.samplerate == target_sr and f.channels == 1 and f.seekable():
+            self._file = f
+            self.n_samples = f.frames
+        else:
+            with f:
+                x = _read(f, f.frames, where)
+                sr = f.samplerate
+            self._array = resample(_mono(x), sr, target_sr)
+            self.n_samples = len(self._array)
+
+    @property
+    def seconds(self) -> float:
+        return self.n_samples / self.target_sr
+
+    def read(self, start: int, n: int) -> np.ndarray:
+        """Samples ``[start, start + n)`` (at ``target_sr``) as float32; raises if out of range."""
+        if start < 0 or n < 0 or start + n > self.n_samples:
+            raise AudioDecodeError(
+                f"{self.where}: read of samples [{start}, {start + n}) outside the recording "
+                f"(0..{self.n_samples})"
+            )
+        if self._array is not None:
+            return self._array[start : start + n]
+        assert self._file is not None
+        try:
+            self._file.seek(start)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise AudioDecodeError(f"{self.where}: corrupt or truncated audio ({_reason(e)})") from e
+        return _mono(_read(self._file, n, self.where))
+
+    def read_all(self) -> np.ndarray:
+        return self.read(0, self.n_samples)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> AudioReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_audio(value: Any, where: str, target_sr: int = SAMPLE_RATE) -> AudioReader:
+    """An :class:`AudioReader` for one dataset cell: ``{"bytes", "path"}`` (read from ``path`` when
+    ``bytes`` is empty), ``{"array", "sampling_rate"}``, raw bytes, or a file path."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return AudioReader(bytes(value), where=where, target_sr=target_sr)
+    if isinstance(value, str | Path):
+        return AudioReader(_read_path(value, where), where=f"{where} ({value})", target_sr=target_sr)
+    if isinstance(value, Mapping):
+        if value.get("array") is not None:
+            return AudioReader(
+                where=where, array=value["array"], sampling_rate=value.get("sampling_rate"), target_sr=target_sr
+            )
+        data = value.get("bytes")
+        if data:
+            return AudioReader(bytes(data), where=where, target_sr=target_sr)
+        path = value.get("path")
+        if path:
+            return AudioReader(_read_path(path, where), where=f"{where} ({path})", target_sr=target_sr)
+        raise AudioDecodeError(f"{where}: empty audio (no bytes, no array, no path)")
+    raise AudioDecodeError(f"{where}: unsupported audio value of type {type(value).__name__}")
+
+
+def _read_path(path: str | Path, where: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise AudioDecodeError(f"{where}: cannot read audio file {str(path)!r}: {e.strerror}") from e

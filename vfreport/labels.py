@@ -1,0 +1,260 @@
+"""Frame labels and masks for the training task (design.md §6): pure, vectorised numpy functions.
+
+Frame geometry is the model's (:func:`vfreport.model.num_frames`, :func:`vfreport.model.frame_centers`):
+a window of S samples has T = 1 + (S - 400) // 256 frames, frame i covering samples
+[256 i, 256 i + 400) and centred at (256 i + 200) / 16000 s. A speaker is *active* in a frame when
+the frame centre t satisfies ``start <= t < end`` for one of the speaker's turns.
+
+Every builder returns ``labels`` (T,) int64 in {0, 1} and ``mask`` (T,) bool; only frames with
+``mask`` True are scored. Masked frames carry label 0, which means nothing.
+
+- LibriSpeech (pseudo-labels): :func:`round_robin_labels` per utterance, :func:`utterance_labels`
+  per window;
+- AMI ``two-speaker``: :func:`two_speaker_window`;
+- AMI ``cluster``: :func:`speaker_groups`, :func:`cluster_labels`, :func:`cluster_window`;
+- AMI ``pairs``: :func:`solo_runs` to find single-speaker stretches, :func:`pairs_window` to join two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import ModelConfig, frame_centers, num_frames
+
+MIN_SHARE = 0.10
+"""two-speaker: each of the two speakers must speak alone in at least this share of the window's frames."""
+
+MIN_SCORED = 0.50
+"""cluster: at least this share of the window's frames must have exactly one active speaker."""
+
+_CFG = ModelConfig()
+
+
+# ---------------------------------------------------------------------------------------------
+# LibriSpeech: round-robin pseudo-labels
+# ---------------------------------------------------------------------------------------------
+
+
+def first_appearance_numbers(ids: Sequence) -> np.ndarray:
+    """Number each distinct id by the order of its first appearance: [7, 3, 7, 9] -> [0, 1, 0, 2]."""
+    arr = np.asarray(ids)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.ndim != 1:
+        raise ValueError(f"speaker ids must be one-dimensional, got shape {arr.shape}")
+    _, first, inverse = np.unique(arr, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.ravel()]
+
+
+def round_robin_labels(speaker_ids: Sequence) -> np.ndarray:
+    """Round-robin pseudo-labels: speakers numbered in order of first appearance, label = number mod 2.
+
+    ``[7, 3, 7, 9, 3, 11]`` -> numbers ``[0, 1, 0, 2, 1, 3]`` -> labels ``[0, 1, 0, 0, 1, 1]``.
+    Balanced to within one speaker by construction; the label says nothing about the voice, which
+    is what the baseline arm measures (design.md §6).
+    """
+    return first_appearance_numbers(speaker_ids) % 2
+
+
+def utterance_labels(label: int, n_samples: int, n_valid: int, cfg: ModelConfig = _CFG) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and mask of a window of ``n_samples`` whose first ``n_valid`` samples are one utterance.
+
+    Every frame carries ``label``; frames that reach into the zero padding after ``n_valid``
+    samples (any of their 400 samples) are masked.
+    """
+    t = num_frames(n_samples, cfg)
+    labels = np.full(t, int(label), dtype=np.int64)
+    mask = np.arange(t) < num_frames(min(n_valid, n_samples), cfg)
+    return labels, mask
+
+
+# ---------------------------------------------------------------------------------------------
+# AMI: speaker turns -> frame activity
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Turns:
+    """A recording's speaker turns as arrays: turn k is ``names[speaker[k]]`` from ``start[k]`` to
+    ``end[k]`` seconds. ``names`` are the recording's speaker labels, sorted."""
+
+    start: np.ndarray
+    end: np.ndarray
+    speaker: np.ndarray
+    names: tuple[str, ...]
+
+    @classmethod
+    def from_lists(cls, starts: Sequence[float], ends: Sequence[float], speakers: Sequence) -> Turns:
+        s = np.asarray(starts, dtype=np.float64).reshape(-1)
+        e = np.asarray(ends, dtype=np.float64).reshape(-1)
+        labels = [str(x) for x in speakers]
+        if not (len(s) == len(e) == len(labels)):
+            raise ValueError(f"turn lists differ in length: {len(s)} starts, {len(e)} ends, {len(labels)} speakers")
+        names = tuple(sorted(set(labels)))
+        index = {n: i for i, n in enumerate(names)}
+        spk = np.fromiter((index[x] for x in labels), dtype=np.int64, count=len(labels))
+        return cls(s, e, spk, names)
+
+    @classmethod
+    def from_segments(cls, segments: Iterable[tuple[float, float, object]]) -> Turns:
+        """From ``(start, end, speaker)`` tuples."""
+        rows = list(segments)
+        return cls.from_lists([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def speaker_activity(
+    segments: Turns | Iterable[tuple[float, float, object]],
+    window_start: float,
+    n_frames: int,
+    cfg: ModelConfig = _CFG,
+) -> np.ndarray:
+    """(n_frames, n_speakers) bool: is speaker s active at the centre of frame i of a window that
+    starts ``window_start`` seconds into the recording?
+
+    Columns follow the sorted speaker labels (:attr:`Turns.names`). Frame i is centred at
+    ``window_start + frame_centers(n_frames)[i]``; a turn [start, end) covers the frames whose
+    centre lies in it. Cost O(turns + frames x speakers) (a difference array, no per-frame loop).
+    """
+    turns = segments if isinstance(segments, Turns) else Turns.from_segments(segments)
+    n_spk = len(turns.names)
+    if n_frames <= 0 or n_spk == 0:
+        return np.zeros((max(n_frames, 0), n_spk), dtype=bool)
+    t = window_start + frame_centers(n_frames, cfg)
+    i0 = np.searchsorted(t, turns.start, side="left")  # first frame with centre >= start
+    i1 = np.searchsorted(t, turns.end, side="left")  # first frame with centre >= end
+    keep = i1 > i0
+    diff = np.zeros((n_spk, n_frames + 1), dtype=np.int32)
+    np.add.at(diff, (turns.speaker[keep], i0[keep]), 1)
+    np.add.at(diff, (turns.speaker[keep], i1[keep]), -1)
+    return (np.cumsum(diff[:, :-1], axis=1) > 0).T
+
+
+# ---------------------------------------------------------------------------------------------
+# AMI two-speaker
+# ---------------------------------------------------------------------------------------------
+
+
+def first_speaker(activity: np.ndarray, columns: Sequence[int]) -> int:
+    """Of the speaker ``columns``, the one who speaks first: earliest active frame, ties broken by
+    the earliest frame in which they speak alone, then by column order."""
+    solo = activity.sum(axis=1) == 1
+    n = activity.shape[0]
+
+    def key(c: int) -> tuple[int, int, int]:
+        on = activity[:, c]
+        alone = on & solo
+        return (int(np.argmax(on)) if on.any() else n, int(np.argmax(alone)) if alone.any() else n, c)
+
+    return min(columns, key=key)
+
+
+def two_speaker_window(activity: np.ndarray, min_share: float = MIN_SHARE) -> tuple[np.ndarray, np.ndarray] | None:
+    """Labels for the ``two-speaker`` strategy, or None if the window does not qualify.
+
+    ``activity`` is (T, n_speakers) bool (:func:`speaker_activity`). The window qualifies when
+    exactly two speakers are active somewhere in it and each of them speaks alone in at least
+    ``min_share`` of its T frames (default 10 %: both voices are heard, so the first-speaker
+    question has an answer). Label 0 = the speaker who speaks first (:func:`first_speaker`), 1 = the
+    other; frames of silence or overlap are masked.
+    """
+    activity = np.asarray(activity, dtype=bool)
+    t = activity.shape[0]
+    active = np.flatnonzero(activity.any(axis=0))
+    if len(active) != 2 or t == 0:
+        return None
+    solo = activity.sum(axis=1) == 1
+    need = min_share * t
+    a, b = int(active[0]), int(active[1])
+    if (activity[:, a] & solo).sum() < need or (activity[:, b] & solo).sum() < need:
+        return None
+    second = b if first_speaker(activity, (a, b)) == a else a
+    labels = (activity[:, second] & solo).astype(np.int64)
+    return labels, solo
+
+
+# ---------------------------------------------------------------------------------------------
+# AMI cluster
+# ---------------------------------------------------------------------------------------------
+
+
+def speaker_groups(speakers: Sequence[str]) -> np.ndarray:
+    """Split a meeting's speakers into two fixed groups: the first half of the *sorted* labels ->
+    group 0, the rest -> group 1 (A+B vs C+D, as in the strategy document; with an odd count the
+    first group has one more). Returned in the order of ``speakers``."""
+    labels = [str(s) for s in speakers]
+    ordered = sorted(set(labels))
+    half = (len(ordered) + 1) // 2
+    group = {name: int(i >= half) for i, name in enumerate(ordered)}
+    return np.array([group[s] for s in labels], dtype=np.int64)
+
+
+def cluster_labels(activity: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels for the ``cluster`` strategy: the group (``groups[s]``, 0/1) of the single active
+    speaker; frames of silence or overlap (even within one group) are masked."""
+    activity = np.asarray(activity, dtype=bool)
+    solo = activity.sum(axis=1) == 1
+    who = np.argmax(activity, axis=1)
+    labels = np.where(solo, np.asarray(groups, dtype=np.int64)[who] if activity.shape[1] else 0, 0)
+    return labels.astype(np.int64), solo
+
+
+def cluster_window(
+    activity: np.ndarray, groups: np.ndarray, min_scored: float = MIN_SCORED
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`cluster_labels` if at least ``min_scored`` of the frames are scored, else None."""
+    labels, mask = cluster_labels(activity, groups)
+    if len(mask) == 0 or mask.mean() < min_scored:
+        return None
+    return labels, mask
+
+
+# ---------------------------------------------------------------------------------------------
+# AMI pairs
+# ---------------------------------------------------------------------------------------------
+
+
+def solo_runs(activity: np.ndarray, min_frames: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximal runs of frames in which exactly one speaker is active, at least ``min_frames`` long.
+
+    Returns ``(speaker, start, stop)`` int64 arrays: speaker column, first frame, one past the last.
+    """
+    activity = np.asarray(activity, dtype=bool)
+    solo = activity.sum(axis=1) == 1
+    code = np.where(solo, np.argmax(activity, axis=1), -1) if activity.shape[1] else np.full(len(solo), -1)
+    if len(code) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    change = np.flatnonzero(np.diff(code)) + 1
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [len(code)]])
+    spk = code[starts]
+    keep = (spk >= 0) & (stops - starts >= min_frames)
+    return spk[keep].astype(np.int64), starts[keep].astype(np.int64), stops[keep].astype(np.int64)
+
+
+def pairs_window(
+    first: np.ndarray, second: np.ndarray, same: bool, cfg: ModelConfig = _CFG
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A ``pairs`` window: audio ``first`` then ``second`` (two stretches of single-speaker speech).
+
+    Returns ``(audio, labels, mask)``. Frames lying wholly in ``first`` are labelled 0; frames lying
+    wholly in ``second`` are labelled 0 if ``same`` (the same speaker) else 1 (another speaker of the
+    meeting); the frames whose 400 samples straddle the junction are masked. With same/different
+    pairs drawn 50/50 the pair labels are balanced; note that frame labels are then 3/4 zeros, since
+    the first half is always 0.
+    """
+    audio = np.concatenate([np.asarray(first, np.float32), np.asarray(second, np.float32)])
+    t = num_frames(len(audio), cfg)
+    lo = np.arange(t) * cfg.hop
+    in_first = lo + cfg.n_fft <= len(first)
+    in_second = lo >= len(first)
+    labels = np.where(in_second, 0 if same else 1, 0).astype(np.int64)
+    return audio, labels, in_first | in_second
