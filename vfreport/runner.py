@@ -18,7 +18,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -196,12 +195,12 @@ def describe_failure(exc: BaseException) -> dict[str, Any]:
     return {"type": name, "message": msg, "cell": None}
 
 
-def run_one(exp: ExperimentDir, params: dict[str, Any]) -> dict[str, Any]:
+def run_one(exp: ExperimentDir, params: dict[str, Any], template: Path = TRAIN_TEMPLATE) -> dict[str, Any]:
     """Execute one run's notebook; never raises for a failed run: records it and returns the status."""
     run = exp.run(params["arm"], params["seed"])
     run.root.mkdir(parents=True, exist_ok=True)
     try:
-        execute_notebook(TRAIN_TEMPLATE, run.notebook, params, cwd=run.root)
+        execute_notebook(template, run.notebook, params, cwd=run.root)
     except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, the others go on
         return run.write_status(state="failed", error=describe_failure(exc), ended=now_iso())
     return run.read_status()
@@ -260,12 +259,12 @@ def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool) -> None:
 
 
 def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = True,
-            config_file: str | None = None) -> RunAllResult:
+            config_file: str | None = None, template: Path = TRAIN_TEMPLATE) -> RunAllResult:
     """Train every (arm, seed) of ``cfg`` into ``out`` through papermill; see the module docstring."""
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
-    if not TRAIN_TEMPLATE.exists():
-        raise ExperimentError(f"training notebook template not found: {TRAIN_TEMPLATE}")
+    if not template.exists():
+        raise ExperimentError(f"training notebook template not found: {template}")
     t0 = time.perf_counter()
     exp = prepare_experiment_dir(cfg, out)
     result = RunAllResult(exp.root)
@@ -288,53 +287,74 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
                 todo.append(params)
         if todo:
             prepare_data(cfg, jobs, progress)
-        _execute_all(exp, todo, jobs, cfg.epochs, progress, result)
-        write_manifest(exp, cfg, config_file, ended=now_iso(), seconds=round(time.perf_counter() - t0, 2))
+        try:
+            _execute_all(exp, todo, jobs, cfg.epochs, progress, result, template)
+        finally:
+            write_manifest(exp, cfg, config_file, ended=now_iso(), seconds=round(time.perf_counter() - t0, 2))
     result.seconds = time.perf_counter() - t0
     return result
 
 
+def _interrupt_kernels(exp: ExperimentDir, todo: list[dict[str, Any]]) -> None:
+    """Send SIGINT to the kernels of running runs (their pids are in status.json)."""
+    import signal
+
+    for p in todo:
+        status = exp.run(p["arm"], p["seed"]).read_status()
+        pid = status.get("pid")
+        if status.get("state") == "running" and isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGINT)
+
+
 def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], jobs: int, epochs: int, progress: bool,
-                 result: RunAllResult) -> None:
+                 result: RunAllResult, template: Path) -> None:
     total_epochs = len(todo) * epochs
     bar = tqdm(total=total_epochs, desc="run-all", unit="epoch", disable=not progress or not todo)
-    done_epochs: dict[str, int] = {}
-    stop = threading.Event()
 
     def refresh() -> None:
+        done = 0
         for p in todo:
-            key = f"{p['arm']}/seed-{p['seed']}"
-            try:
-                done_epochs[key] = int(exp.run(p["arm"], p["seed"]).read_status().get("last_epoch") or 0)
-            except (OSError, ValueError):
-                pass
-        bar.n = min(total_epochs, sum(done_epochs.values()))
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                done += int(exp.run(p["arm"], p["seed"]).read_status().get("last_epoch") or 0)
+        bar.n = min(total_epochs, done)
         bar.set_postfix(failed=len(result.failed))
         bar.refresh()
 
+    def collect(finished: set[Future]) -> None:
+        for f in finished:
+            key = futures[f]
+            if f.cancelled():
+                continue
+            status = f.result()
+            if status.get("state") == "completed":
+                result.completed.append(key)
+            else:
+                err = status.get("error") or {"type": "unknown", "message": "run did not complete"}
+                result.failed[key] = err
+                bar.write(f"run {key} failed: {err.get('type')}: {err.get('message')}")
+
     pool = ThreadPoolExecutor(max_workers=jobs)
-    futures: dict[Future, str] = {}
+    futures = {pool.submit(run_one, exp, p, template): f"{p['arm']}/seed-{p['seed']}" for p in todo}
+    pending = set(futures)
     try:
-        for p in todo:
-            futures[pool.submit(run_one, exp, p)] = f"{p['arm']}/seed-{p['seed']}"
-        pending = set(futures)
         while pending:
             finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-            for f in finished:
-                key = futures[f]
-                status = f.result()
-                if status.get("state") == "completed":
-                    result.completed.append(key)
-                else:
-                    result.failed[key] = status.get("error") or {"type": "unknown", "message": "run did not complete"}
-                    err = result.failed[key]
-                    bar.write(f"run {key} failed: {err.get('type')}: {err.get('message')}")
+            collect(finished)
             refresh()
     except KeyboardInterrupt:
-        stop.set()
-        for f in futures:
+        # Ctrl-C: nothing new starts; running kernels are interrupted (checkpoints are atomic) and
+        # their runs recorded as failed with the reason, so the next run-all resumes them.
+        for f in pending:
             f.cancel()
+        _interrupt_kernels(exp, todo)
+        wait(pending, timeout=60)
+        for p in todo:
+            run = exp.run(p["arm"], p["seed"])
+            if run.read_status().get("state") in ("pending", "running"):
+                err = {"type": "KeyboardInterrupt", "message": "interrupted by the user", "cell": None}
+                run.write_status(state="failed", ended=now_iso(), error=err)
         raise
     finally:
-        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
         bar.close()

@@ -1,0 +1,409 @@
+"""`vfreport bench`: the performance targets of design.md §11, measured in one run on one machine.
+
+Every figure is a ratio or a rate with its target; the table says which are met. Nothing here
+is asserted by the test suite's timing: tests only check that each figure is computed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .config import ArmConfig, ExperimentConfig, load_config
+from .layout import atomic_write_json
+from .model import FastDiarizationModel
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float | None
+    unit: str
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+def _met(value: float | None, op: str, bound: float) -> bool | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value <= bound if op == "<=" else value >= bound
+
+
+def machine() -> dict[str, Any]:
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+    return info
+
+
+def matmul_peak_gflops(threads: int | None = None, n: int = 1024, seconds: float = 1.0) -> float:
+    """fp32 matmul FLOP/s of this machine (best of repeated n x n products), in GFLOP/s."""
+    old = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        torch.mm(a, b)
+        best = 0.0
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            t0 = time.perf_counter()
+            for _ in range(4):
+                torch.mm(a, b)
+            dt = time.perf_counter() - t0
+            best = max(best, 4 * 2 * n**3 / dt / 1e9)
+        return best
+    finally:
+        torch.set_num_threads(old)
+
+
+# ---------------------------------------------------------------------------------------------
+# figures
+# ---------------------------------------------------------------------------------------------
+
+
+def bench_data_pipeline(work: Path) -> list[Figure]:
+    """Cold (decode + window from parquet) and cached throughput, in seconds of audio per second, per core."""
+    from .synth import write_corpus
+    from .windows import prepare_arm
+
+    cfg = load_config()
+    corpus = work / "corpus"
+    write_corpus(corpus, seed=0, librispeech={"train.360": 400, "validation": 130}, ami={"train": 30, "validation": 12})
+    figures = []
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for arm in cfg.arms.values():
+            local = replace(arm, source="local", path=str(corpus / arm.dataset))
+            t0 = time.perf_counter()
+            tr, va = prepare_arm(local, cfg.train.window_seconds, cache_dir=work / "cache", progress=False)
+            cold = time.perf_counter() - t0
+            audio_s = (len(tr) + len(va)) * cfg.train.window_seconds
+            decoded_s = float(tr.info.get("seconds_of_audio", audio_s)) + float(va.info.get("seconds_of_audio", 0))
+            t0 = time.perf_counter()
+            prepare_arm(local, cfg.train.window_seconds, cache_dir=work / "cache", progress=False)
+            cached = time.perf_counter() - t0
+            figures.append(Figure(f"data cold ({arm.name}): decode + window", decoded_s / cold, "x real time/core",
+                                  ">= 2000", _met(decoded_s / cold, ">=", 2000),
+                                  f"{decoded_s:.0f} s of audio decoded in {cold:.2f} s"))
+            figures.append(Figure(f"data cached ({arm.name})", audio_s / cached, "x real time/core", ">= 10000",
+                                  _met(audio_s / cached, ">=", 10000), f"{audio_s:.0f} s of windows in {cached:.3f} s"))
+    finally:
+        torch.set_num_threads(old)
+    return figures
+
+
+def _demo_windows(arm: ArmConfig, cfg: ExperimentConfig) -> tuple[Any, Any]:
+    from .job import default_cache_dir
+    from .windows import prepare_arm
+
+    return prepare_arm(arm, cfg.train.window_seconds, cache_dir=default_cache_dir() / "windows", progress=False)
+
+
+def bench_training(peak_gflops: float, threads: int) -> list[Figure]:
+    """Training windows/s on the demo's AMI arm, epoch time, and the share of the matmul peak reached."""
+    from .layout import ExperimentDir
+    from .train import TrainSpec, train_run
+
+    cfg = load_config()
+    arm = cfg.target
+    tr, va = _demo_windows(arm, cfg)
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            spec = TrainSpec(seed=0, epochs=2, batch_size=cfg.train.batch_size, lr=cfg.train.lr, device="cpu",
+                             arm=arm.name)
+            hist = train_run(spec, ExperimentDir(d).run(arm.name, 0), tr, va, progress=False)
+    finally:
+        torch.set_num_threads(old)
+    epoch_s = float(hist["epoch_seconds"].iloc[-1])
+    # time per epoch includes validation; training windows/s counts a forward+backward (3x forward FLOPs)
+    model = FastDiarizationModel()
+    flops = model.flops_per_window(tr.audio.shape[1])
+    val_cost = len(va) / (3 * len(tr))  # validation is forward only
+    wps = len(tr) * (1 + val_cost) / epoch_s
+    share = 3 * flops * wps / (peak_gflops * 1e9)
+    return [
+        Figure("training throughput (CPU)", wps, "windows/s", "(rate)", None,
+               f"{threads} threads, {tr.audio.shape[1] / 16000:.1f} s windows, batch {cfg.train.batch_size}"),
+        Figure("training epoch time (demo AMI arm)", epoch_s, "s", "(rate)", None,
+               f"{len(tr)} train + {len(va)} val windows"),
+        Figure("training share of fp32 matmul peak", 100 * share, "%", ">= 30", _met(100 * share, ">=", 30),
+               f"{flops / 1e6:.0f} MFLOP/window forward, x3 for training; peak {peak_gflops:.0f} GFLOP/s"),
+    ]
+
+
+def bench_gpu() -> list[Figure]:
+    """On CUDA: 2 s windows/s at a device-filling batch with bf16 and the GPU-busy share of an epoch."""
+    if not torch.cuda.is_available():
+        return [Figure("training throughput (CUDA)", None, "windows/s", ">= 20000 (H100)", None, "no CUDA device here")]
+    from torch.profiler import ProfilerActivity, profile
+
+    from .train import _autocast, masked_loss_and_hits
+
+    dev = torch.device("cuda")
+    model = FastDiarizationModel().to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    n, batch = 10_240, 1024
+    audio = torch.randn(n, 32000, device=dev)
+    frames = model.num_frames(32000)
+    labels = torch.randint(0, 2, (n, frames), device=dev)
+    mask = torch.ones(n, frames, dtype=torch.bool, device=dev)
+
+    def epoch() -> None:
+        for i in range(0, n, batch):
+            with _autocast(dev):
+                out = model(audio[i : i + batch])
+            ls, _, s = masked_loss_and_hits(out, labels[i : i + batch], mask[i : i + batch])
+            opt.zero_grad(set_to_none=True)
+            (ls / s.sum()).backward()
+            opt.step()
+
+    epoch()
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        epoch()
+        torch.cuda.synchronize()
+    wall = time.perf_counter() - t0
+    busy_us = sum(e.self_device_time_total for e in prof.key_averages())
+    busy = min(1.0, busy_us / 1e6 / wall)
+    wps = n / wall
+    return [
+        Figure("training throughput (CUDA)", wps, "windows/s", ">= 20000 (H100)", _met(wps, ">=", 20000),
+               f"{torch.cuda.get_device_name(0)}, batch {batch}, bf16, data on device"),
+        Figure("GPU busy share of an epoch", 100 * busy, "%", ">= 90", _met(100 * busy, ">=", 90), ""),
+    ]
+
+
+def bench_papermill_overhead(threads: int) -> list[Figure]:
+    """One demo run through papermill vs the same training called directly (warm data cache)."""
+    from .job import job_parameters, run_job
+    from .runner import TRAIN_TEMPLATE, execute_notebook
+
+    cfg = load_config()
+    arm = cfg.target
+    _demo_windows(arm, cfg)  # warm cache for both
+    with tempfile.TemporaryDirectory() as d:
+        params = job_parameters(Path(d) / "direct", arm, 0, cfg.epochs, cfg.checkpoint_every, cfg.train, threads)
+        params["progress"] = False
+        old = torch.get_num_threads()
+        t0 = time.perf_counter()
+        run_job(**params)
+        direct = time.perf_counter() - t0
+        torch.set_num_threads(old)
+        params["experiment_dir"] = str(Path(d) / "papermill")
+        out = Path(d) / "papermill" / arm.name / "seed-0"
+        out.mkdir(parents=True)
+        t0 = time.perf_counter()
+        execute_notebook(TRAIN_TEMPLATE, out / "train.ipynb", params, cwd=out)
+        via_pm = time.perf_counter() - t0
+    ratio = via_pm / direct
+    return [Figure("papermill overhead (papermill / direct)", ratio, "x", "<= 1.10", _met(ratio, "<=", 1.10),
+                   f"direct {direct:.1f} s, papermill {via_pm:.1f} s, {cfg.epochs} epochs, {threads} threads")]
+
+
+def bench_run_all() -> list[Figure]:
+    """`vfreport run-all` (demo preset, no report) wall time with --jobs 1 and --jobs 2, warm data cache."""
+    times = {}
+    for jobs in (1, 2):
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "vfreport.cli", "run-all", "--no-report", "--jobs", str(jobs),
+                            "--out", str(Path(d) / "demo")], check=True, capture_output=True)
+            times[jobs] = time.perf_counter() - t0
+    speedup = times[1] / times[2]
+    return [
+        Figure("run-all demo, --jobs 2 (training only)", times[2] / 60, "min", "<= 3", _met(times[2] / 60, "<=", 3),
+               f"{times[2]:.0f} s"),
+        Figure("run-all demo, --jobs 1 (training only)", times[1] / 60, "min", "(reference)", None,
+               f"{times[1]:.0f} s"),
+        Figure("run-all speed-up, 2 jobs vs 1", speedup, "x", ">= 1.6", _met(speedup, ">=", 1.6), ""),
+    ]
+
+
+def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
+    """A 2 arms x ``seeds`` x ``epochs`` experiment directory with made-up but plausible histories."""
+    from .layout import ExperimentDir, atomic_write_text
+
+    cfg = load_config(overrides={"experiment": {"seeds": list(range(seeds)), "epochs": epochs, "name": "bench"}})
+    exp = ExperimentDir(root)
+    root.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(exp.config, cfg.to_toml())
+    rng = np.random.default_rng(0)
+    for arm, (top, noise) in {"librispeech": (0.55, 0.08), "ami": (0.8, 0.02)}.items():
+        for seed in range(seeds):
+            ep = np.arange(1, epochs + 1)
+            curve = 0.5 + (top - 0.5) * (1 - np.exp(-ep / 5))
+            hist = pd.DataFrame({
+                "epoch": ep,
+                "train_loss": 0.69 - 0.3 * (1 - np.exp(-ep / 6)) + rng.normal(0, 0.01, epochs),
+                "train_acc": np.clip(curve + 0.05 + rng.normal(0, 0.01, epochs), 0, 1),
+                "val_loss": 0.69 - 0.2 * (1 - np.exp(-ep / 6)) + rng.normal(0, 0.02, epochs),
+                "val_acc": np.clip(curve + rng.normal(0, noise, epochs), 0, 1),
+                "lr": 1e-3, "epoch_seconds": 1.0, "train_frames": 100_000, "val_frames": 10_000,
+                "val_window_acc": np.clip(curve + rng.normal(0, noise, epochs), 0, 1),
+            })
+            run = exp.run(arm, seed)
+            run.root.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(run.history, hist.to_csv(index=False))
+            run.write_status(state="completed", epochs=epochs, last_epoch=epochs, seconds=epochs * 1.0)
+    return root
+
+
+def bench_analysis(work: Path) -> list[Figure]:
+    """Analysis + Markdown for 2 arms x 10 seeds x 30 epochs; HTML report separately."""
+    from .analysis import analyze_experiment, write_results
+    from .markdown import render_markdown
+
+    exp = synthetic_experiment(work / "analysis")
+    t0 = time.perf_counter()
+    results = analyze_experiment(exp)
+    write_results(exp, results)
+    render_markdown(results, {})
+    dt = time.perf_counter() - t0
+    figs = [Figure("analysis + Markdown (2 x 10 seeds x 30 epochs)", dt, "s", "<= 2", _met(dt, "<=", 2), "")]
+    from .report import write_report
+
+    t0 = time.perf_counter()
+    write_report(exp, results, html=True)
+    dt = time.perf_counter() - t0
+    figs.append(Figure("full report incl. figures, review notebook, HTML", dt, "s", "<= 30", _met(dt, "<=", 30), ""))
+    return figs
+
+
+def bench_onnx_figures(work: Path) -> list[Figure]:
+    from .export import bench_onnx
+    from .layout import ExperimentDir
+    from .train import TrainSpec, train_run
+
+    cfg = load_config()
+    arm = cfg.target
+    tr, va = _demo_windows(arm, cfg)
+    run = ExperimentDir(work / "onnx").run(arm.name, 0)
+    train_run(TrainSpec(seed=0, epochs=1, device="cpu", arm=arm.name), run, tr, va, progress=False)
+    info = bench_onnx(run.best)
+    out = [Figure("ONNX export time", info["export_seconds"], "s", "<= 10", _met(info["export_seconds"], "<=", 10), "")]
+    for key, value in info.items():
+        if key.startswith("speedup"):
+            out.append(Figure(f"ONNX Runtime vs torch eager ({key.removeprefix('speedup').strip('_') or 'CPU'})",
+                              value, "x", ">= 1.5", _met(value, ">=", 1.5), ""))
+    return out
+
+
+SCALING_SCRIPT = r"""
+import json, resource, sys, time, tempfile, dataclasses
+from pathlib import Path
+import torch
+from vfreport.config import load_config
+from vfreport.windows import prepare_arm
+from vfreport.train import TrainSpec, train_run
+from vfreport.layout import ExperimentDir
+factor = int(sys.argv[1]); cache = Path(sys.argv[2])
+cfg = load_config(); arm = cfg.target
+arm = dataclasses.replace(arm, train_windows=arm.train_windows * factor)
+t0 = time.perf_counter()
+tr, va = prepare_arm(arm, cfg.train.window_seconds, cache_dir=cache, progress=False)
+prep = time.perf_counter() - t0
+with tempfile.TemporaryDirectory() as d:
+    h = train_run(TrainSpec(seed=0, epochs=1, device="cpu", arm=arm.name), ExperimentDir(d).run(arm.name, 0), tr, va,
+                  progress=False)
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"factor": factor, "windows": len(tr), "prepare_s": prep, "epoch_s": float(h["epoch_seconds"][0]),
+                  "peak_rss_mb": rss}))
+"""
+
+
+def bench_scaling(work: Path, factors: tuple[int, ...] = (1, 4, 16)) -> list[Figure]:
+    """Time and peak memory (separate processes) at 1x, 4x, 16x the demo's training windows."""
+    figs = []
+    rows = []
+    for f in factors:
+        out = subprocess.run([sys.executable, "-c", SCALING_SCRIPT, str(f), str(work / "scaling-cache")],
+                             check=True, capture_output=True, text=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = rows[0]
+    for r in rows:
+        figs.append(Figure(f"scaling {r['factor']}x ({r['windows']} windows): epoch time", r["epoch_s"], "s",
+                           f"~{r['factor']}x of 1x", None,
+                           f"{r['epoch_s'] / base['epoch_s']:.1f}x; data prep {r['prepare_s']:.1f} s"))
+        figs.append(Figure(f"scaling {r['factor']}x: peak memory", r["peak_rss_mb"], "MiB", "bounded by the cache",
+                           None, f"{r['peak_rss_mb'] / base['peak_rss_mb']:.2f}x of 1x"))
+    return figs
+
+
+# ---------------------------------------------------------------------------------------------
+# driver
+# ---------------------------------------------------------------------------------------------
+
+
+def print_table(figures: list[Figure], info: dict[str, Any]) -> None:
+    print(f"vfreport bench on {info['processor']} ({info['cores']} cores), torch {info['torch']}, "
+          f"CUDA: {info['cuda'] or 'none'}")
+    w = max(len(f.name) for f in figures)
+    print(f"{'figure':<{w}}  {'value':>10}  {'unit':<18} {'target':<22} met")
+    for f in figures:
+        val = "n/a" if f.value is None else (f"{f.value:,.2f}" if abs(f.value) < 1e4 else f"{f.value:,.0f}")
+        met = {True: "yes", False: "NO", None: "-"}[f.met]
+        print(f"{f.name:<{w}}  {val:>10}  {f.unit:<18} {f.target:<22} {met}  {f.note}")
+
+
+def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: bool = False,
+                   only: list[str] | None = None) -> list[Figure]:
+    info = machine()
+    cores = os.cpu_count() or 1
+    steps: list[tuple[str, Callable[[], list[Figure]]]] = []
+    work = Path(tempfile.mkdtemp(prefix="vfreport-bench-"))
+    peak = matmul_peak_gflops(threads=cores)
+    steps.append(("peak", lambda: [Figure("fp32 matmul peak", peak, "GFLOP/s", "(reference)", None,
+                                          f"{cores} threads, 1024x1024")]))
+    steps.append(("data", lambda: bench_data_pipeline(work)))
+    steps.append(("training", lambda: bench_training(peak, cores)))
+    steps.append(("gpu", bench_gpu))
+    steps.append(("analysis", lambda: bench_analysis(work)))
+    steps.append(("onnx", lambda: bench_onnx_figures(work)))
+    if not quick:
+        steps.append(("papermill", lambda: bench_papermill_overhead(cores)))
+        steps.append(("run-all", bench_run_all))
+    if scaling:
+        steps.append(("scaling", lambda: bench_scaling(work)))
+    figures: list[Figure] = []
+    for name, step in steps:
+        if only and name not in only:
+            continue
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        try:
+            figures.extend(step())
+        except Exception as e:  # noqa: BLE001 - a broken figure is reported, the others still run
+            figures.append(Figure(f"{name} (failed)", None, "", "", False, f"{type(e).__name__}: {e}"))
+    print_table(figures, info)
+    if json_out is not None:
+        atomic_write_json(json_out, [
+            {k: v for k, v in asdict(f).items()} | {"machine": info} for f in figures
+        ])
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak_rss:.0f} MiB", file=sys.stderr)
+    return figures
