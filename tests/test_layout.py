@@ -54,3 +54,8 @@ def test_status_merge(tmp_path):
     run.write_status(state="running", last_epoch=1)
     s = run.write_status(last_epoch=2)
     assert s["state"] == "running" and s["last_epoch"] == 2 and s["arm"] == "ami" and s["seed"] == 0
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path):
+    p = atomic_write_text(tmp_path / "report.html", "x")
+    assert p.stat().st_mode & 0o644 == 0o644

@@ -26,7 +26,8 @@ def notebook(path: Path, *cells: str) -> Path:
 
 
 def test_kernels_talk_over_ipc_not_tcp(tmp_path):
-    src = notebook(tmp_path / "t.ipynb", "import ipykernel, json\nprint(json.loads(ipykernel.get_connection_info())['transport'])")
+    code = "import ipykernel, json\nprint(json.loads(ipykernel.get_connection_info())['transport'])"
+    src = notebook(tmp_path / "t.ipynb", code)
     execute_notebook(src, tmp_path / "out.ipynb", {"arm": "a"}, cwd=tmp_path)
     out = nbf.read(tmp_path / "out.ipynb", 4)
     assert out.cells[-1].outputs[0]["text"].strip() == "ipc"

@@ -54,7 +54,7 @@ within 1e-3 of each other — a coin toss either way."""
 
 METADATA_KEYS = ("arm", "seed", "epoch", "val_acc", "sample_rate", "frame_step", "n_fft", "vfreport_version")
 _INT_KEYS = {"seed", "epoch", "sample_rate", "frame_step", "n_fft"}
-_FLOAT_KEYS = {"val_acc"}
+_FLOAT_KEYS = {"val_acc", "window_seconds"}
 _JSON_KEYS = {"model_config"}
 
 
@@ -138,7 +138,9 @@ def choose_winner(results: dict[str, Any], exp_dir: Path, arm: str | None = None
     if arm is not None:
         check_name(arm, "arm name")
         if arm not in arms:
-            raise ExportError(f"arm {arm!r} is not in {Path(exp_dir) / 'results.json'} (arms: {', '.join(sorted(arms))})")
+            raise ExportError(
+                f"arm {arm!r} is not in {Path(exp_dir) / 'results.json'} (arms: {', '.join(sorted(arms))})"
+            )
     else:
         scored = [(m, name) for name in sorted(arms) if (m := _arm_mean(results, name)) is not None]
         if not scored:
@@ -255,7 +257,9 @@ def _to_onnx_proto(model: Any, opset: int) -> tuple[Any, str, str | None]:
                 dynamo=False,
             )
     except Exception as e:  # noqa: BLE001
-        raise ExportError(f"ONNX export failed with both exporters ({reason}; torchscript: {type(e).__name__}: {e})") from e
+        raise ExportError(
+            f"ONNX export failed with both exporters ({reason}; torchscript: {type(e).__name__}: {e})"
+        ) from e
     return onnx.load_from_string(buf.getvalue()), "torchscript", reason
 
 
@@ -280,7 +284,7 @@ def _metadata_strings(metadata: dict[str, Any]) -> dict[str, str]:
 
 def read_metadata(onnx_path: Path | str) -> dict[str, Any]:
     """The model's metadata_props, typed back: ints (seed, epoch, sample_rate, frame_step, n_fft),
-    float (val_acc), dict (model_config), strings for everything else."""
+    floats (val_acc, window_seconds), dict (model_config), strings for everything else."""
     import onnx
 
     try:
@@ -508,8 +512,11 @@ def export_experiment(exp_dir: Path | str, arm: str | None = None, out: Path | s
         raise ExperimentError(f"cannot read {exp.results}: {e}; run `vfreport report {exp_dir}` again") from e
     sel = choose_winner(results, exp.root, arm)
     target = exp.onnx if out is None else Path(out)
-    meta = {"arm": sel.arm, "seed": sel.seed, "epoch": sel.epoch, "val_acc": sel.val_acc,
-            "experiment": str(results.get("experiment", {}).get("name") or exp.root.name)}
+    meta: dict[str, Any] = {"arm": sel.arm, "seed": sel.seed, "epoch": sel.epoch, "val_acc": sel.val_acc,
+                            "experiment": str((results.get("experiment") or {}).get("name") or exp.root.name)}
+    train_cfg = ((results.get("experiment") or {}).get("config") or {}).get("train") or {}
+    if isinstance(train_cfg.get("window_seconds"), int | float):
+        meta["window_seconds"] = float(train_cfg["window_seconds"])  # predict's default window
     try:
         info = export_onnx(sel.checkpoint, target, meta)
     except ExportError as e:
@@ -551,7 +558,8 @@ def bench_onnx(
     weights). Times are medians of ``n_runs`` after 3 warm-up runs, torch under
     ``inference_mode``; first with 1 thread in both runtimes, then with the default thread count
     (torch's ``get_num_threads()`` for both). Torch runs before ONNX Runtime at each setting so
-    ORT's spinning worker threads never compete with it. ``speedup`` = torch / ORT time.
+    ORT's spinning worker threads never compete with it. ``speedup`` = torch / ORT time, also
+    given flat as ``speedup_single_thread`` and ``speedup_default_threads``.
     """
     import onnxruntime as ort
     import torch
@@ -588,6 +596,7 @@ def bench_onnx(
                 out[label] = {"threads": threads, "torch_ms": 1000 * t_torch, "onnxruntime_ms": 1000 * t_ort,
                               "speedup": t_torch / t_ort,
                               "windows_per_s_onnxruntime": batch[0] / t_ort, "windows_per_s_torch": batch[0] / t_torch}
+                out[f"speedup_{label}"] = t_torch / t_ort  # flat keys for `vfreport bench`
         finally:
             torch.set_num_threads(default_threads)
     out["target_speedup"] = 1.5

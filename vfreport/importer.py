@@ -322,6 +322,8 @@ def import_histories(out_dir: Path | str, items: list[ImportItem], config: Exper
             "state": "completed", "arm": item.arm, "seed": int(item.seed), "error": None,
             "started": None, "ended": None, "seconds": seconds, "last_epoch": last_epoch,
             "epochs": len(hist.frame), "source": "import", "imported": now, "import": hist.info(),
+            # what the analysis reports as the run's data: unknown for a run trained elsewhere
+            "data": {"source": "import", "train_windows": None, "val_windows": None, "skipped_rows": None},
         })
         if echo is not None:
             echo(f"{item.arm}/seed-{item.seed}: {hist.path} ({hist.format}, {len(hist.frame)} epochs): "

@@ -61,7 +61,9 @@ def round_robin_labels(speaker_ids: Sequence) -> np.ndarray:
     return first_appearance_numbers(speaker_ids) % 2
 
 
-def utterance_labels(label: int, n_samples: int, n_valid: int, cfg: ModelConfig = _CFG) -> tuple[np.ndarray, np.ndarray]:
+def utterance_labels(
+    label: int, n_samples: int, n_valid: int, cfg: ModelConfig = _CFG
+) -> tuple[np.ndarray, np.ndarray]:
     """Labels and mask of a window of ``n_samples`` whose first ``n_valid`` samples are one utterance.
 
     Every frame carries ``label``; frames that reach into the zero padding after ``n_valid``
@@ -145,15 +147,13 @@ def speaker_activity(
 def first_speaker(activity: np.ndarray, columns: Sequence[int]) -> int:
     """Of the speaker ``columns``, the one who speaks first: earliest active frame, ties broken by
     the earliest frame in which they speak alone, then by column order."""
-    solo = activity.sum(axis=1) == 1
-    n = activity.shape[0]
-
-    def key(c: int) -> tuple[int, int, int]:
-        on = activity[:, c]
-        alone = on & solo
-        return (int(np.argmax(on)) if on.any() else n, int(np.argmax(alone)) if alone.any() else n, c)
-
-    return min(columns, key=key)
+    cols = np.asarray(columns, dtype=np.int64)
+    on = np.asarray(activity, dtype=bool)[:, cols]
+    alone = on & (activity.sum(axis=1) == 1)[:, None]
+    n = on.shape[0]
+    onset = np.where(on.any(axis=0), on.argmax(axis=0), n)
+    first_alone = np.where(alone.any(axis=0), alone.argmax(axis=0), n)
+    return int(cols[np.lexsort((cols, first_alone, onset))[0]])
 
 
 def two_speaker_window(activity: np.ndarray, min_share: float = MIN_SHARE) -> tuple[np.ndarray, np.ndarray] | None:
@@ -171,11 +171,10 @@ def two_speaker_window(activity: np.ndarray, min_share: float = MIN_SHARE) -> tu
     if len(active) != 2 or t == 0:
         return None
     solo = activity.sum(axis=1) == 1
-    need = min_share * t
-    a, b = int(active[0]), int(active[1])
-    if (activity[:, a] & solo).sum() < need or (activity[:, b] & solo).sum() < need:
+    alone = activity[:, active] & solo[:, None]  # (T, 2)
+    if alone.sum(axis=0).min() < min_share * t:
         return None
-    second = b if first_speaker(activity, (a, b)) == a else a
+    second = active[1] if first_speaker(activity, active) == active[0] else active[0]
     labels = (activity[:, second] & solo).astype(np.int64)
     return labels, solo
 

@@ -42,6 +42,9 @@ PREDICTION_COLUMNS = ["epoch", "window", "frames_scored", "frames_correct"]
 
 RUN_STATES = ("pending", "running", "completed", "failed")
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def check_name(name: str, what: str = "name") -> str:
     """Return ``name`` if it is safe as one path component, else raise UnsafePathError.
@@ -89,6 +92,7 @@ def atomic_write_with(path: Path | str, writer: Callable[[Any], Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as f:
             writer(f)
             f.flush()

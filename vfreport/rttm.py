@@ -91,7 +91,9 @@ def parse_uem(text: str, where: str = "<uem>") -> dict[str, list[tuple[float, fl
     out: dict[str, list[tuple[float, float, int]]] = {}
     for lineno, f in _lines(text):
         if len(f) != UEM_FIELDS:
-            raise AnnotationError(f"{where}:{lineno}: expected {UEM_FIELDS} fields (uri channel start end), got {len(f)}")
+            raise AnnotationError(
+                f"{where}:{lineno}: expected {UEM_FIELDS} fields (uri channel start end), got {len(f)}"
+            )
         start = _number(f[2], "start", where, lineno)
         end = _number(f[3], "end", where, lineno)
         if start < 0:

@@ -149,6 +149,14 @@ def ipc_kernel_manager_class() -> type | None:
         def _default_transport(self) -> str:
             return "ipc"
 
+        @default("ip")
+        def _default_ip(self) -> str:
+            # An absolute socket path in a private folder per kernel: jupyter_client's default
+            # ("kernel-ipc" in the cwd) lets parallel kernels pick the same socket files.
+            import tempfile
+
+            return os.path.join(tempfile.mkdtemp(prefix="vfreport-kernel-"), "kernel-ipc")
+
     return IPCKernelManager
 
 
@@ -167,7 +175,7 @@ def execute_notebook(template: Path, output: Path, parameters: dict[str, Any], c
         kwargs["kernel_manager_class"] = kmc
     pm.execute_notebook(
         str(template), str(output), parameters=parameters, kernel_name=kernel_name(), progress_bar=False,
-        cwd=str(cwd) if cwd else None, **kwargs,
+        cwd=str(cwd) if cwd else None, start_timeout=300, **kwargs,
     )
 
 

@@ -18,6 +18,7 @@ too thin for the test instead of raising. :func:`holm` adjusts their p-values;
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,6 +35,8 @@ PLATEAU_MIN_EPOCHS = 3
 BEST_AFTER_EPOCH = 4
 N_RESAMPLES = 10_000
 CONFIDENCE = 0.95
+ZERO_SD = 1e-12
+"""An SD at or below this (in accuracy units) counts as zero variance: tests are not testable."""
 _MAX_BOOT_ELEMENTS = 4_000_000  # resampled elements held in memory at once (chunks beyond that)
 
 
@@ -129,7 +132,10 @@ class PowerResult:
     reason: str = ""
 
 
-def _not_testable(test: str, reason: str, n: tuple[int, ...] = (), unit: str = "seeds", **kw: Any):
+def not_testable(
+    test: str, reason: str, n: tuple[int, ...] = (), unit: str = "seeds", **kw: Any
+) -> HypothesisTestResult:
+    """A result that says why ``test`` could not be run (thin data), instead of raising."""
     return HypothesisTestResult(test=test, testable=False, reason=reason, n=n, unit=unit, **kw)
 
 
@@ -138,6 +144,14 @@ def _finite(x: float | None) -> float | None:
         return None
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def _quiet(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a scipy test without its "precision loss" warning, which fires on an arm whose values
+    are all equal (variance exactly 0, which the tests handle)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Precision loss", category=RuntimeWarning)
+        return fn(*args, **kwargs)
 
 
 def _arr(values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -175,24 +189,28 @@ def run_metrics(history: pd.DataFrame) -> RunMetrics:
     - plateau: ``|train_loss - ln 2| <= 0.01`` for at least 3 consecutive epochs (chance level
       of a balanced 2-class cross-entropy, the strategy document's 0.694).
     """
-    h = history.sort_values("epoch").reset_index(drop=True)
-    if len(h) == 0:
+    if len(history) == 0:
         raise ValueError("history has no epochs")
-    epochs = int(h["epoch"].iloc[-1])
-    val = h["val_acc"].to_numpy(dtype=float)
+    ep = history["epoch"].to_numpy()
+    h = history if np.all(np.diff(ep) > 0) else history.sort_values("epoch")
+    col = {c: h[c].to_numpy(dtype=float) for c in ("epoch", "train_loss", "train_acc", "val_acc")}
+    for c in ("train_frames", "val_window_acc"):
+        if c in h.columns:
+            col[c] = h[c].to_numpy(dtype=float)
+    epoch, val = col["epoch"].astype(int), col["val_acc"]
+    epochs = int(epoch[-1])
     best_idx = int(np.argmax(val))
-    best_epoch = int(h["epoch"].iloc[best_idx])
+    best_epoch = int(epoch[best_idx])
     flags: list[str] = []
 
-    row10 = h.index[h["epoch"] == EARLY_EPOCHS]
-    train10 = float(h.loc[row10[0], "train_acc"]) if len(row10) else None
-    frames10 = None
-    if len(row10) and "train_frames" in h.columns:
-        frames10 = int(round(float(h.loc[row10[0], "train_frames"])))
+    at10 = np.flatnonzero(epoch == EARLY_EPOCHS)
+    train10 = float(col["train_acc"][at10[0]]) if len(at10) else None
+    frames10 = None  # unknown without a train_frames column or with an empty cell
+    if len(at10) and "train_frames" in col and _finite(col["train_frames"][at10[0]]) is not None:
+        frames10 = int(round(float(col["train_frames"][at10[0]])))
 
-    early = h[h["epoch"] <= EARLY_EPOCHS]
-    window = len(early)
-    ev = early["val_acc"].to_numpy(dtype=float)
+    ev = val[epoch <= EARLY_EPOCHS]
+    window = len(ev)
     half_range = float((ev.max() - ev.min()) / 2.0) if window >= 2 else None
     changes = np.diff(ev)
     jump_std = float(np.std(changes, ddof=1)) if len(changes) >= 2 else None
@@ -202,12 +220,8 @@ def run_metrics(history: pd.DataFrame) -> RunMetrics:
             f" instead of 1–{EARLY_EPOCHS}, no train acc at epoch {EARLY_EPOCHS}"
         )
 
-    on_plateau = np.abs(h["train_loss"].to_numpy(dtype=float) - LN2) <= PLATEAU_TOLERANCE
-    plateau_epochs = longest_run(on_plateau)
-
-    window_acc = None
-    if "val_window_acc" in h.columns:
-        window_acc = _finite(h["val_window_acc"].iloc[best_idx])
+    plateau_epochs = longest_run(np.abs(col["train_loss"] - LN2) <= PLATEAU_TOLERANCE)
+    window_acc = _finite(col["val_window_acc"][best_idx]) if "val_window_acc" in col else None
 
     return RunMetrics(
         epochs=epochs,
@@ -223,7 +237,7 @@ def run_metrics(history: pd.DataFrame) -> RunMetrics:
         plateau=plateau_epochs >= PLATEAU_MIN_EPOCHS,
         plateau_epochs=plateau_epochs,
         final_val_acc=float(val[-1]),
-        final_train_acc=float(h["train_acc"].iloc[-1]),
+        final_train_acc=float(col["train_acc"][-1]),
         best_val_window_acc=window_acc,
         flags=tuple(flags),
     )
@@ -234,7 +248,9 @@ def run_metrics(history: pd.DataFrame) -> RunMetrics:
 # ---------------------------------------------------------------------------------------------
 
 
-def t_interval(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+def t_interval(
+    values: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float, float] | None:
     """Student t confidence interval of the mean, ``mean ± t(1-α/2, n-1) · s / √n``
     (Student 1908). None for n < 2."""
     x = _arr(values)
@@ -395,8 +411,12 @@ def bootstrap_mean_diff_ci(
     return None if ci is None or None in ci else (float(ci[0]), float(ci[1]))
 
 
-def mean_diff(target: Sequence[float | None], baseline: Sequence[float | None], n_resamples: int = N_RESAMPLES,
-              seed: int = 0) -> tuple[float | None, tuple[float, float] | None]:
+def mean_diff(
+    target: Sequence[float | None],
+    baseline: Sequence[float | None],
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+) -> tuple[float | None, tuple[float, float] | None]:
     """Δ = mean(target) - mean(baseline) over the values that exist, with its bootstrap CI
     (:func:`bootstrap_mean_diff_ci`). (None, None) when an arm has no value."""
     a = np.array([v for v in (_finite(x) for x in target) if v is not None], dtype=float)
@@ -425,12 +445,18 @@ def welch_t_test(
     a, b = _arr(target), _arr(baseline)
     n = (len(a), len(b))
     if min(n) < 2:
-        return _not_testable(name, f"needs at least 2 seeds per arm, got {n[0]} (target) and {n[1]} (baseline)", n)
+        return not_testable(
+            name, f"needs at least 2 seeds per arm, got {n[0]} (target) and {n[1]} (baseline)", n
+        )
     delta = float(a.mean() - b.mean())
-    if a.var(ddof=1) == 0 and b.var(ddof=1) == 0:
-        return _not_testable(name, "zero variance: every seed of both arms has the same value", n,
-                             estimate=EffectSize("Δ mean", delta))
-    res = st.ttest_ind(a, b, equal_var=False, alternative="greater")
+    if a.std(ddof=1) <= ZERO_SD and b.std(ddof=1) <= ZERO_SD:
+        return not_testable(
+            name,
+            "zero variance: every seed of both arms has the same value",
+            n,
+            estimate=EffectSize("Δ mean", delta),
+        )
+    res = _quiet(st.ttest_ind, a, b, equal_var=False, alternative="greater")
     return HypothesisTestResult(
         test=name,
         testable=True,
@@ -468,10 +494,11 @@ def window_permutation_test(
     bs, bc = _arr(baseline_scored), _arr(baseline_correct)
     n = (len(ts), len(bs))
     if min(n) < 2:
-        return _not_testable(name, f"needs at least 2 validation windows per arm, got {n[0]} and {n[1]}", n,
-                             unit="windows")
+        return not_testable(
+            name, f"needs at least 2 validation windows per arm, got {n[0]} and {n[1]}", n, unit="windows"
+        )
     if ts.sum() <= 0 or bs.sum() <= 0:
-        return _not_testable(name, "no scored validation frames in one arm", n, unit="windows")
+        return not_testable(name, "no scored validation frames in one arm", n, unit="windows")
     acc_t, acc_b = tc.sum() / ts.sum(), bc.sum() / bs.sum()
     delta = float(acc_t - acc_b)
     scored = np.concatenate([ts, bs])
@@ -492,8 +519,9 @@ def window_permutation_test(
         count += int(np.sum(np.nan_to_num(perm, nan=-np.inf) >= delta - 1e-12))
         done += b
     p = (1 + count) / (1 + n_resamples)
-    ci = bootstrap_ci([np.column_stack([ts, tc]), np.column_stack([bs, bc])], _pooled_acc_diff,
-                      n_resamples, seed + 1)
+    ci = bootstrap_ci(
+        [np.column_stack([ts, tc]), np.column_stack([bs, bc])], _pooled_acc_diff, n_resamples, seed + 1
+    )
     return HypothesisTestResult(
         test=name,
         testable=True,
@@ -532,16 +560,18 @@ def brown_forsythe_test(
     n = (len(a), len(b))
     unit = "epoch-to-epoch changes"
     if min(n) < 2:
-        return _not_testable(name, f"needs at least 2 epoch-to-epoch changes per arm, got {n[0]} and {n[1]}", n,
-                             unit=unit)
+        return not_testable(
+            name, f"needs at least 2 epoch-to-epoch changes per arm, got {n[0]} and {n[1]}", n, unit=unit
+        )
     za, zb = np.abs(a - np.median(a)), np.abs(b - np.median(b))
     if np.var(np.concatenate([za - za.mean(), zb - zb.mean()])) == 0:
-        return _not_testable(name, "zero variance: the absolute deviations of the changes are constant", n,
-                             unit=unit)
-    res = st.levene(a, b, center="median")
+        return not_testable(
+            name, "zero variance: the absolute deviations of the changes are constant", n, unit=unit
+        )
+    res = _quiet(st.levene, a, b, center="median")
     f, p2 = _finite(res.statistic), _finite(res.pvalue)
     if f is None or p2 is None:
-        return _not_testable(name, "the Brown–Forsythe statistic is undefined for these data", n, unit=unit)
+        return not_testable(name, "the Brown–Forsythe statistic is undefined for these data", n, unit=unit)
     p1 = p2 / 2.0 if za.mean() < zb.mean() else 1.0 - p2 / 2.0
     sa, sb = a.std(ddof=1), b.std(ddof=1)
     ratio = float(sa / sb) if sb > 0 else None
@@ -570,11 +600,15 @@ def one_sample_t_test(values: Sequence[float] | np.ndarray, threshold: float) ->
     x = _arr(values)
     n = (len(x),)
     if len(x) < 2:
-        return _not_testable(name, f"needs at least 2 seeds, got {len(x)}", n)
-    if x.var(ddof=1) == 0:
-        return _not_testable(name, "zero variance: every seed has the same value", n,
-                             estimate=EffectSize("mean", float(x.mean())))
-    res = st.ttest_1samp(x, threshold, alternative="greater")
+        return not_testable(name, f"needs at least 2 seeds, got {len(x)}", n)
+    if x.std(ddof=1) <= ZERO_SD:
+        return not_testable(
+            name,
+            "zero variance: every seed has the same value",
+            n,
+            estimate=EffectSize("mean", float(x.mean())),
+        )
+    res = _quiet(st.ttest_1samp, x, threshold, alternative="greater")
     return HypothesisTestResult(
         test=name,
         testable=True,
@@ -593,16 +627,18 @@ def one_sample_t_test(values: Sequence[float] | np.ndarray, threshold: float) ->
 
 def binomial_test(successes: int, trials: int, threshold: float) -> HypothesisTestResult:
     """One-sided exact binomial test, H_a: proportion > threshold, via ``scipy.stats.binomtest``;
-    CI: Clopper–Pearson exact interval (Clopper & Pearson 1934); effect size Cohen's h against
+    CI: two-sided 95 % Clopper–Pearson exact interval (Clopper & Pearson 1934); effect size
+    Cohen's h against
     the threshold. Frames are not independent, so the p-value is optimistic (see ``caveat``)."""
     name = "one-sided exact binomial test over scored frames"
     k, m = int(successes), int(trials)
     if m <= 0:
-        return _not_testable(name, "no scored frames", (m,), unit="frames")
+        return not_testable(name, "no scored frames", (m,), unit="frames")
     if not 0 <= k <= m:
         raise ValueError(f"successes must be in 0..{m}, got {k}")
     res = st.binomtest(k, m, threshold, alternative="greater")
-    ci = res.proportion_ci(confidence_level=CONFIDENCE, method="exact")
+    # two-sided interval, like every other ci95 (the one-sided test's own interval is [lo, 1])
+    ci = st.binomtest(k, m, threshold).proportion_ci(confidence_level=CONFIDENCE, method="exact")
     return HypothesisTestResult(
         test=name,
         testable=True,
@@ -644,17 +680,21 @@ def h1_test(
     if min(nt, nb) >= 2:
         return welch_t_test(target_best, baseline_best, n_resamples, seed)
     if nt == 0 or nb == 0:
-        return _not_testable("one-sided Welch t-test",
-                             f"no completed run in the {'target' if nt == 0 else 'baseline'} arm", (nt, nb))
+        return not_testable(
+            "one-sided Welch t-test",
+            f"no completed run in the {'target' if nt == 0 else 'baseline'} arm",
+            (nt, nb),
+        )
     if target_windows is None or baseline_windows is None:
-        return _not_testable(
+        return not_testable(
             "one-sided Welch t-test",
             f"needs at least 2 seeds per arm (got {nt} and {nb}), and the window-level fallback needs "
             "val_predictions.parquet for the best epoch of every run",
             (nt, nb),
         )
-    res = window_permutation_test(target_windows[0], target_windows[1], baseline_windows[0],
-                                  baseline_windows[1], n_resamples, seed)
+    res = window_permutation_test(
+        target_windows[0], target_windows[1], baseline_windows[0], baseline_windows[1], n_resamples, seed
+    )
     note = f"fewer than 2 seeds per arm ({nt} and {nb}): tested over validation windows instead of seeds"
     return replace(res, extra={**res.extra, "seeds": (nt, nb), "note": note})
 
@@ -685,12 +725,18 @@ def h3_test(
     if len(x) >= 2:
         return one_sample_t_test(x, threshold)
     if len(x) == 0:
-        return _not_testable("one-sided one-sample t-test",
-                             f"no target run reached epoch {EARLY_EPOCHS} (fewer than {EARLY_EPOCHS} epochs)", (0,))
+        return not_testable(
+            "one-sided one-sample t-test",
+            f"no target run reached epoch {EARLY_EPOCHS} (fewer than {EARLY_EPOCHS} epochs)",
+            (0,),
+        )
     if not train_frames_epoch10:
-        return _not_testable("one-sided exact binomial test over scored frames",
-                             "one seed and no train_frames column in history.csv for the binomial test",
-                             (1,), unit="seeds")
+        return not_testable(
+            "one-sided exact binomial test over scored frames",
+            "one seed and no train_frames column in history.csv for the binomial test",
+            (1,),
+            unit="seeds",
+        )
     frames = int(train_frames_epoch10)
     res = binomial_test(int(round(float(x[0]) * frames)), frames, threshold)
     note = f"one seed: tested over the scored frames of epoch {EARLY_EPOCHS} instead of seeds"
@@ -725,8 +771,9 @@ def power_two_sample(delta: float, sd: float, n1: int, n2: int, alpha: float = 0
     return float(st.nct.sf(st.t.ppf(1.0 - alpha, df), df, ncp))
 
 
-def seeds_needed(delta: float, sd: float, alpha: float = 0.05, power: float = 0.8,
-                 max_n: int = 1_000_000) -> int | None:
+def seeds_needed(
+    delta: float, sd: float, alpha: float = 0.05, power: float = 0.8, max_n: int = 1_000_000
+) -> int | None:
     """Smallest n per arm (n ≥ 2, equal arms) with :func:`power_two_sample` ≥ ``power``
     (power rises with n: doubling, then bisection). None if delta ≤ 0, sd ≤ 0 or n > max_n."""
     if not (delta > 0 and sd > 0 and math.isfinite(delta) and math.isfinite(sd)):
@@ -756,19 +803,37 @@ def power_analysis(
     one-sided two-sample t-test at ``target_power`` and ``alpha``, and the power at the current
     n, using the pooled SD of the per-seed best val acc (Cohen 1988; noncentral t via
     scipy.stats.nct). Fields are None, with ``reason``, when the SD is 0 or undefined."""
-    method = (f"one-sided two-sample t-test, noncentral t (scipy.stats.nct), pooled SD of per-seed best "
-              f"val acc, alpha = {alpha:g}, power = {target_power:g}, equal seeds per arm")
+    method = (
+        f"one-sided two-sample t-test, noncentral t (scipy.stats.nct), pooled SD of per-seed best "
+        f"val acc, alpha = {alpha:g}, power = {target_power:g}, equal seeds per arm"
+    )
     a, b = _arr(target), _arr(baseline)
     delta = float(a.mean() - b.mean()) if len(a) and len(b) else None
     sd = pooled_sd(a, b)
-    base = {"observed_delta": delta, "pooled_sd": sd, "alpha": alpha, "target_power": target_power, "method": method}
+    base = {
+        "observed_delta": delta,
+        "pooled_sd": sd,
+        "alpha": alpha,
+        "target_power": target_power,
+        "method": method,
+    }
     if sd is None:
-        return PowerResult(seeds_for_observed_delta=None, seeds_for_5_points=None, power_at_current_n=None,
-                           reason=f"pooled SD undefined: needs at least 3 completed runs, one arm with 2 "
-                           f"(got {len(a)} and {len(b)})", **base)
+        return PowerResult(
+            seeds_for_observed_delta=None,
+            seeds_for_5_points=None,
+            power_at_current_n=None,
+            reason=f"pooled SD undefined: needs at least 3 completed runs, one arm with 2 "
+            f"(got {len(a)} and {len(b)})",
+            **base,
+        )
     if sd == 0:
-        return PowerResult(seeds_for_observed_delta=None, seeds_for_5_points=None, power_at_current_n=None,
-                           reason="pooled SD is 0: every seed of each arm has the same best val acc", **base)
+        return PowerResult(
+            seeds_for_observed_delta=None,
+            seeds_for_5_points=None,
+            power_at_current_n=None,
+            reason="pooled SD is 0: every seed of each arm has the same best val acc",
+            **base,
+        )
     reason = "" if delta is not None and delta > 0 else "observed Δ ≤ 0: no number of seeds detects it"
     return PowerResult(
         seeds_for_observed_delta=seeds_needed(delta, sd, alpha, target_power) if delta is not None else None,

@@ -18,9 +18,17 @@ Peterson & Barney (1952) formants F1-F3 scaled by the vocal-tract factor, and so
 The excitation (a sawtooth at the speaker's F0 contour with jitter and shimmer, plus breath and
 consonant noise) is filtered in the STFT domain (512-point frames, hop 256, sqrt-Hann analysis
 and synthesis windows, 50 % overlap-add) by a cascade-formant envelope per frame; all of it is
-numpy array work, with no per-sample Python loop. Background noise (coloured, SNR 10-30 dB for
-LibriSpeech, 15-30 dB for AMI) and a small random gain are added at the end. Speed: about
-300-700x real time on one core (see :func:`realtime_factor`).
+numpy array work on a 1-ms grid (envelopes, F0, syllable plan) and per sample only for the
+excitation and the STFT, with no per-sample Python loop. Background noise (coloured, SNR 10-30 dB
+for LibriSpeech, 15-30 dB for AMI) and a small random gain are added at the end. Speed on one
+core (:func:`realtime_factor`): the synthesiser ~900-1200x real time; finished LibriSpeech rows
+(noise, FLAC) ~500-700x; AMI meetings (mixing, room, FLAC) ~400-600x.
+
+Meetings (:func:`ami_meeting`). 2-4 speakers from the split's pool; turns of 0.4-4 s, 40 % of
+them quick replies or back-channels after which the previous speaker usually resumes (so 2-s
+windows often hold two speakers, and often A-B-A rather than only A-B), short gaps, some longer
+silences, ~20 % of turn changes overlapping by 0.15-0.6 s. Each voice is mixed at its own level,
+then a weak room tail and room noise are added.
 
 Determinism. Row ``i`` of :func:`librispeech_rows` and meeting ``i`` of :func:`ami_rows`
 depend only on ``(seed, split, i)`` (and ``n_speakers`` / ``pool_size`` when given), so the
@@ -47,19 +55,20 @@ import scipy.fft
 import scipy.signal
 import soundfile as sf
 
-from .layout import atomic_write_with
+from .errors import ConfigError
+from .layout import atomic_write_with, check_name
 
 SAMPLE_RATE = 16_000
 N_FFT = 512
 HOP = N_FFT // 2
+BLOCK = 16  # samples per 1-ms block: the grid of envelopes, F0 and the syllable plan
 FREQS = np.fft.rfftfreq(N_FFT, 1.0 / SAMPLE_RATE)
 _WINDOW = np.sin(np.pi * np.arange(N_FFT) / N_FFT).astype(np.float32)  # sqrt of a periodic Hann
 
 LS_MIN_SECONDS, LS_MAX_SECONDS, LS_MEAN_EXTRA_SECONDS = 2.0, 15.0, 2.2
 LS_COHORT_SPEAKERS, LS_UTTERANCES_PER_SPEAKER = 8, 10
 LS_SPLIT_WIDTH = 10_000
-LS_SPLIT_BASE = {"train.100": 10_000, "train.360": 20_000, "train.500": 30_000, "validation": 40_000,
-                 "test": 50_000}
+LS_SPLIT_BASE = {"train.100": 10_000, "train.360": 20_000, "train.500": 30_000, "validation": 40_000, "test": 50_000}
 AMI_POOL_SIZE = 40
 AMI_SPLIT_WIDTH = 300
 AMI_SPLIT_BASE = {"train": 0, "validation": 400, "test": 700}
@@ -70,9 +79,16 @@ _CORPUS_CODE = {"librispeech": 1, "ami": 2}
 
 # Peterson & Barney (1952), adult male means: F1, F2, F3 (Hz), and a spelling for the text column.
 VOWELS = [
-    ("EE", 270, 2290, 3010), ("I", 390, 1990, 2550), ("E", 530, 1840, 2480), ("A", 660, 1720, 2410),
-    ("AH", 730, 1090, 2440), ("AW", 570, 840, 2410), ("OO", 440, 1020, 2240), ("U", 300, 870, 2240),
-    ("UH", 640, 1190, 2390), ("ER", 490, 1350, 1690),
+    ("EE", 270, 2290, 3010),
+    ("I", 390, 1990, 2550),
+    ("E", 530, 1840, 2480),
+    ("A", 660, 1720, 2410),
+    ("AH", 730, 1090, 2440),
+    ("AW", 570, 840, 2410),
+    ("OO", 440, 1020, 2240),
+    ("U", 300, 870, 2240),
+    ("UH", 640, 1190, 2390),
+    ("ER", 490, 1350, 1690),
 ]
 _F45 = np.array([3500.0, 4500.0])
 _BANDWIDTHS = np.array([70.0, 90.0, 130.0, 180.0, 250.0])
@@ -81,13 +97,13 @@ _BANDWIDTHS = np.array([70.0, 90.0, 130.0, 180.0, 250.0])
 # duration range (ms). kind: "fric" noise band, "stop" closure + burst, "asp" noise through the
 # vowel's formants, "son" voiced murmur (nasal/liquid-like).
 CONSONANTS = [
-    ("S", "fric", 5500.0, 2500.0, 0.30, (60, 120)),
-    ("SH", "fric", 3000.0, 1400.0, 0.30, (60, 120)),
-    ("F", "fric", 4500.0, 7000.0, 0.12, (50, 100)),
-    ("H", "asp", 1000.0, 1000.0, 0.25, (40, 80)),
-    ("T", "stop", 4000.0, 2500.0, 0.60, (25, 55)),
-    ("K", "stop", 2000.0, 1200.0, 0.60, (30, 60)),
-    ("P", "stop", 900.0, 1500.0, 0.50, (25, 50)),
+    ("S", "fric", 5800.0, 1800.0, 0.10, (60, 120)),
+    ("SH", "fric", 3200.0, 1200.0, 0.12, (60, 120)),
+    ("F", "fric", 4500.0, 5000.0, 0.04, (50, 100)),
+    ("H", "asp", 1000.0, 1000.0, 0.20, (40, 80)),
+    ("T", "stop", 4200.0, 2000.0, 0.25, (25, 55)),
+    ("K", "stop", 2200.0, 1000.0, 0.25, (30, 60)),
+    ("P", "stop", 1000.0, 1200.0, 0.20, (25, 50)),
     ("M", "son", 250.0, 100.0, 0.45, (40, 90)),
     ("N", "son", 300.0, 120.0, 0.45, (40, 90)),
     ("L", "son", 380.0, 150.0, 0.55, (40, 90)),
@@ -158,7 +174,7 @@ def speaker_voice(seed: int, corpus: str, speaker: int) -> Voice:
         vt_scale=vt,
         formant_dev=(float(dev[0]), float(dev[1]), float(dev[2])),
         bandwidth_scale=float(rng.uniform(0.8, 1.5)),
-        tilt_db_per_octave=float(rng.uniform(-4.0, 2.0)),
+        tilt_db_per_octave=float(rng.uniform(-3.0, 3.0)),
         syllable_rate=float(rng.uniform(3.2, 6.0)),
         pause_prob=float(rng.uniform(0.08, 0.3)),
         loudness_db=float(rng.normal(0.0, 2.5)),
@@ -182,32 +198,32 @@ class Rendered:
     syllables: list[list[tuple[int, int]]]  # per segment: (consonant or -1, vowel) per syllable
 
 
-def _plan_segment(voice: Voice, n: int, rate: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Syllables filling exactly ``n`` samples: pieces (consonant, vowel, pause) per syllable."""
-    sr = SAMPLE_RATE
-    k = int(n / sr * rate * 1.6) + 4
+def _plan_segment(voice: Voice, n_blocks: int, rate: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Syllables filling exactly ``n_blocks`` 1-ms blocks: pieces (consonant, vowel, pause)."""
+    per_s = SAMPLE_RATE / BLOCK
+    k = int(n_blocks / per_s * rate * 1.6) + 4
     cons = np.where(rng.random(k) < 0.8, rng.integers(0, len(CONSONANTS), k), -1)
-    cons[0] = -1 if rng.random() < 0.5 else cons[0]
+    if rng.random() < 0.5:
+        cons[0] = -1
     vowel = rng.integers(0, len(VOWELS), k)
     lo, hi = _C_DUR[np.maximum(cons, 0)].T
     c_len = np.where(cons >= 0, rng.uniform(lo, hi), 0.0)
     v_len = np.clip(rng.lognormal(np.log(0.62 / rate), 0.3, k), 0.06, 0.45)
     pause = np.where(rng.random(k) < voice.pause_prob, rng.uniform(0.08, 0.35, k), rng.uniform(0.0, 0.02, k))
-    lens = np.round(np.stack([c_len, v_len, pause], axis=1) * sr).astype(np.int64).ravel()
+    lens = np.round(np.stack([c_len, v_len, pause], axis=1) * per_s).astype(np.int64).ravel()
     ends = np.cumsum(lens)
-    last = int(np.searchsorted(ends, n))  # first piece reaching the end
-    if last >= len(lens):  # (never with the 1.6x margin) pad the end with a pause
-        lens = np.append(lens, n - ends[-1])
+    last = int(np.searchsorted(ends, n_blocks))  # first piece reaching the end
+    if last >= len(lens):  # (never with the 1.6x margin) end on a pause
+        lens = np.append(lens, n_blocks - ends[-1])
         last = len(lens) - 1
     lens = lens[: last + 1].copy()
-    lens[last] -= int(lens.sum() - n)
-    kinds = np.tile([_PIECE_CONS, _PIECE_VOWEL, _PIECE_PAUSE], k)[: last + 1]
+    lens[last] -= int(lens.sum() - n_blocks)
+    kinds = np.tile([_PIECE_CONS, _PIECE_VOWEL, _PIECE_PAUSE], k + 1)[: last + 1]
     if kinds[last] == _PIECE_PAUSE:  # end on speech: stretch the last vowel over the final pause
         lens[last - 1] += lens[last]
         lens[last] = 0
     n_syl = last // 3 + 1
-    return {"lens": lens, "kinds": kinds, "cons": cons[:n_syl], "vowel": vowel[:n_syl],
-            "pause": pause[:n_syl]}
+    return {"lens": lens, "kinds": kinds, "cons": cons[:n_syl], "vowel": vowel[:n_syl], "pause": pause[:n_syl]}
 
 
 def _resonance(f: np.ndarray, centre: np.ndarray, bw: np.ndarray) -> np.ndarray:
@@ -217,12 +233,19 @@ def _resonance(f: np.ndarray, centre: np.ndarray, bw: np.ndarray) -> np.ndarray:
 
 
 def _smooth(x: np.ndarray, width: int) -> np.ndarray:
+    """Moving average with a Hann kernel of ``width`` points, edges held."""
     if width <= 1 or len(x) < 2:
         return x
     kernel = np.hanning(width + 2)[1:-1]
     kernel /= kernel.sum()
     pad = width // 2
     return np.convolve(np.pad(x, pad, mode="edge"), kernel, mode="same")[pad : pad + len(x)]
+
+
+def _ramp(x: np.ndarray) -> np.ndarray:
+    """Smoothstep of ``x`` clipped to [0, 1]."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
 
 
 def synthesize(
@@ -236,13 +259,15 @@ def synthesize(
 ) -> Rendered:
     """Speech of ``voice`` filling each segment (lengths in samples), concatenated.
 
-    Each segment starts and ends on speech; pauses occur inside. ``eq`` is an optional channel
-    magnitude response on :data:`FREQS`. The result is RMS-normalised (about -20 dBFS) before the
-    speaker's loudness, which callers apply.
+    Each segment starts and ends on speech, with pauses inside. Envelopes, F0 and the syllable
+    plan live on a 1-ms grid (:data:`BLOCK` samples); only the excitation and the STFT are
+    per-sample. ``eq`` is an optional channel magnitude response on :data:`FREQS`. The result has
+    an RMS of 0.1 (-20 dBFS); callers apply the speaker's loudness.
     """
     sr = SAMPLE_RATE
     rate = voice.syllable_rate * rate_factor
-    plans = [_plan_segment(voice, int(n), rate, rng) for n in segment_samples]
+    seg_blocks = [max(1, -(-int(n) // BLOCK)) for n in segment_samples]
+    plans = [_plan_segment(voice, nb, rate, rng) for nb in seg_blocks]
     lens = np.concatenate([p["lens"] for p in plans])
     kinds = np.concatenate([p["kinds"] for p in plans])
     syl_offsets = np.cumsum([0] + [len(p["vowel"]) for p in plans])
@@ -250,41 +275,33 @@ def synthesize(
     cons = np.concatenate([p["cons"] for p in plans])
     vowel = np.concatenate([p["vowel"] for p in plans])
     n_syl = len(vowel)
-    n = int(lens.sum())
+    nb = int(lens.sum())
+    n = nb * BLOCK
 
-    # --- sample-level piece layout ---
+    # --- amplitude envelopes on the 1-ms grid ---
     piece = np.repeat(np.arange(len(lens)), lens)
-    starts = np.cumsum(lens) - lens
-    pos = np.arange(n, dtype=np.float32) - starts[piece].astype(np.float32)
-    plen = np.maximum(lens[piece], 1).astype(np.float32)
+    pos = np.arange(nb, dtype=np.float32) - (np.cumsum(lens) - lens)[piece].astype(np.float32)
+    plen = np.maximum(lens, 1).astype(np.float32)[piece]
     pkind = kinds[piece]
     syl = piece_syl[piece]
     ckind = np.where(cons >= 0, _C_KIND[np.maximum(cons, 0)], -1)
-    samp_ckind = np.where(pkind == _PIECE_CONS, ckind[syl], -1)
-
-    # per-syllable stress, shimmer
+    bkind = np.where(pkind == _PIECE_CONS, ckind[syl], -1)
     stress = np.clip(rng.normal(0.0, 1.0, n_syl), -2.0, 2.0)
     syl_amp = np.exp(0.2 * stress + voice.shimmer * rng.normal(0.0, 1.0, n_syl)).astype(np.float32)
-
-    def ramp(x: np.ndarray) -> np.ndarray:
-        x = np.clip(x, 0.0, 1.0)
-        return x * x * (3.0 - 2.0 * x)
-
-    vowel_env = ramp(pos / np.minimum(0.3 * plen, 0.02 * sr)) * ramp((plen - pos) / np.minimum(0.4 * plen, 0.04 * sr))
-    a_vow = np.where(pkind == _PIECE_VOWEL, vowel_env, 0.0).astype(np.float32) * syl_amp[syl]
+    ms = sr / BLOCK / 1000.0  # blocks per millisecond
+    smooth_env = _ramp(pos / np.minimum(0.3 * plen, 20 * ms)) * _ramp((plen - pos) / np.minimum(0.4 * plen, 40 * ms))
     frac = pos / plen
-    fric_env = ramp(np.minimum(frac, 1.0 - frac) * 4.0)
-    stop_env = np.where(frac > 0.6, np.exp(-(frac - 0.6) * plen / (0.012 * sr)), 0.0)
-    con_level = np.where(cons >= 0, _C_LEVEL[np.maximum(cons, 0)], 0.0).astype(np.float32)
-    a_con = np.select(
-        [samp_ckind == _FRIC, samp_ckind == _STOP, samp_ckind == _ASP, samp_ckind == _SON],
-        [fric_env, stop_env, fric_env, vowel_env],
-        0.0,
-    ).astype(np.float32) * con_level[syl]
-    voiced_con = samp_ckind == _SON
+    fric_env = _ramp(np.minimum(frac, 1.0 - frac) * 4.0)
+    stop_env = np.where(frac > 0.6, np.exp(-(frac - 0.6) * plen / (12 * ms)), 0.0).astype(np.float32)
+    con_level = np.where(cons >= 0, _C_LEVEL[np.maximum(cons, 0)], 0.0).astype(np.float32)[syl]
+    a_vow = np.where(pkind == _PIECE_VOWEL, smooth_env, 0.0) * syl_amp[syl]
+    a_son = np.where(bkind == _SON, smooth_env, 0.0) * con_level
+    a_noise = np.select([bkind == _FRIC, bkind == _STOP, bkind == _ASP], [fric_env, stop_env, fric_env], 0.0)
+    a_noise = a_noise * con_level
+    shimmer = 1.0 + voice.shimmer * 0.5 * np.repeat(rng.normal(0.0, 1.0, nb // 5 + 1), 5)[:nb]
 
-    # --- F0 contour: phrase declination + accents + slow wander, at frame rate ---
-    phrase_end = (np.concatenate([p["pause"] for p in plans]) > 0.08)
+    # --- F0: phrase declination + pitch accents + slow wander, jitter every 5 ms ---
+    phrase_end = np.concatenate([p["pause"] for p in plans]) > 0.08
     phrase_end[syl_offsets[1:] - 1] = True
     phrase = np.concatenate([[0], np.cumsum(phrase_end[:-1])])
     first = np.searchsorted(phrase, phrase)  # index of the phrase's first syllable
@@ -294,21 +311,33 @@ def synthesize(
     st_syl += rng.normal(0.0, 1.0, phrase.max() + 1)[phrase]
     rise = (rng.random(phrase.max() + 1) < 0.12)[phrase] & (where == 1.0)
     st_syl += np.where(rise, voice.declination_st + 2.0, 0.0)
-    n_frames = n // HOP + 2
-    centres = np.minimum(np.arange(n_frames) * HOP, n - 1)
+    per_frame = HOP // BLOCK
+    n_frames = nb // per_frame + 2
+    centres = np.minimum(np.arange(n_frames) * per_frame, nb - 1)  # frame centres, in blocks
     st_frame = _smooth(st_syl[syl[centres]], 7) + _smooth(rng.normal(0.0, 0.6, n_frames), 15)
     f0_frame = np.clip(voice.f0_hz * 2.0 ** ((st_frame + f0_shift_st) / 12.0), 55.0, 420.0)
-    f0 = np.interp(np.arange(n), centres, f0_frame)
-    block = 80
-    wobble = 1.0 + voice.jitter * rng.normal(0.0, 1.0, n // block + 1)
-    f0 = f0 * np.repeat(wobble, block)[:n]
-    phase = np.cumsum(f0 / sr)
-    source = (2.0 * (phase - np.floor(phase)) - 1.0).astype(np.float32)
+    f0 = np.interp(np.arange(nb), centres, f0_frame)
+    f0 *= np.repeat(1.0 + voice.jitter * rng.normal(0.0, 1.0, nb // 5 + 1), 5)[:nb]
+    start_phase = np.cumsum(f0 * (BLOCK / sr)) - f0 * (BLOCK / sr)
+    start_phase = (start_phase - np.floor(start_phase)).astype(np.float32)
 
-    noise = rng.standard_normal(n, dtype=np.float32)
-    excitation = a_vow * (source + voice.breathiness * 2.0 * noise) + a_con * np.where(voiced_con, source, noise)
+    # --- excitation, per sample: sawtooth at F0 (phase continuous) + noise ---
+    step = (f0 / sr).astype(np.float32)
+    saw = start_phase[:, None] + step[:, None] * np.arange(BLOCK, dtype=np.float32)
+    np.subtract(saw, 1.0, out=saw, where=saw >= 1.0)
+    saw *= 2.0
+    saw -= 1.0
+    noise = rng.random((nb, BLOCK), dtype=np.float32)
+    noise -= 0.5
+    voiced_gain = (a_vow * shimmer + a_son).astype(np.float32)
+    noise_gain = ((a_vow * (voice.breathiness * 2.0) + a_noise) * np.sqrt(12.0)).astype(np.float32)
+    buffer = np.zeros(n + 2 * HOP + (-n) % HOP, dtype=np.float32)
+    exc = buffer[HOP : HOP + n].reshape(nb, BLOCK)
+    np.multiply(saw, voiced_gain[:, None], out=exc)
+    noise *= noise_gain[:, None]
+    exc += noise
 
-    # --- per-syllable spectral envelopes ---
+    # --- per-syllable spectral envelopes (cascade formants; consonant bands) ---
     vt = voice.vt_scale
     table = np.array([v[1:] for v in VOWELS], dtype=float)[vowel]  # (n_syl, 3)
     f123 = table * vt * np.array(voice.formant_dev) * rng.normal(1.0, 0.03, (n_syl, 3))
@@ -316,44 +345,55 @@ def synthesize(
     bws = _BANDWIDTHS * voice.bandwidth_scale * rng.uniform(0.9, 1.1, (n_syl, 5))
     h_vow = np.prod(_resonance(FREQS, formants, bws), axis=1) / 8.0  # (n_syl, bins)
     safe = np.maximum(cons, 0)
-    centre = _C_CENTRE[safe] * vt * rng.uniform(0.9, 1.1, n_syl)
-    band = _resonance(FREQS, centre, _C_BW[safe])
+    band = _resonance(FREQS, _C_CENTRE[safe] * vt * rng.uniform(0.9, 1.1, n_syl), _C_BW[safe]) ** 2
     band /= band.max(axis=1, keepdims=True)
     h_con = np.where((ckind == _ASP)[:, None], h_vow, band)
     tilt = (np.maximum(FREQS, 60.0) / 500.0) ** (voice.tilt_db_per_octave / 6.02)
     shape = tilt if eq is None else tilt * eq
     h_vow = (h_vow * shape).astype(np.float32)
-    h_con = (h_con * shape).astype(np.float32)
+    h_diff = (h_con * shape).astype(np.float32) - h_vow
 
     # --- STFT-domain filtering: frame envelope = vowel/consonant mix at the frame centre ---
-    padded = np.pad(excitation, (HOP, n_frames * HOP - n + HOP))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:n_frames] * _WINDOW
+    n_frames = (len(buffer) - N_FFT) // HOP + 1
+    frames = np.lib.stride_tricks.sliding_window_view(buffer, N_FFT)[::HOP] * _WINDOW
     spectrum = scipy.fft.rfft(frames, axis=1)
-    weights = a_vow[centres] ** 2
-    weights = weights / (weights + a_con[centres] ** 2 + 1e-6)
-    fs = syl[centres]
-    weights = np.where(a_vow[centres] + a_con[centres] > 0, weights, 1.0).astype(np.float32)[:, None]
-    envelope = weights * h_vow[fs] + (1.0 - weights) * h_con[fs]
+    at = np.minimum(np.arange(n_frames) * per_frame, nb - 1)
+    voiced_power = a_vow[at] ** 2
+    other_power = (a_son[at] + a_noise[at]) ** 2
+    mix = np.where(voiced_power + other_power > 0, other_power / (voiced_power + other_power + 1e-12), 0.0)
+    fs = syl[at]
+    envelope = h_diff[fs]
+    envelope *= mix.astype(np.float32)[:, None]
+    envelope += h_vow[fs]
     spectrum *= envelope
-    out = scipy.fft.irfft(spectrum, n=N_FFT, axis=1) * _WINDOW
+    out = scipy.fft.irfft(spectrum, n=N_FFT, axis=1)
+    out *= _WINDOW
     ola = np.zeros((n_frames + 1, HOP), dtype=np.float32)
     ola[:-1] += out[:, :HOP]
     ola[1:] += out[:, HOP:]
     audio = ola.ravel()[HOP : HOP + n]
-    rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))) + 1e-9
-    audio = audio * np.float32(0.1 / rms)
+    if len(plans) == 1:
+        audio = audio[: int(segment_samples[0])]
+    else:
+        starts = np.cumsum([0, *seg_blocks[:-1]]) * BLOCK
+        audio = np.concatenate([audio[s : s + int(m)] for s, m in zip(starts, segment_samples, strict=True)])
+    audio = audio * np.float32(0.1 / (_rms(audio) + 1e-9))
 
-    syllables = []
-    for p in plans:
-        syllables.append([(int(c), int(v)) for c, v in zip(p["cons"], p["vowel"], strict=True)])
-    return Rendered(audio=audio.astype(np.float32, copy=False), syllables=syllables)
+    syllables = [[(int(c), int(v)) for c, v in zip(p["cons"], p["vowel"], strict=True)] for p in plans]
+    return Rendered(audio=audio, syllables=syllables)
 
 
 def _background(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Unit-RMS coloured noise: white noise through a random one-pole low-pass."""
-    pole = rng.uniform(0.0, 0.97)
-    noise = scipy.signal.lfilter([1.0], [1.0, -pole], rng.standard_normal(n)).astype(np.float32)
-    return noise / (float(np.sqrt(np.mean(noise.astype(np.float64) ** 2))) + 1e-9)
+    """Unit-RMS coloured noise: uniform white noise through a random one-pole low-pass."""
+    pole = np.float32(rng.uniform(0.0, 0.97))
+    white = rng.random(n, dtype=np.float32)
+    white -= 0.5
+    noise = scipy.signal.lfilter(np.float32([1.0]), np.float32([1.0, -pole]), white)
+    return noise * np.float32(1.0 / (_rms(noise) + 1e-12))
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(float(np.dot(x, x)) / max(len(x), 1)))
 
 
 def _db(x: float) -> float:
@@ -420,10 +460,10 @@ def _ls_slot(split: str, i: int, seed: int, n_speakers: int | None) -> tuple[int
 def librispeech_row(split: str, i: int, seed: int = 0, n_speakers: int | None = None) -> dict[str, Any]:
     """Row ``i`` of the LibriSpeech-like ``split`` (schema of ``openslr/librispeech_asr``)."""
     if n_speakers is not None and not 1 <= n_speakers <= LS_SPLIT_WIDTH:
-        raise ValueError(f"n_speakers must be in 1..{LS_SPLIT_WIDTH}, got {n_speakers}")
+        raise ConfigError(f"synthetic LibriSpeech: n_speakers must be in 1..{LS_SPLIT_WIDTH}, got {n_speakers}")
     spk_index, utt_no = _ls_slot(split, i, seed, n_speakers)
     if spk_index >= LS_SPLIT_WIDTH:
-        raise ValueError(f"split {split!r}: more than {LS_SPLIT_WIDTH} speakers requested")
+        raise ConfigError(f"synthetic LibriSpeech split {split!r}: more than {LS_SPLIT_WIDTH} speakers requested")
     speaker_id = librispeech_speaker_base(split) + spk_index
     voice = speaker_voice(seed, "librispeech", speaker_id)
     chapter_id = speaker_id * 10 + utt_no % voice.n_chapters
@@ -435,12 +475,13 @@ def librispeech_row(split: str, i: int, seed: int = 0, n_speakers: int | None = 
     seconds = min(LS_MIN_SECONDS + rng.exponential(LS_MEAN_EXTRA_SECONDS), LS_MAX_SECONDS)
     n = int(round(seconds * SAMPLE_RATE))
     lead, trail = (int(x) for x in rng.uniform(0.1, 0.35, 2) * SAMPLE_RATE)
-    rendered = synthesize(voice, [n - lead - trail], rng, f0_shift_st=rng.normal(0.0, 0.7),
-                          rate_factor=rng.uniform(0.9, 1.1), eq=eq)
+    rendered = synthesize(
+        voice, [n - lead - trail], rng, f0_shift_st=rng.normal(0.0, 1.0), rate_factor=rng.uniform(0.9, 1.1), eq=eq
+    )
     speech = rendered.audio * np.float32(_db(voice.loudness_db + rng.normal(0.0, 1.5)))
     audio = np.zeros(n, dtype=np.float32)
     audio[lead : n - trail] = speech
-    speech_rms = float(np.sqrt(np.mean(speech.astype(np.float64) ** 2)))
+    speech_rms = _rms(speech)
     snr = float(np.clip(chapter_snr + rng.normal(0.0, 3.0), 10.0, 30.0))
     audio += _background(n, rng) * np.float32(speech_rms * _db(-snr))
     audio = _finish(audio, rng)
@@ -491,60 +532,63 @@ def ami_speaker_label(seed: int, number: int) -> str:
 def _turns(duration: float, n_spk: int, rng: np.random.Generator) -> list[tuple[int, float, float]]:
     """Turn-taking: (speaker index, start, end) sorted by start.
 
-    Turns last 0.4-4 s (log-normal, median 1.3 s); after a turn the next one starts after a short
-    gap (55 %), a longer silence (25 %) or overlapping the end of the current turn (20 %). At most
-    two people speak at once and nobody overlaps themselves.
+    Turns last 0.4-4 s: 40 % are quick replies or back-channels (0.4-0.9 s) after which the
+    previous speaker usually (70 %) takes the floor back, the rest are log-normal (median 1.6 s).
+    The next turn starts after a short gap (70 %), a longer silence (10 %) or overlapping the end
+    of the current turn (20 %). Speakers talk in proportion to Dirichlet weights; at most two
+    people speak at once and nobody overlaps themselves.
     """
     weights = rng.dirichlet(np.full(n_spk, 2.0))
     busy = np.zeros(n_spk)
     turns: list[tuple[int, float, float]] = []
     t = float(rng.uniform(0.2, 1.0))
-    current = int(rng.choice(n_spk, p=weights))
+    current, previous = int(rng.choice(n_spk, p=weights)), -1
     while True:
-        dur = float(np.clip(rng.lognormal(np.log(1.3), 0.6), 0.4, 4.0))
-        end = min(t + dur, duration - 0.05)
+        short = rng.random() < 0.4
+        dur = rng.uniform(0.4, 0.9) if short else np.clip(rng.lognormal(np.log(1.6), 0.5), 0.4, 4.0)
+        end = min(t + float(dur), duration - 0.05, t + 0.4 * duration if not turns else duration)
         if end - t < 0.3:
             break
         turns.append((current, t, end))
         busy[current] = end
         r = rng.random()
-        if rng.random() < 0.85 or n_spk == 1:
+        if short and previous >= 0 and previous != current and rng.random() < 0.7:
+            nxt = previous
+        elif rng.random() < 0.9 or len(turns) == 1:  # the second turn always brings a second voice
             w = weights.copy()
             w[current] = 0.0
             nxt = int(rng.choice(n_spk, p=w / w.sum()))
         else:
             nxt = current
         if r < 0.2 and nxt != current:
-            start = end - float(rng.uniform(0.15, min(0.8, 0.5 * (end - t))))
-        elif r < 0.75:
-            start = end + float(rng.uniform(0.05, 0.5))
+            start = end - float(rng.uniform(0.15, min(0.6, 0.5 * (end - t))))
+        elif r < 0.9:
+            start = end + float(rng.uniform(0.05, 0.4))
         else:
-            start = end + float(rng.uniform(0.6, 2.5))
+            start = end + float(rng.uniform(0.6, 2.0))
         others = [b for s, b in enumerate(busy) if s not in (current, nxt)]
         start = max(start, busy[nxt] + 0.05, *(others or [0.0]))
-        current, t = nxt, start
+        previous, current, t = current, nxt, start
     return turns
 
 
-def _room(n_taps: int, rng: np.random.Generator) -> np.ndarray:
-    """A small-room impulse response: direct path plus a weak exponentially decaying tail."""
+def _room_tail(n_taps: int, rng: np.random.Generator) -> np.ndarray:
+    """The reverberant tail of a small room (RT60 0.15-0.4 s, 3-10 % of the direct level)."""
     rt60 = rng.uniform(0.15, 0.4)
     t = np.arange(n_taps) / SAMPLE_RATE
     tail = rng.standard_normal(n_taps) * np.exp(-6.9 * t / rt60)
     tail[: int(0.003 * SAMPLE_RATE)] = 0.0
-    ir = tail * rng.uniform(0.03, 0.1) / np.sqrt(np.sum(tail**2) + 1e-12)
-    ir[0] = 1.0
-    return ir
+    return (tail * rng.uniform(0.03, 0.1) / np.sqrt(np.sum(tail**2) + 1e-12)).astype(np.float32)
 
 
 def ami_meeting(
     split: str, i: int, seed: int = 0, meeting_seconds: float = 60.0, pool_size: int = AMI_POOL_SIZE
 ) -> dict[str, Any]:
     """Meeting ``i`` of the AMI-like ``split`` (schema of ``diarizers-community/ami``)."""
-    if not 1.0 <= meeting_seconds <= 3600.0:
-        raise ValueError(f"meeting_seconds must be in 1..3600, got {meeting_seconds}")
+    if not 5.0 <= meeting_seconds <= 3600.0:
+        raise ConfigError(f"synthetic AMI: meeting_seconds must be in 5..3600, got {meeting_seconds}")
     if not 2 <= pool_size <= AMI_SPLIT_WIDTH:
-        raise ValueError(f"pool_size must be in 2..{AMI_SPLIT_WIDTH}, got {pool_size}")
+        raise ConfigError(f"synthetic AMI: pool_size must be in 2..{AMI_SPLIT_WIDTH}, got {pool_size}")
     rng = _rng(seed, _T_AMI_MEETING, _split_code(split), i)
     n_spk = int(rng.choice([2, 3, 4], p=[0.25, 0.35, 0.4])) if pool_size >= 4 else min(pool_size, 3)
     members = ami_speaker_base(split) + np.sort(rng.choice(pool_size, n_spk, replace=False))
@@ -560,18 +604,16 @@ def ami_meeting(
         if not mine:
             continue
         rendered = synthesize(voice, [e - s for s, e in mine], rng, f0_shift_st=rng.normal(0.0, 0.5))
-        track = np.zeros(n, dtype=np.float32)
+        gain = np.float32(_db(voice.loudness_db + rng.uniform(-3.0, 2.0)))  # level and distance
         offset = 0
         for s, e in mine:
-            track[s:e] = rendered.audio[offset : offset + e - s]
+            mix[s:e] += rendered.audio[offset : offset + e - s] * gain
             offset += e - s
-        gain = _db(voice.loudness_db + rng.uniform(-3.0, 2.0))
-        track = scipy.signal.oaconvolve(track, _room(int(0.3 * SAMPLE_RATE), rng))[:n]
-        mix += track.astype(np.float32) * np.float32(gain)
+    mix += scipy.signal.oaconvolve(mix, _room_tail(int(0.3 * SAMPLE_RATE), rng))[:n]
     active = np.zeros(n, dtype=bool)
     for s, e in bounds:
         active[s:e] = True
-    speech_rms = float(np.sqrt(np.mean(mix[active].astype(np.float64) ** 2))) if active.any() else 0.01
+    speech_rms = _rms(mix[active]) if active.any() else 0.01
     mix += _background(n, rng) * np.float32(speech_rms * _db(-rng.uniform(15.0, 30.0)))
     mix = _finish(mix, rng)
 
@@ -624,15 +666,25 @@ def arrow_schema(dataset: str):  # -> pyarrow.Schema
 
     audio = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
     if dataset == "librispeech":
-        fields = [("file", pa.string()), ("audio", audio), ("text", pa.string()),
-                  ("speaker_id", pa.int64()), ("chapter_id", pa.int64()), ("id", pa.string())]
+        fields = [
+            ("file", pa.string()),
+            ("audio", audio),
+            ("text", pa.string()),
+            ("speaker_id", pa.int64()),
+            ("chapter_id", pa.int64()),
+            ("id", pa.string()),
+        ]
         features = LIBRISPEECH_FEATURES
     elif dataset == "ami":
-        fields = [("audio", audio), ("timestamps_start", pa.list_(pa.float64())),
-                  ("timestamps_end", pa.list_(pa.float64())), ("speakers", pa.list_(pa.string()))]
+        fields = [
+            ("audio", audio),
+            ("timestamps_start", pa.list_(pa.float64())),
+            ("timestamps_end", pa.list_(pa.float64())),
+            ("speakers", pa.list_(pa.string())),
+        ]
         features = AMI_FEATURES
     else:
-        raise ValueError(f"unknown dataset {dataset!r}: use 'librispeech' or 'ami'")
+        raise ConfigError(f"unknown dataset {dataset!r}: use 'librispeech' or 'ami'")
     meta = {"huggingface": json.dumps({"info": {"features": features}})}
     return pa.schema(fields, metadata=meta)
 
@@ -667,22 +719,33 @@ def write_corpus(
     seed: int = 0,
     librispeech: dict[str, int] | None = None,
     ami: dict[str, int] | None = None,
+    *,
+    meeting_seconds: float = 60.0,
 ) -> dict[str, Path]:
     """Write ``<out>/librispeech/<split>.parquet`` and ``<out>/ami/<split>.parquet``.
 
     ``librispeech`` maps split -> utterances (default :data:`DEFAULT_LIBRISPEECH`), ``ami`` maps
-    split -> 60 s meetings (default :data:`DEFAULT_AMI`); pass ``{}`` to skip a corpus. Returns
-    {"librispeech/<split>": path, "ami/<split>": path}.
+    split -> meetings of ``meeting_seconds`` (default :data:`DEFAULT_AMI`); pass ``{}`` to skip a
+    corpus. Each file is streamed (bounded memory) and written atomically. Returns
+    ``{"librispeech/<split>": path, ..., "ami/<split>": path, ...}``.
     """
     out = Path(out)
+    jobs = [
+        ("librispeech", DEFAULT_LIBRISPEECH if librispeech is None else librispeech),
+        ("ami", DEFAULT_AMI if ami is None else ami),
+    ]
+    for dataset, splits in jobs:
+        for split, count in splits.items():
+            check_name(split, f"{dataset} split name")
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ConfigError(f"synthetic {dataset} split {split!r}: count must be an integer >= 0, got {count!r}")
     paths: dict[str, Path] = {}
-    for split, n in (DEFAULT_LIBRISPEECH if librispeech is None else librispeech).items():
-        paths[f"librispeech/{split}"] = write_parquet(
-            out / "librispeech" / f"{split}.parquet", librispeech_rows(split, n, seed), "librispeech"
-        )
-    for split, n in (DEFAULT_AMI if ami is None else ami).items():
-        paths[f"ami/{split}"] = write_parquet(out / "ami" / f"{split}.parquet", ami_rows(split, n, seed), "ami",
-                                              rows_per_group=8)
+    for split, count in jobs[0][1].items():
+        rows = librispeech_rows(split, count, seed)
+        paths[f"librispeech/{split}"] = write_parquet(out / "librispeech" / f"{split}.parquet", rows, "librispeech")
+    for split, count in jobs[1][1].items():
+        rows = ami_rows(split, count, seed, meeting_seconds)
+        paths[f"ami/{split}"] = write_parquet(out / "ami" / f"{split}.parquet", rows, "ami", rows_per_group=8)
     return paths
 
 

@@ -188,7 +188,7 @@ def h1_verdict(
     baseline_mean: float | None,
 ) -> Verdict:
     """H1 (real labels → higher accuracy): supported iff the one-sided test's Holm p < alpha."""
-    head = (f"{target_name} {fmt_pct(target_mean)} vs {baseline_name} {fmt_pct(baseline_mean)} best val acc")
+    head = f"{target_name} {fmt_pct(target_mean)} vs {baseline_name} {fmt_pct(baseline_mean)} best val acc"
     if not test.testable:
         return Verdict(NOT_TESTABLE, f"{head}; not testable: {test.reason}.")
     delta = test.estimate.value if test.estimate else None
@@ -197,10 +197,15 @@ def h1_verdict(
     es_text = f"; {es.name} = {fmt_num(es.value)}" if es is not None and _ok(es.value) else ""
     lo, hi = th.expected_gain
     expected = in_expected_range(delta, th)
-    exp_text = (f"; Δ is {'inside' if expected else 'outside'} the expected +{100 * lo:.0f}–{100 * hi:.0f} points"
-                if expected is not None else "")
-    reason = (f"{head}: Δ = {fmt_points(delta)} ({fmt_ci_pct(test.ci95)}, {units}); {_test_text(test, p_holm)} "
-              f"{_decision(p_holm, th.alpha)}{es_text}{exp_text}.")
+    exp_text = (
+        f"; Δ is {'inside' if expected else 'outside'} the expected +{100 * lo:.0f}–{100 * hi:.0f} points"
+        if expected is not None
+        else ""
+    )
+    reason = (
+        f"{head}: Δ = {fmt_points(delta)} ({fmt_ci_pct(test.ci95)}, {units}); {_test_text(test, p_holm)} "
+        f"{_decision(p_holm, th.alpha)}{es_text}{exp_text}."
+    )
     return Verdict(SUPPORTED if significant(p_holm, th.alpha) else NOT_SUPPORTED, reason)
 
 
@@ -216,9 +221,13 @@ def h2_verdict(
     """H2 (real labels → stable training): supported iff the target's mean val-acc half-range
     (epochs 1–10) is < max_variance, its epoch-to-epoch changes have a smaller SD than the
     baseline's (ratio < 1), and the one-sided Brown–Forsythe test's Holm p < alpha."""
-    head = (f"{target_name} val acc varied ±{fmt_points(target_half_range, signed=False)} over epochs 1–10 "
-            f"(threshold < {fmt_points(th.max_variance, signed=False)}) vs ±"
-            f"{fmt_points(baseline_half_range, signed=False)} for {baseline_name}")
+    head = (
+        f"{target_name} val acc varied ±{fmt_points(target_half_range, signed=False)} over epochs 1–10 "
+        f"(threshold < {fmt_points(th.max_variance, signed=False)}) vs ±"
+        f"{fmt_points(baseline_half_range, signed=False)} for {baseline_name}"
+    )
+    if not _ok(target_half_range) or not _ok(baseline_half_range):
+        head = f"{target_name} vs {baseline_name} val-acc variability over epochs 1–10"
     if not test.testable:
         return Verdict(NOT_TESTABLE, f"{head}; not testable: {test.reason}.")
     ratio = test.estimate.value if test.estimate else None
@@ -233,9 +242,11 @@ def h2_verdict(
         failed.append(f"changes not less spread than {baseline_name}'s")
     if not sig:
         failed.append(f"Holm p not < α = {th.alpha:g}")
-    reason = (f"{head}; SD of epoch-to-epoch changes {fmt_points(sd_t, signed=False)} vs "
-              f"{fmt_points(sd_b, signed=False)} (ratio {fmt_num(ratio)}, {fmt_ci(test.ci95)}); "
-              f"{_test_text(test, p_holm)}")
+    reason = (
+        f"{head}; SD of epoch-to-epoch changes {fmt_points(sd_t, signed=False)} vs "
+        f"{fmt_points(sd_b, signed=False)} (ratio {fmt_num(ratio)}, {fmt_ci(test.ci95)}); "
+        f"{_test_text(test, p_holm)}"
+    )
     reason += f"; not supported: {', '.join(failed)}." if failed else "."
     return Verdict(SUPPORTED if not failed else NOT_SUPPORTED, reason)
 
@@ -247,14 +258,18 @@ def h3_verdict(test: HypothesisTestResult, p_holm: float | None, th: Thresholds,
     if not test.testable:
         est = test.estimate.value if test.estimate else None
         got = f" (mean {fmt_pct(est)})" if _ok(est) else ""
-        return Verdict(NOT_TESTABLE, f"{target_name} train acc at epoch 10{got} vs threshold {thr}; "
-                                     f"not testable: {test.reason}.")
+        return Verdict(
+            NOT_TESTABLE,
+            f"{target_name} train acc at epoch 10{got} vs threshold {thr}; not testable: {test.reason}.",
+        )
     est = test.estimate.value if test.estimate else None
     n = test.n[0] if test.n else 0
     es = test.effect_size
     es_text = f"; {es.name} = {fmt_num(es.value)}" if es is not None and _ok(es.value) else ""
-    reason = (f"{target_name} train acc at epoch 10 {fmt_pct(est)} ({fmt_ci_pct(test.ci95)}, n = {n} {test.unit}) "
-              f"vs threshold > {thr}; {_test_text(test, p_holm)} {_decision(p_holm, th.alpha)}{es_text}.")
+    reason = (
+        f"{target_name} train acc at epoch 10 {fmt_pct(est)} ({fmt_ci_pct(test.ci95)}, n = {n} {test.unit}) "
+        f"vs threshold > {thr}; {_test_text(test, p_holm)} {_decision(p_holm, th.alpha)}{es_text}."
+    )
     return Verdict(SUPPORTED if significant(p_holm, th.alpha) else NOT_SUPPORTED, reason)
 
 
@@ -301,8 +316,10 @@ def scenario(
     """
     if target.mean is None or baseline.mean is None:
         which = target_name if target.mean is None else baseline_name
-        sentence = (f"No completed run in {which}: {target_name} {_summary_text(target)}, {baseline_name} "
-                    f"{_summary_text(baseline)}; no scenario can be judged.")
+        sentence = (
+            f"No completed run in {which}: {target_name} {_summary_text(target)}, {baseline_name} "
+            f"{_summary_text(baseline)}; no scenario can be judged."
+        )
         return Scenario("incomplete", SCENARIO_TITLES["incomplete"], sentence)
 
     h1 = hypotheses.get("H1", {}) or {}
@@ -317,29 +334,40 @@ def scenario(
             why.append("H1 is not supported")
         if small:
             why.append(f"Δ is below {fmt_points(th.min_delta, signed=False)}")
-        tail = (f"Worst case: {' and '.join(why)}, which points to architecture limits rather than data; "
-                "revisit the model design.")
+        tail = (
+            f"Worst case: {' and '.join(why)}, which points to architecture limits rather than data; "
+            "revisit the model design."
+        )
     elif acc >= _r(th.best_case) and h2.get("verdict") == SUPPORTED:
         name = "best"
-        tail = (f"Best case: at or above {fmt_pct(th.best_case)} with stable training; the architecture is sound "
-                "and the data was the bottleneck.")
+        tail = (
+            f"Best case: at or above {fmt_pct(th.best_case)} with stable training; the architecture is sound "
+            "and the data was the bottleneck."
+        )
     elif acc >= _r(th.best_case):
         name = "high-but-unstable"
-        tail = (f"At or above the best-case {fmt_pct(th.best_case)}, but H2 (stable training) is "
-                f"{h2.get('verdict', NOT_TESTABLE)}.")
+        tail = (
+            f"At or above the best-case {fmt_pct(th.best_case)}, but H2 (stable training) is "
+            f"{h2.get('verdict', NOT_TESTABLE)}."
+        )
     elif acc >= _r(th.realistic):
         name = "realistic"
-        tail = (f"Realistic scenario: between {fmt_pct(th.realistic)} and {fmt_pct(th.best_case)}; real labels "
-                "solve the pseudo-label limitation, production needs minor tuning.")
+        tail = (
+            f"Realistic scenario: between {fmt_pct(th.realistic)} and {fmt_pct(th.best_case)}; real labels "
+            "solve the pseudo-label limitation, production needs minor tuning."
+        )
     else:
         name = "below-realistic"
-        tail = (f"Below the realistic {fmt_pct(th.realistic)}: real labels help, but the model is not yet "
-                "production-ready.")
+        tail = (
+            f"Below the realistic {fmt_pct(th.realistic)}: real labels help, but the model is not yet "
+            "production-ready."
+        )
     if h1.get("verdict", NOT_TESTABLE) == NOT_TESTABLE and name != "worst":
         tail += " Caution: H1 could not be tested, so the gain is not established."
     sentence = (
-        f"{target_name} reached {_summary_text(target)} vs {fmt_pct(baseline.mean)} ({fmt_ci_pct(baseline.ci95)}, "
-        f"n = {baseline.n}) for {baseline_name}: Δ = {fmt_points(delta)} ({fmt_ci_pct(delta_ci)}); "
+        f"{target_name} reached {_summary_text(target)} vs {fmt_pct(baseline.mean)} "
+        f"({fmt_ci_pct(baseline.ci95)}, n = {baseline.n}) for {baseline_name}: "
+        f"Δ = {fmt_points(delta)} ({fmt_ci_pct(delta_ci)}); "
         f"{_hyp_text('H1', h1)}, {_hyp_text('H2', h2)}, {_hyp_text('H3', hypotheses.get('H3'))}. {tail}"
     )
     return Scenario(name, SCENARIO_TITLES[name], sentence)

@@ -1,0 +1,730 @@
+"""The results document (report.md) rendered from results.json: a pure function of its inputs.
+
+:func:`render_markdown` fills in the strategy document's "Results Summary" table (same columns,
+same rows), then gives the verdict, the hypotheses H1–H3 with their tests, the scenario,
+production readiness, success metrics, a power analysis, the figures, the runs, data notes, the
+ONNX export and what is needed to reproduce the numbers. Every number comes from ``results``;
+nothing is computed here beyond formatting (a CI half-width, a count of seeds).
+
+Every user-supplied string (display names, arm names, error messages, paths) goes through
+:func:`md_text`: HTML-significant characters become entities and Markdown syntax is
+backslash-escaped, so ``<script>`` shows as text and a ``|`` cannot break a table.
+
+The table helpers (:func:`summary_table`, :func:`hypotheses_table`, :func:`runs_table`) return
+plain (unescaped) strings so the review notebook can show the same tables as DataFrames.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import tomli_w
+
+SUMMARY_ROWS = ("Best Val Acc", "Train Acc (Epoch 10)", "Val Acc Variance", "Training Stability", "Production Ready")
+DELTA_HEADER = "Δ Improvement"
+READINESS = {
+    "ready": ("[done]", "Yes", "ready for production deployment"),
+    "poc": ("[warn]", "PoC", "suitable for a PoC, needs refinement"),
+    "data-quality": ("[no]", "No", "data-quality issues"),
+}
+STABILITY = {"high": ("[done]", "High"), "moderate": ("[warn]", "Moderate"), "low": ("[no]", "Low")}
+VERDICT_MARK = {"supported": "[done]", "not supported": "[no]", "not testable": "[warn]"}
+FIGURE_CAPTIONS = {
+    "learning_curves": ("Learning curves",
+                        "Train/validation accuracy and loss per epoch: mean over seeds, band = min–max over "
+                        "seeds; the loss panels show the chance level ln 2."),
+    "val_acc_variability": ("Validation-accuracy variability",
+                            "Epoch-to-epoch changes of val acc over epochs 1–10 and each seed's ± half-range "
+                            "against the H2 threshold."),
+    "best_val_acc": ("Best validation accuracy per seed",
+                     "Each seed's best val acc, the arm mean with its 95 % CI, and the readiness thresholds."),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# escaping
+# ---------------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_~$])")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?]|$)")
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_LINK = re.compile(r"\]\s*[(\[:]")
+
+
+def md_text(value: Any) -> str:
+    r"""A user string as inert Markdown text, safe inside a table cell.
+
+    - whitespace (newlines included) collapses to single spaces, so a table row stays one line;
+    - ``|`` becomes ``&#124;``, so it cannot split a table cell;
+    - HTML: if the text holds anything that could open a tag (``<`` before a letter, ``/``, ``!``,
+      ``?`` or at the end), every ``<`` and ``>`` becomes ``&lt;``/``&gt;``; an ``&`` that would
+      start an entity becomes ``&amp;``; so ``<script>`` is shown, never run. A lone ``p < 0.05``
+      stays readable;
+    - Markdown: ``\ ` * _ ~ $`` are backslash-escaped; brackets too when they could form a link or
+      image (``](``, ``][``, ``]:``).
+    """
+    s = " ".join(str(value).split())
+    s = _ENTITY.sub("&amp;", s)
+    if _TAG_START.search(s):
+        s = s.replace("<", "&lt;").replace(">", "&gt;")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    if _LINK.search(s):
+        s = s.replace("[", "\\[").replace("]", "\\]")
+    return s.replace("|", "&#124;")
+
+
+def _cell(value: Any) -> str:
+    """Format text we generated ourselves for a table cell (it may contain user strings)."""
+    return md_text(value)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _code(text: str) -> str:
+    """An inline code span holding ``text`` verbatim (no escaping needed inside; not for tables)."""
+    s = " ".join(str(text).split())
+    ticks = "`" * (max((len(m) for m in re.findall(r"`+", s)), default=0) + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{ticks}{pad}{s}{pad}{ticks}"
+
+
+def _fence(text: str, lang: str = "") -> str:
+    """A fenced code block that the content cannot close (fence longer than any backtick run)."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text.rstrip()}\n{fence}"
+
+
+# ---------------------------------------------------------------------------------------------
+# number formatting (accuracies are fractions in results.json)
+# ---------------------------------------------------------------------------------------------
+
+
+def _ok(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def pct(x: Any, digits: int = 1) -> str:
+    """0.615 -> '61.5 %'."""
+    return f"{100 * x:.{digits}f} %" if _ok(x) else "n/a"
+
+
+def points(x: Any, digits: int = 1) -> str:
+    """0.17 -> '+17.0 points'."""
+    return f"{100 * x:+.{digits}f} points" if _ok(x) else "n/a"
+
+
+def _ci_ok(ci: Any) -> bool:
+    return isinstance(ci, list | tuple) and len(ci) == 2 and all(_ok(v) for v in ci)
+
+
+def pvalue(p: Any) -> str:
+    if not _ok(p):
+        return "n/a"
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}" if p < 0.01 else f"{p:.3f}"
+
+
+def num(x: Any, digits: int = 2) -> str:
+    return f"{x:.{digits}f}" if _ok(x) else "n/a"
+
+
+def mean_ci_pct(summary: Mapping[str, Any] | None, missing: str = "no completed runs") -> str:
+    """'61.5 % ± 4.2 (n=3)': mean ± half-width of the 95 % CI, in percent; 'n/a (reason)'."""
+    s = summary or {}
+    if not _ok(s.get("mean")):
+        return f"n/a ({missing})"
+    n = s.get("n", 0)
+    ci = s.get("ci95")
+    if not _ci_ok(ci):
+        return f"{pct(s['mean'])} (n={n})"
+    half = (ci[1] - ci[0]) / 2
+    center = (ci[1] + ci[0]) / 2
+    if abs(center - s["mean"]) > 0.0005:  # an asymmetric interval is shown as it is
+        return f"{pct(s['mean'])} [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}] (n={n})"
+    return f"{pct(s['mean'])} ± {100 * half:.1f} (n={n})"
+
+
+def half_range_cell(summary: Mapping[str, Any] | None, missing: str) -> str:
+    """'±15.0 %' (the strategy document's notation), with the 95 % CI when there is one (its lower
+    end shown at 0 at least: a half-range cannot be negative)."""
+    s = summary or {}
+    if not _ok(s.get("mean")):
+        return f"n/a ({missing})"
+    n = s.get("n", 0)
+    ci = s.get("ci95")
+    ci_text = f"95 % CI ±{100 * max(ci[0], 0):.1f}–{100 * ci[1]:.1f}, " if _ci_ok(ci) else ""
+    return f"±{100 * s['mean']:.1f} % ({ci_text}n={n})"
+
+
+def delta_cell(delta: Mapping[str, Any] | None, missing: str = "needs both arms") -> str:
+    """'+17.0 points (95 % CI +15.4 to +19.0)'."""
+    d = delta or {}
+    if not _ok(d.get("value")):
+        return f"n/a ({missing})"
+    ci = d.get("ci95")
+    if _ci_ok(ci):
+        return f"{points(d['value'])} (95 % CI {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})"
+    return f"{points(d['value'])} (no CI: needs 2 seeds per arm)"
+
+
+def duration(seconds: Any) -> str:
+    if not _ok(seconds):
+        return "n/a"
+    s = float(seconds)
+    if s < 59.95:
+        return f"{s:.1f} s"
+    if s < 3599.5:
+        minutes, secs = divmod(int(round(s)), 60)
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(int(round(s / 60)), 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+# ---------------------------------------------------------------------------------------------
+# the results' structure
+# ---------------------------------------------------------------------------------------------
+
+
+def _arms(results: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(results.get("arms") or {})
+
+
+def arm_order(results: Mapping[str, Any]) -> list[str]:
+    """Baseline first, target second, then any other arm."""
+    arms = _arms(results)
+    first = [a for a in (results.get("baseline"), results.get("target")) if a in arms]
+    return first + [a for a in arms if a not in first]
+
+
+def display_name(results: Mapping[str, Any], arm: str | None) -> str:
+    if arm is None:
+        return "n/a"
+    return str(_arms(results).get(arm, {}).get("display_name") or arm)
+
+
+def _missing_reason(results: Mapping[str, Any], arm: str, metric: str) -> str:
+    a = _arms(results).get(arm) or {}
+    if not a.get("n_seeds"):
+        if a.get("missing"):
+            states = sorted({m.get("state", "?") for m in a["missing"]})
+            return f"no completed runs; {len(a['missing'])} {'/'.join(states)}"
+        return "no completed runs"
+    if metric == "train_acc_epoch10":
+        return "no run reached epoch 10"
+    if metric in ("val_acc_half_range", "val_acc_jump_std"):
+        return "needs at least 2 epochs"
+    return "not computable"
+
+
+def _readiness_cell(code: Any, with_words: bool = True) -> str:
+    """'[no] No' (table) or '[no] No (data-quality issues)' (text)."""
+    if code not in READINESS:
+        return "n/a"
+    mark, word, words = READINESS[code]
+    return f"{mark} {word}" + (f" ({words})" if with_words else "")
+
+
+def _stability_cell(code: Any) -> str:
+    if code not in STABILITY:
+        return "n/a"
+    mark, word = STABILITY[code]
+    return f"{mark} {word}"
+
+
+def _category_change(before: Any, after: Any, words: Mapping[str, Any], order: Sequence[str]) -> str:
+    if before not in words or after not in words:
+        return "n/a (needs both arms)"
+    b = words[before][1]
+    a = words[after][1]
+    rank = {c: i for i, c in enumerate(order)}
+    trend = "better" if rank[after] < rank[before] else "worse" if rank[after] > rank[before] else "same"
+    return f"{b} → {a} ({trend})"
+
+
+def summary_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The strategy document's Results Summary: header and rows as plain text.
+
+    Columns: Metric, baseline display name, target display name, "Δ Improvement"; rows
+    :data:`SUMMARY_ROWS`.
+    """
+    b, t = results.get("baseline"), results.get("target")
+    arms = _arms(results)
+    delta = results.get("delta") or {}
+    header = ["Metric", display_name(results, b), display_name(results, t), DELTA_HEADER]
+    rows: list[list[str]] = []
+
+    def arm_cells(metric: str, cell: Any) -> list[str]:
+        return [cell((arms.get(a) or {}).get(metric), _missing_reason(results, a, metric)) if a in arms
+                else "n/a (arm missing)" for a in (b, t)]
+
+    rows.append(["Best Val Acc", *arm_cells("best_val_acc", mean_ci_pct), delta_cell(delta.get("best_val_acc"))])
+    rows.append(["Train Acc (Epoch 10)", *arm_cells("train_acc_epoch10", mean_ci_pct),
+                 delta_cell(delta.get("train_acc_epoch10"))])
+    rows.append(["Val Acc Variance", *arm_cells("val_acc_half_range", half_range_cell),
+                 delta_cell(delta.get("val_acc_half_range"))])
+    stab = [(arms.get(a) or {}).get("stability") for a in (b, t)]
+    rows.append(["Training Stability",
+                 *[_stability_cell(s) if s else f"n/a ({_missing_reason(results, a, 'val_acc_half_range')})"
+                   for s, a in zip(stab, (b, t), strict=True)],
+                 _category_change(stab[0], stab[1], STABILITY, list(STABILITY))])
+    ready = [(arms.get(a) or {}).get("production_readiness") for a in (b, t)]
+    rows.append(["Production Ready",
+                 *[_readiness_cell(r, with_words=False) if r else f"n/a ({_missing_reason(results, a, 'x')})"
+                   for r, a in zip(ready, (b, t), strict=True)],
+                 _category_change(ready[0], ready[1], READINESS, list(READINESS))])
+    return header, rows
+
+
+def _ci_text(key: str, h: Mapping[str, Any]) -> str:
+    ci = h.get("ci95")
+    if not _ci_ok(ci):
+        return "n/a"
+    est = (h.get("estimate") or {}).get("name") or ""
+    if key == "H1" or "Δ" in est or "diff" in est.lower():
+        return f"{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f} points ({est or 'Δ'})"
+    if "ratio" in est.lower():
+        return f"{ci[0]:.2f} to {ci[1]:.2f} ({est})"
+    return f"{100 * ci[0]:.1f} % to {100 * ci[1]:.1f} % ({est or 'estimate'})"
+
+
+def _df_text(df: Any) -> str:
+    if isinstance(df, list | tuple):
+        return ", ".join(f"{v:g}" if _ok(v) else "n/a" for v in df)
+    return f"{df:.2f}" if _ok(df) else "—"
+
+
+def _n_text(results: Mapping[str, Any], h: Mapping[str, Any]) -> str:
+    n = h.get("n") or {}
+    unit = h.get("unit") or ""
+    if not n:
+        return "—"
+    return ", ".join(f"{display_name(results, a)}: {v}" for a, v in n.items()) + (f" {unit}" if unit else "")
+
+
+def _effect_text(h: Mapping[str, Any]) -> str:
+    es = h.get("effect_size") or {}
+    if not es or not _ok(es.get("value")):
+        return "n/a"
+    return f"{es.get('name', 'effect size')} = {es['value']:.2f}"
+
+
+def hypotheses_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """One row per hypothesis: claim, test, statistic, df, p, Holm p, effect size, CI, n, verdict."""
+    header = ["Hypothesis", "Claim", "Test", "Statistic", "df", "p", "Holm p", "Effect size", "95 % CI", "n",
+              "Verdict"]
+    rows = []
+    for key, h in (results.get("hypotheses") or {}).items():
+        rows.append([key, str(h.get("name", "")), str(h.get("test", "")), num(h.get("statistic")),
+                     _df_text(h.get("df")), pvalue(h.get("p_value")), pvalue(h.get("p_value_holm")),
+                     _effect_text(h), _ci_text(key, h), _n_text(results, h),
+                     f"{VERDICT_MARK.get(h.get('verdict'), '')} {h.get('verdict', 'n/a')}".strip()])
+    return header, rows
+
+
+def runs_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """One row per (arm, seed): state, best epoch, best val acc, epochs, duration, error/reason."""
+    header = ["Arm", "Seed", "State", "Best epoch", "Best val acc", "Epochs", "Duration", "Error / note"]
+    rows = []
+    rank = {a: i for i, a in enumerate(arm_order(results))}
+    for r in sorted(results.get("runs") or [], key=lambda r: (rank.get(r.get("arm"), 99), r.get("seed", 0))):
+        err = r.get("error")
+        note = ""
+        if isinstance(err, Mapping):
+            note = f"{err.get('type') or 'error'}: {err.get('message') or ''}"
+            if err.get("cell") is not None:
+                note += f" (cell {err['cell']})"
+        elif err:
+            note = str(err)
+        elif r.get("reason"):
+            note = str(r["reason"])
+        flags = [f for f in r.get("flags") or [] if f not in note]
+        note = "; ".join([x for x in [note, *flags] if x])
+        if len(note) > 300:
+            note = note[:297] + "…"
+        best_epoch = r.get("best_epoch")
+        rows.append([display_name(results, r.get("arm")), str(r.get("seed", "")), str(r.get("state", "")),
+                     str(best_epoch) if best_epoch is not None else "—", pct(r.get("best_val_acc"), 2),
+                     str(r.get("epochs_completed")) if r.get("epochs_completed") is not None else "—",
+                     duration(r.get("seconds")), note or "—"])
+    return header, rows
+
+
+# ---------------------------------------------------------------------------------------------
+# sections
+# ---------------------------------------------------------------------------------------------
+
+
+def _thresholds(results: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(results.get("thresholds") or {})
+
+
+def _manifest(results: Mapping[str, Any], manifest: Mapping[str, Any] | None) -> dict[str, Any]:
+    if manifest:
+        return dict(manifest)
+    return dict((results.get("experiment") or {}).get("manifest") or {})
+
+
+def title_section(results: Mapping[str, Any]) -> str:
+    exp = results.get("experiment") or {}
+    b, t = results.get("baseline"), results.get("target")
+    return f"# {md_text(exp.get('name', 'experiment'))}: {md_text(display_name(results, b))} vs " \
+           f"{md_text(display_name(results, t))}"
+
+
+def verdict_paragraph(results: Mapping[str, Any]) -> str:
+    """The one-paragraph verdict: scenario, hypotheses, readiness."""
+    sc = results.get("scenario") or {}
+    hyps = results.get("hypotheses") or {}
+    th = _thresholds(results)
+    parts = [f"**Verdict: {md_text(sc.get('title') or sc.get('name') or 'n/a')}.**",
+             md_text(sc.get("sentence") or "")]
+    if hyps:
+        alpha = f", Holm-adjusted, α = {th['alpha']:g}" if _ok(th.get("alpha")) else ""
+        parts.append("Hypotheses" + alpha + ": " +
+                     "; ".join(f"{md_text(k)} ({md_text(h.get('name', ''))}) **{md_text(h.get('verdict', 'n/a'))}**"
+                               for k, h in hyps.items()) + ".")
+    ready = []
+    for a in arm_order(results):
+        code = (_arms(results).get(a) or {}).get("production_readiness")
+        ready.append(f"{md_text(display_name(results, a))} {_readiness_cell(code) if code else 'n/a'}")
+    if ready:
+        parts.append("Production readiness: " + "; ".join(ready) + ".")
+    return " ".join(p for p in parts if p)
+
+
+def status_line(results: Mapping[str, Any]) -> str:
+    exp = results.get("experiment") or {}
+    runs = results.get("runs") or []
+    states: dict[str, int] = {}
+    for r in runs:
+        states[r.get("state", "?")] = states.get(r.get("state", "?"), 0) + 1
+    counts = ", ".join(f"{v} {md_text(k)}" for k, v in sorted(states.items()))
+    version = md_text(exp.get("vfreport_version", "?"))
+    return (f"*Generated {md_text(exp.get('generated', 'n/a'))} by vfreport {version} from {len(runs)} runs "
+            f"({counts or 'none'}) in {md_text(exp.get('dir', ''))}.*")
+
+
+def summary_section(results: Mapping[str, Any]) -> str:
+    header, rows = summary_table(results)
+    th = _thresholds(results)
+    notes = ["Mean over completed seeds ± half-width of the 95 % t-interval (n = seeds); Δ = "
+             f"{md_text(header[2])} − {md_text(header[1])} in percentage points with a 95 % bootstrap CI."]
+    if _ok(th.get("max_variance")):
+        mv = th["max_variance"]
+        notes.append(f"Val Acc Variance: ± half the range of val acc over epochs 1–10 (the strategy document's "
+                     f"measure); stability high if ≤ {100 * mv:.0f} %, moderate if ≤ {200 * mv:.0f} %, low above.")
+    if _ok(th.get("ready")) and _ok(th.get("poc")):
+        notes.append(f"Production ready on mean best val acc: [done] > {100 * th['ready']:.0f} %, "
+                     f"[warn] {100 * th['poc']:.0f}–{100 * th['ready']:.0f} % (PoC), [no] < {100 * th['poc']:.0f} %.")
+    return "## Results Summary\n\n" + _table(header, rows) + "\n\n" + " ".join(notes)
+
+
+def _extra_rows(key: str, h: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    if key == "H1":
+        eg = h.get("expected_gain")
+        if _ci_ok(eg):
+            inside = h.get("in_expected_range")
+            word = "n/a" if inside is None else "yes" if inside else "no"
+            rows.append(["Δ in expected range", f"{word} (expected {100 * eg[0]:+.0f} to {100 * eg[1]:+.0f} points)"])
+    if key == "H2":
+        for k, label in (("target_half_range", "Target ± half-range (epochs 1–10)"),
+                         ("baseline_half_range", "Baseline ± half-range (epochs 1–10)")):
+            if k in h:
+                rows.append([label, f"±{100 * h[k]:.1f} %" if _ok(h[k]) else "n/a"])
+        if _ok(h.get("max_variance")):
+            below = h.get("target_below_max_variance")
+            word = "n/a" if below is None else "yes" if below else "no"
+            rows.append([f"Target below ±{100 * h['max_variance']:.0f} %", word])
+        for k, label in (("sd_target", "SD of changes, target"), ("sd_baseline", "SD of changes, baseline")):
+            if _ok(h.get(k)):
+                rows.append([label, f"{100 * h[k]:.1f} points"])
+    if key == "H3" and _ok(h.get("threshold")):
+        rows.append(["Threshold", f"> {pct(h['threshold'])} train acc at epoch 10"])
+    if h.get("caveat"):
+        rows.append(["Caveat", str(h["caveat"])])
+    return rows
+
+
+def hypotheses_section(results: Mapping[str, Any]) -> str:
+    hyps = results.get("hypotheses") or {}
+    if not hyps:
+        return "## Hypotheses\n\nNo hypothesis tests in results.json."
+    out = ["## Hypotheses"]
+    th = _thresholds(results)
+    if _ok(th.get("alpha")):
+        out.append(f"One-sided tests, Holm–Bonferroni correction over H1–H3, α = {th['alpha']:g}. A hypothesis is "
+                   "supported when its Holm-adjusted p is below α (H2 also needs its thresholds).")
+    header, rows = hypotheses_table(results)
+    short = [[r[0], r[1], r[10], r[6]] for r in rows]
+    out.append(_table(["Hypothesis", "Claim", "Verdict", "Holm p"], short))
+    for (key, h), row in zip(hyps.items(), rows, strict=True):
+        out.append(f"### {md_text(key)}: {md_text(h.get('name', ''))}")
+        out.append(f"**{md_text(VERDICT_MARK.get(h.get('verdict'), ''))} {md_text(h.get('verdict', 'n/a'))}.** "
+                   f"{md_text(h.get('reason', ''))}")
+        fields = [["Test", row[2]], ["Statistic", row[3]], ["df", row[4]], ["p-value", row[5]],
+                  ["Holm-adjusted p", row[6]], ["Effect size", row[7]], ["95 % CI", row[8]], ["n", row[9]],
+                  ["Verdict", row[10]], *_extra_rows(key, h)]
+        out.append(_table(["", "Value"], fields))
+    return "\n\n".join(out)
+
+
+def scenario_section(results: Mapping[str, Any]) -> str:
+    sc = results.get("scenario") or {}
+    th = _thresholds(results)
+    t, b = results.get("target"), results.get("baseline")
+    arms = _arms(results)
+    tgt = arms.get(t) or {}
+    hyps = results.get("hypotheses") or {}
+    delta = (results.get("delta") or {}).get("best_val_acc")
+    rows = [[f"{display_name(results, t)} best val acc",
+             mean_ci_pct(tgt.get("best_val_acc"), _missing_reason(results, t, "best_val_acc")),
+             f"best case ≥ {pct(th.get('best_case'))} with H2; realistic ≥ {pct(th.get('realistic'))}"],
+            [f"{display_name(results, b)} best val acc",
+             mean_ci_pct((arms.get(b) or {}).get("best_val_acc"), _missing_reason(results, b, "best_val_acc")), ""],
+            ["Δ best val acc", delta_cell(delta),
+             f"worst case if < {100 * th['min_delta']:.0f} points or H1 not supported"
+             if _ok(th.get("min_delta")) else ""]]
+    for key in ("H1", "H2"):
+        if key in hyps:
+            rows.append([f"{key} ({hyps[key].get('name', '')})", str(hyps[key].get("verdict", "n/a")),
+                         f"Holm p {pvalue(hyps[key].get('p_value_holm'))}"])
+    return "\n\n".join(["## Scenario",
+                        f"**{md_text(sc.get('title') or sc.get('name') or 'n/a')}** "
+                        f"(scenario: {md_text(sc.get('name') or 'n/a')}). The numbers behind it, with the rules "
+                        "from the experiment config:",
+                        _table(["Quantity", "Value", "Rule"], rows)])
+
+
+def readiness_section(results: Mapping[str, Any]) -> str:
+    th = _thresholds(results)
+    out = ["## Production readiness"]
+    if _ok(th.get("ready")) and _ok(th.get("poc")):
+        out.append(f"On mean best val acc over seeds: [done] > {pct(th['ready'])}: ready for production "
+                   f"deployment; [warn] {pct(th['poc'])}–{pct(th['ready'])}: suitable for a PoC, needs refinement; "
+                   f"[no] < {pct(th['poc'])}: data-quality issues.")
+    lines = []
+    for a in arm_order(results):
+        arm = _arms(results).get(a) or {}
+        code = arm.get("production_readiness")
+        s = arm.get("best_val_acc") or {}
+        if code in READINESS:
+            mark, _, words = READINESS[code]
+            lines.append(f"- **{md_text(display_name(results, a))}**: {mark} {words}: best val acc "
+                         f"{md_text(mean_ci_pct(s))}.")
+        else:
+            lines.append(f"- **{md_text(display_name(results, a))}**: n/a "
+                         f"({md_text(_missing_reason(results, a, 'best_val_acc'))}).")
+    out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def _count(flags: Sequence[Any], what: str, missing: str = "no completed runs") -> str:
+    n = sum(bool(f) for f in flags)
+    return f"{n} of {len(flags)} seeds {what}" if flags else f"n/a ({missing})"
+
+
+def success_section(results: Mapping[str, Any]) -> str:
+    """The strategy document's Success Metrics, per arm, from the per-seed results."""
+    th = _thresholds(results)
+    order = arm_order(results)
+    arms = _arms(results)
+    header = ["Success metric", *[display_name(results, a) for a in order]]
+    rows = [
+        ["Train loss not stuck at ln 2 ≈ 0.693 (plateau ≥ 3 epochs)",
+         *[_count(arms[a].get("plateau") or [], "plateaued", _missing_reason(results, a, "plateau")) for a in order]],
+        [f"Train acc at epoch 10 ≥ {pct(th.get('train_acc_epoch10'), 0)}",
+         *[mean_ci_pct(arms[a].get("train_acc_epoch10"), _missing_reason(results, a, "train_acc_epoch10"))
+           for a in order]],
+        [f"Val acc variance < ±{pct(th.get('max_variance'), 0)}",
+         *[half_range_cell(arms[a].get("val_acc_half_range"), _missing_reason(results, a, "val_acc_half_range"))
+           for a in order]],
+        ["Best model after epoch 4",
+         *[(_count(arms[a].get("best_after_epoch4") or [], "improved after epoch 4",
+                   _missing_reason(results, a, "best_epoch")) +
+            (f" (best epochs {', '.join(map(str, arms[a].get('best_epoch') or []))})"
+             if arms[a].get("best_epoch") else "")) for a in order]],
+        [f"Best val acc ≥ {pct(th.get('realistic'), 0)} (realistic) / ≥ {pct(th.get('best_case'), 0)} (best case)",
+         *[mean_ci_pct(arms[a].get("best_val_acc"), _missing_reason(results, a, "best_val_acc")) for a in order]],
+    ]
+    return "## Success metrics\n\n" + _table(header, rows)
+
+
+def power_section(results: Mapping[str, Any]) -> str:
+    pw = results.get("power") or {}
+    out = ["## How many seeds?"]
+    arms = _arms(results)
+    n_now = [int((arms.get(a) or {}).get("n_seeds") or 0) for a in (results.get("baseline"), results.get("target"))]
+    n_min = min(n_now) if n_now else 0
+    power = f"{100 * pw['target_power']:.0f} %" if _ok(pw.get("target_power")) else "80 %"
+    alpha = f"α = {pw['alpha']:g}" if _ok(pw.get("alpha")) else ""
+    sd = f"{100 * pw['pooled_sd']:.1f} points" if _ok(pw.get("pooled_sd")) else "n/a"
+    obs, n5 = pw.get("seeds_for_observed_delta"), pw.get("seeds_for_5_points")
+    lines = []
+    if obs is not None:
+        lines.append(f"**{obs} seeds per arm** would detect the observed Δ ({points(pw.get('observed_delta'))}) "
+                     f"with {power} power")
+    else:
+        observed = f" ({points(pw['observed_delta'])})" if _ok(pw.get("observed_delta")) else ""
+        lines.append(f"The seeds per arm needed to detect the observed Δ{observed} cannot be computed"
+                     + (f": {md_text(pw['reason'])}" if pw.get("reason") else ""))
+    if n5 is not None:
+        lines.append(f"**{n5} seeds per arm** would detect a 5-point Δ with {power} power")
+    text = "; ".join(lines) + f" (one-sided, {alpha}, pooled SD of best val acc {sd})."
+    out.append(text)
+    if _ok(pw.get("power_at_current_n")):
+        out.append(f"Power at the current {n_now[0]} and {n_now[1] if len(n_now) > 1 else 0} seeds: "
+                   f"{100 * pw['power_at_current_n']:.0f} % for the observed Δ.")
+    if n5 is not None:
+        if n_min >= n5:
+            out.append(f"You have enough seeds ({n_min} per arm) to detect a 5-point difference.")
+        else:
+            out.append(f"Run at least {n5 - n_min} more seed(s) per arm ({n5} in all) to detect a 5-point "
+                       f"difference reliably.")
+    elif pw.get("reason") and obs is not None:
+        out.append(md_text(pw["reason"]))
+    if pw.get("method"):
+        out.append(f"Method: {md_text(pw['method'])}.")
+    return "\n\n".join(out)
+
+
+def figures_section(figures: Mapping[str, str]) -> str:
+    if not figures:
+        return "## Figures\n\nNo figures: no run has a history yet."
+    out = ["## Figures"]
+    for name, rel in figures.items():
+        title, caption = FIGURE_CAPTIONS.get(name, (name.replace("_", " ").capitalize(), ""))
+        href = str(rel).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+        out.append(f"![{md_text(title)}]({href})\n\n*{md_text(title)}.* {md_text(caption)}")
+    return "\n\n".join(out)
+
+
+def runs_section(results: Mapping[str, Any]) -> str:
+    header, rows = runs_table(results)
+    if not rows:
+        return "## Runs\n\nNo runs found."
+    return "## Runs\n\n" + _table(header, rows)
+
+
+def data_section(results: Mapping[str, Any]) -> str:
+    data = results.get("data") or {}
+    out = ["## Data notes"]
+    if data:
+        rows = []
+        for a in arm_order(results) + [a for a in data if a not in arm_order(results)]:
+            d = data.get(a)
+            if d is None:
+                continue
+
+            def val(k: str, d: Mapping[str, Any] = d) -> str:
+                v = d.get(k)
+                if v is None:
+                    return "unknown"
+                return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+
+            rows.append([display_name(results, a), val("source"), val("label_strategy"), val("train_windows"),
+                         val("val_windows"), val("skipped_rows")])
+        out.append(_table(["Arm", "Source", "Labels", "Train windows", "Val windows", "Skipped rows"], rows))
+    notes = []
+    for a in arm_order(results):
+        arm = _arms(results).get(a) or {}
+        for m in arm.get("missing") or []:
+            notes.append(f"- {md_text(display_name(results, a))} seed {md_text(m.get('seed'))}: "
+                         f"{md_text(m.get('state'))}: {md_text(m.get('reason') or '')} (left out of the statistics)")
+    for r in results.get("runs") or []:
+        for f in r.get("flags") or []:
+            notes.append(f"- {md_text(display_name(results, r.get('arm')))} seed {md_text(r.get('seed'))}: "
+                         f"{md_text(f)}")
+    for w in (results.get("experiment") or {}).get("warnings") or []:
+        notes.append(f"- {md_text(w)}")
+    out.append("\n".join(notes) if notes else "No runs were left out and no data flags were raised.")
+    return "\n\n".join(out)
+
+
+def onnx_section(results: Mapping[str, Any]) -> str:
+    o = results.get("onnx")
+    if not o:
+        return ""
+    tol = o.get("tolerance")
+    diff = o.get("max_abs_diff")
+    ok = o.get("parity_ok")
+    parity = ("[done] parity OK" if ok else "[no] parity FAILED") if ok is not None else "parity n/a"
+    rows = [["File", str(o.get("path", ""))],
+            ["Model", f"{display_name(results, o.get('arm'))} seed {o.get('seed')} epoch {o.get('epoch')} "
+                      f"(val acc {pct(o.get('val_acc'), 2)})"],
+            ["ONNX Runtime parity", f"{parity}: max |diff| {diff:.2e} vs tolerance {tol:.0e}"
+             if _ok(diff) and _ok(tol) else parity],
+            ["Opset", str(o.get("opset", "n/a"))],
+            ["Checked input shapes", ", ".join(f"{s[0]}×{s[1]}" for s in o.get("checked_shapes") or []) or "n/a"],
+            ["Export time", duration(o.get("export_seconds"))]]
+    return "## ONNX export\n\n" + _table(["", "Value"], rows)
+
+
+def reproducibility_section(results: Mapping[str, Any], manifest: Mapping[str, Any] | None = None) -> str:
+    exp = results.get("experiment") or {}
+    man = _manifest(results, manifest)
+    cfg = exp.get("config") or {}
+    out = ["## Reproducibility"]
+    rows = [["Experiment directory", str(exp.get("dir", "n/a"))],
+            ["Seeds", ", ".join(map(str, (cfg.get("experiment") or {}).get("seeds") or [])) or "n/a"],
+            ["vfreport", str(exp.get("vfreport_version") or man.get("vfreport_version") or "n/a")],
+            ["Git commit", str(man.get("git_commit") or "unknown")],
+            ["Python", str(man.get("python") or "unknown")],
+            ["Started / ended", f"{man.get('started') or 'n/a'} / {man.get('ended') or 'n/a'}"]]
+    hw = man.get("hardware") or {}
+    if hw:
+        rows.append(["Hardware", ", ".join(f"{k}: {v}" for k, v in hw.items())])
+    pk = man.get("packages") or {}
+    if pk:
+        rows.append(["Packages", ", ".join(f"{k} {v}" for k, v in pk.items())])
+    if man.get("source") == "import" or man.get("imports"):
+        rows.append(["Source", "histories imported with vfreport import: the training environment is unknown "
+                               "and the [train] settings below are the preset's, not those of the imported runs"])
+        for run, info in (man.get("imports") or {}).items():
+            rows.append([f"Imported {run}", str((info or {}).get("file", ""))])
+    out.append(_table(["", "Value"], rows))
+    out.append(f"Re-analyse with {_code('vfreport report ' + shlex.quote(str(exp.get('dir') or 'DIR')))}; "
+               "the resolved experiment "
+               "config (experiment.toml):")
+    if cfg:
+        try:
+            toml_text = tomli_w.dumps(cfg)
+        except (TypeError, ValueError):
+            toml_text = str(cfg)
+        out.append(_fence(toml_text, "toml"))
+    return "\n\n".join(out)
+
+
+def render_markdown(results: Mapping[str, Any], figures: Mapping[str, str],
+                    manifest: Mapping[str, Any] | None = None) -> str:
+    """The results document for ``results`` (results.json's dict).
+
+    ``figures`` maps figure names to paths relative to the experiment directory (e.g.
+    ``figures/learning_curves.png``); ``manifest`` (manifest.json) overrides the copy in
+    ``results["experiment"]["manifest"]`` for the reproducibility section.
+    """
+    sections = [
+        title_section(results),
+        verdict_paragraph(results),
+        status_line(results),
+        summary_section(results),
+        hypotheses_section(results),
+        scenario_section(results),
+        readiness_section(results),
+        success_section(results),
+        power_section(results),
+        figures_section(figures),
+        runs_section(results),
+        data_section(results),
+        onnx_section(results),
+        reproducibility_section(results, manifest),
+    ]
+    return "\n\n".join(s for s in sections if s).rstrip() + "\n"

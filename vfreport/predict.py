@@ -1,0 +1,341 @@
+"""Run a trained model (.onnx via ONNX Runtime, or a .pt checkpoint via torch) over whole audio files.
+
+    audio file --read_audio_file--> 16 kHz mono float32
+      --sliding windows (window_seconds, stride half a window, starts on the frame grid)-->
+      per-window frame probabilities (softmax of the logits)
+      --align_windows: flip a window's two labels when that agrees better with the windows before
+        it on their overlap; average overlapping frames-->
+      per-frame probabilities --argmax--> frame labels --frames_to_segments--> RTTM segments
+
+What the labels mean. The model answers, for each window, "is this frame the speaker who spoke
+first in the window (0) or the other one (1)?" (design.md §6): labels are relative to a window,
+not speaker identities. Aligning each window with the previous ones on their overlap chains these
+relative labels across the file, so in the output ``"0"`` is the speaker who speaks first in the
+first window and ``"1"`` the other, as long as each overlap contains speech that ties them
+together. It is a two-label segmentation, not full diarization: a third speaker is mapped onto
+whichever of the two labels sounds closer, and an overlap of pure silence can swap the chain.
+The model has no non-speech class (training masked silence), so every frame gets a label and
+silence is attributed to one of the two speakers; there is no voice-activity detection.
+
+Segments shorter than ``min_duration`` (default :data:`MIN_SEGMENT_SECONDS` = 0.1 s, about six
+16 ms frames) are dropped: single-frame label flickers are not speaker turns, and human RTTM
+references rarely contain turns that short. A flicker inside one speaker's turn is absorbed into
+the turn; one between two different speakers leaves a short gap (no label) rather than a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .audio import read_audio_file
+from .errors import ConfigError, DataError, ExperimentError
+from .layout import atomic_write_text
+from .rttm import Segment, format_rttm
+
+MIN_SEGMENT_SECONDS = 0.1
+DEFAULT_WINDOW_SECONDS = 2.0
+"""Window length when the model does not say (an ONNX export records the training window)."""
+BATCH_WINDOWS = 32
+"""Windows per forward pass: bounds memory on long meetings (32 x 2 s windows = 4 MB of audio)."""
+
+__all__ = [
+    "MIN_SEGMENT_SECONDS",
+    "Predictor",
+    "Segment",
+    "align_windows",
+    "frames_to_segments",
+    "load_predictor",
+    "predict_file",
+    "predict_files",
+    "window_bounds",
+    "write_rttm",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# the model, whichever runtime
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A loaded model: ``logits(batch float32 (B, S)) -> (B, T, 2)`` plus its frame geometry."""
+
+    path: Path
+    runtime: str  # "onnxruntime" or "torch"
+    sample_rate: int
+    frame_step: int
+    n_fft: int
+    logits: Callable[[np.ndarray], np.ndarray]
+    window_seconds: float | None = None  # the training window, when the model file records it
+
+    def num_frames(self, n_samples: int) -> int:
+        return 0 if n_samples < self.n_fft else 1 + (n_samples - self.n_fft) // self.frame_step
+
+
+def _load_onnx(path: Path) -> Predictor:
+    import onnxruntime as ort
+
+    from .export import INPUT_NAME, OUTPUT_NAME, parse_metadata
+
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - ORT raises its own exception types
+        raise ExperimentError(f"cannot load ONNX model {path}: {type(e).__name__}: {e}") from e
+    meta = parse_metadata(session.get_modelmeta().custom_metadata_map)
+    missing = [k for k in ("sample_rate", "frame_step", "n_fft") if not isinstance(meta.get(k), int)]
+    inputs = [i.name for i in session.get_inputs()]
+    if missing or INPUT_NAME not in inputs:
+        raise ExperimentError(
+            f"{path} is not a vfreport ONNX model (metadata lacks {', '.join(missing) or '-'}; inputs {inputs}); "
+            "export one with `vfreport export-onnx DIR`"
+        )
+
+    def logits(batch: np.ndarray) -> np.ndarray:
+        return session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(batch, dtype=np.float32)})[0]
+
+    window = meta.get("window_seconds") if isinstance(meta.get("window_seconds"), float) else None
+    return Predictor(path, "onnxruntime", meta["sample_rate"], meta["frame_step"], meta["n_fft"], logits, window)
+
+
+def _load_torch(path: Path) -> Predictor:
+    import torch
+
+    from .model import FastDiarizationModel
+
+    model = FastDiarizationModel.from_checkpoint(path)  # ExperimentError on a bad file
+
+    def logits(batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model(torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))).float().numpy()
+
+    cfg = model.config
+    return Predictor(path, "torch", int(cfg.sample_rate), int(cfg.hop), int(cfg.n_fft), logits)
+
+
+def load_predictor(model_path: Path | str) -> Predictor:
+    """Load an ``.onnx`` model (ONNX Runtime, CPU) or a ``.pt`` vfreport checkpoint (torch)."""
+    path = Path(model_path)
+    if not path.is_file():
+        raise ExperimentError(f"model file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return _load_onnx(path)
+    if suffix in (".pt", ".pth"):
+        return _load_torch(path)
+    raise ExperimentError(f"{path}: unknown model type {suffix!r}: give an .onnx model or a .pt checkpoint")
+
+
+# ---------------------------------------------------------------------------------------------
+# pure steps
+# ---------------------------------------------------------------------------------------------
+
+
+def window_bounds(n_samples: int, window: int, hop: int, frame_step: int) -> list[tuple[int, int]]:
+    """Sample ranges ``[start, stop)`` of the sliding windows over a recording.
+
+    Starts are multiples of ``frame_step`` (``hop`` must be one), so every window's frames fall on
+    the recording's frame grid. The last window is moved back to end at the recording's end (and
+    stretched by < 1 frame step to reach it), so every frame of the recording is covered. A
+    recording shorter than one window is one window.
+    """
+    if hop <= 0 or hop % frame_step:
+        raise ConfigError(f"hop {hop} samples must be a positive multiple of the frame step {frame_step}")
+    if n_samples <= window:
+        return [(0, n_samples)]
+    bounds = [(s, s + window) for s in range(0, n_samples - window + 1, hop)]
+    if bounds[-1][1] < n_samples:
+        last = ((n_samples - window) // frame_step) * frame_step
+        if last > bounds[-1][0]:
+            bounds.append((last, n_samples))
+        else:
+            bounds[-1] = (bounds[-1][0], n_samples)
+    return bounds
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def align_windows(
+    window_probs: Sequence[np.ndarray], first_frames: Sequence[int], n_frames: int
+) -> tuple[np.ndarray, list[bool]]:
+    """Chain per-window relative labels into file-level labels and average overlapping frames.
+
+    Windows are taken in order. Each window's (T, 2) probabilities are compared with the running
+    average of the windows before it on the frames they share: if swapping its two columns gives a
+    larger agreement ``sum_t p_t . q_t`` (the expected number of frames on which both say the same
+    label), the window is swapped. The first window fixes the labels. A window sharing no frame
+    with the earlier ones is kept as it is. Returns the (n_frames, 2) averaged probabilities
+    (rows with no window stay 0) and which windows were flipped.
+    """
+    acc = np.zeros((n_frames, 2), dtype=np.float64)
+    count = np.zeros(n_frames, dtype=np.int64)
+    flipped: list[bool] = []
+    for p, first in zip(window_probs, first_frames, strict=True):
+        p = np.asarray(p, dtype=np.float64)
+        sl = slice(first, first + len(p))
+        if sl.stop > n_frames:
+            raise ValueError(f"window at frame {first} with {len(p)} frames runs past {n_frames} frames")
+        seen = count[sl] > 0
+        flip = False
+        if seen.any():
+            q = acc[sl][seen] / count[sl][seen, None]
+            keep_score = float((p[seen] * q).sum())
+            flip_score = float((p[seen][:, ::-1] * q).sum())
+            flip = flip_score > keep_score
+        if flip:
+            p = p[:, ::-1]
+        acc[sl] += p
+        count[sl] += 1
+        flipped.append(flip)
+    out = np.divide(acc, count[:, None], out=np.zeros_like(acc), where=count[:, None] > 0)
+    return out, flipped
+
+
+def frames_to_segments(
+    labels: np.ndarray,
+    n_samples: int,
+    uri: str,
+    sample_rate: int,
+    frame_step: int,
+    n_fft: int,
+    min_duration: float = MIN_SEGMENT_SECONDS,
+) -> list[Segment]:
+    """Runs of equal frame labels -> segments (speaker ``str(label)``), sorted by start.
+
+    Frame ``j`` is centred at ``(j * frame_step + n_fft / 2) / sample_rate`` and covers half a
+    step on each side; the first frame's span is extended to 0 s and the last one's to the end of
+    the audio. Runs shorter than ``min_duration`` seconds are dropped; two kept runs of the same
+    speaker with only dropped runs between them become one segment (a 50 ms flicker inside a
+    turn does not split the turn). Runs of different speakers never overlap.
+    """
+    labels = np.asarray(labels)
+    n = len(labels)
+    if n == 0:
+        return []
+    edges = (np.arange(n + 1) * frame_step + n_fft / 2 - frame_step / 2) / sample_rate
+    edges[0], edges[-1] = 0.0, n_samples / sample_rate
+    change = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [n]])
+    kept: list[tuple[float, float, str]] = []
+    for a, b in zip(starts, stops, strict=True):
+        start, end, speaker = float(edges[a]), float(edges[b]), str(int(labels[a]))
+        if end - start < min_duration:
+            continue
+        if kept and kept[-1][2] == speaker:  # only dropped flickers lay between: one turn
+            start = kept.pop()[0]
+        kept.append((start, end, speaker))
+    return [Segment(uri, start, end - start, speaker) for start, end, speaker in kept]
+
+
+def _uri(path: Path) -> str:
+    """RTTM uri: the file stem, whitespace replaced by '_' (RTTM fields are space-separated)."""
+    return "_".join(path.stem.split()) or "audio"
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------------
+
+
+def predict_audio(
+    predictor: Predictor,
+    audio: np.ndarray,
+    uri: str,
+    window_seconds: float | None = None,
+    hop_seconds: float | None = None,
+    min_duration: float = MIN_SEGMENT_SECONDS,
+) -> list[Segment]:
+    """Segments for one 1-D float32 recording already at ``predictor.sample_rate`` (see module doc)."""
+    sr, step = predictor.sample_rate, predictor.frame_step
+    if window_seconds is None:
+        window_seconds = predictor.window_seconds or DEFAULT_WINDOW_SECONDS
+    window = int(round(window_seconds * sr))
+    if window < predictor.n_fft + step:
+        raise ConfigError(f"window_seconds={window_seconds} is shorter than two model frames "
+                          f"({(predictor.n_fft + step) / sr:.3f} s)")
+    hop_s = window_seconds / 2 if hop_seconds is None else hop_seconds
+    hop = max(step, int(round(hop_s * sr / step)) * step)
+    if hop_s <= 0 or hop > window:
+        raise ConfigError(f"hop_seconds={hop_seconds} must be > 0 and at most window_seconds={window_seconds}")
+    n = len(audio)
+    n_frames = predictor.num_frames(n)
+    if n_frames < 2:  # the model normalises features over a window's frames: one frame is undefined
+        return []
+    bounds = window_bounds(n, window, hop, step)
+    probs: list[np.ndarray] = []
+    i = 0
+    while i < len(bounds):  # batch consecutive windows of equal length
+        length = bounds[i][1] - bounds[i][0]
+        j = i
+        while j < len(bounds) and j - i < BATCH_WINDOWS and bounds[j][1] - bounds[j][0] == length:
+            j += 1
+        batch = np.stack([audio[a:b] for a, b in bounds[i:j]])
+        probs.extend(softmax(predictor.logits(batch).astype(np.float64)))
+        i = j
+    averaged, _ = align_windows(probs, [a // step for a, _ in bounds], n_frames)
+    labels = averaged.argmax(axis=1)
+    return frames_to_segments(labels, n, uri, sr, step, predictor.n_fft, min_duration)
+
+
+def predict_file(
+    model_path: Path | str | Predictor,
+    audio_path: Path | str,
+    window_seconds: float | None = None,
+    hop_seconds: float | None = None,
+    *,
+    min_duration: float = MIN_SEGMENT_SECONDS,
+) -> list[Segment]:
+    """Two-speaker segments of a whole audio file (uri = file stem; speakers "0"/"1", see module doc).
+
+    ``model_path``: an ``.onnx`` model, a ``.pt`` checkpoint, or a loaded :class:`Predictor`.
+    The file is decoded whole, mixed down to mono and resampled to the model's rate; windows of
+    ``window_seconds`` (default: the training window recorded in an ONNX export, else 2 s) slide by
+    ``hop_seconds`` (default half a window, rounded to the frame step).
+    """
+    predictor = model_path if isinstance(model_path, Predictor) else load_predictor(model_path)
+    audio_path = Path(audio_path)
+    audio = read_audio_file(audio_path, predictor.sample_rate)  # AudioDecodeError names the file
+    return predict_audio(predictor, audio, _uri(audio_path), window_seconds, hop_seconds, min_duration)
+
+
+def write_rttm(segments: Sequence[Segment], out: Path | str) -> Path:
+    """Write ``segments`` as RTTM lines (``SPEAKER <uri> 1 <onset> <dur> <NA> <NA> <speaker> <NA> <NA>``)
+    to ``out`` atomically; an empty list writes an empty file."""
+    return atomic_write_text(out, format_rttm(segments))
+
+
+def predict_files(
+    model: Path | str,
+    audio_paths: Sequence[Path | str],
+    out_dir: Path | str | None = None,
+    window_seconds: float | None = None,
+    hop_seconds: float | None = None,
+) -> dict[Path, list[Segment]]:
+    """Predict every file with one loaded model; with ``out_dir`` also write ``<stem>.rttm`` per file.
+
+    Two inputs with the same stem would share a uri and an output file: DataError before any work.
+    """
+    paths = [Path(p) for p in audio_paths]
+    seen: dict[str, Path] = {}
+    for p in paths:
+        if _uri(p) in seen:
+            raise DataError(f"{seen[_uri(p)]} and {p} have the same name {_uri(p)!r}: RTTM uris and "
+                            "output files must be unique; rename one")
+        seen[_uri(p)] = p
+    predictor = load_predictor(model)
+    results: dict[Path, list[Segment]] = {}
+    for p in paths:
+        segments = predict_file(predictor, p, window_seconds, hop_seconds)
+        results[p] = segments
+        if out_dir is not None:
+            write_rttm(segments, Path(out_dir) / f"{p.stem}.rttm")
+    return results

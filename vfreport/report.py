@@ -1,0 +1,57 @@
+"""`vfreport report`: figures, the results document, the review notebook and the HTML report.
+
+    write_report(DIR, results)  ->  DIR/figures/*.png, DIR/report.md, DIR/review.ipynb, DIR/report.html
+
+The analysis (results.json) is done before; this module only renders it. Every file is written
+atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ExperimentError
+from .figures import make_figures
+from .layout import ExperimentDir, atomic_write_text, read_json
+from .markdown import render_markdown
+from .review import execute_review, export_html, load_results
+
+
+def _manifest(exp: ExperimentDir) -> dict[str, Any] | None:
+    if not exp.manifest.exists():
+        return None
+    try:
+        data = read_json(exp.manifest)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_report(exp_dir: Path | str, results: Mapping[str, Any] | None = None, html: bool = True) -> dict[str, Path]:
+    """Render an analysed experiment directory.
+
+    ``results`` defaults to DIR/results.json. Writes the figures, ``report.md`` and, with
+    ``html``, the executed ``review.ipynb`` and the self-contained ``report.html``. Returns
+    {"figure:<name>": path, ..., "report.md": path, "review.ipynb": path, "report.html": path}.
+    """
+    exp = ExperimentDir(exp_dir)
+    if not exp.root.is_dir():
+        raise ExperimentError(f"experiment directory {str(exp.root)!r} does not exist")
+    if results is None:
+        results = load_results(exp.root)
+    paths: dict[str, Path] = {}
+    figures = make_figures(exp.root, results)
+    paths.update({f"figure:{name}": path for name, path in figures.items()})
+    rel = {name: path.relative_to(exp.root).as_posix() for name, path in figures.items()}
+    text = render_markdown(results, rel, manifest=_manifest(exp))
+    paths["report.md"] = atomic_write_text(exp.report_md, text)
+    if html:
+        if not exp.results.exists():
+            raise ExperimentError(f"{exp.results}: missing; the review notebook reads results.json "
+                                  "(write it with vfreport.analysis.write_results first)")
+        execute_review(exp.root)
+        paths["review.ipynb"] = exp.review
+        paths["report.html"] = export_html(exp.root)
+    return paths
