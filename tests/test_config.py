@@ -79,3 +79,11 @@ def test_arm_names_cannot_escape_the_directory(tmp_path):
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="unknown preset"):
         load_config(preset="huge")
+
+
+def test_local_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
+    (tmp_path / "cfg").mkdir()
+    p = tmp_path / "cfg" / "exp.toml"
+    p.write_text('[arms.ami]\nsource = "local"\npath = "../data/ami"\n')
+    monkeypatch.chdir("/")
+    assert load_config(p).arms["ami"].path == str((tmp_path / "data" / "ami").resolve())

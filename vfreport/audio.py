@@ -144,8 +144,9 @@ class AudioReader:
 
     Built from encoded ``data`` (bytes) or from a decoded ``array`` with its ``sampling_rate``.
     When the encoded audio is mono at the target rate, :meth:`read` seeks in the stream and decodes
-    only the requested samples (a truncated file is then detected only if a read reaches the
-    missing part); otherwise the whole recording is decoded once, on first use.
+    only the requested samples, as 16-bit integers when the file holds 16-bit PCM (a truncated file
+    is then detected only if a read reaches the missing part); otherwise the whole recording is
+    decoded, mixed down and resampled when the reader is made.
     """
 
     def __init__(
@@ -214,13 +215,14 @@ class AudioReader:
         assert f is not None
         try:
             skip = start - self._pos
-            if 0 <= skip <= SKIP_INSTEAD_OF_SEEK:
+            if self._pos >= 0 and 0 <= skip <= SKIP_INSTEAD_OF_SEEK:
                 if skip:
                     f.buffer_read(skip, dtype="int16")
             else:
                 f.seek(start)
             buf = f.buffer_read(n, dtype="int16" if self._int16 else "float32")
         except (sf.LibsndfileError, RuntimeError) as e:
+            self._pos = -1  # unknown position: seek next time
             raise AudioDecodeError(f"{self.where}: corrupt or truncated audio ({_reason(e)})") from e
         if self._int16:
             got = len(buf) // 2
@@ -231,6 +233,7 @@ class AudioReader:
             if got == n:
                 out[:] = np.frombuffer(buf, dtype=np.float32)
         if got < n:
+            self._pos = -1
             raise AudioDecodeError(f"{self.where}: truncated audio: expected {n} samples from {start}, decoded {got}")
         self._pos = start + n
         return out

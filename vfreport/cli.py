@@ -149,20 +149,15 @@ def predict_cmd(model: Path, audio: tuple[Path, ...], out: Path | None) -> None:
               help="A per-epoch CSV/JSON history for one run; repeat for more runs.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Experiment config for display names and thresholds [default: the demo preset's].")
-def import_cmd(out_dir: Path, histories: tuple[str, ...], config_file: Path | None) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace runs already imported into OUT_DIR.")
+def import_cmd(out_dir: Path, histories: tuple[str, ...], config_file: Path | None, overwrite: bool) -> None:
     """Build an experiment directory from histories produced elsewhere (e.g. Colab runs)."""
     from .config import load_config
-    from .importer import ImportItem, import_histories
+    from .importer import import_histories, parse_history_spec
 
-    items = []
-    for spec in histories:
-        parts = spec.split(":", 2)
-        if len(parts) != 3 or not parts[1].isdigit():
-            raise click.BadParameter(f"{spec!r}: expected ARM:SEED:FILE, e.g. librispeech:0:history.csv",
-                                     param_hint="--history")
-        items.append(ImportItem(path=Path(parts[2]), arm=parts[0], seed=int(parts[1])))
+    items = [parse_history_spec(spec) for spec in histories]
     cfg = load_config(config_file) if config_file else None
-    path = import_histories(out_dir, items, cfg)
+    path = import_histories(out_dir, items, cfg, overwrite=overwrite, echo=click.echo)
     click.echo(f"imported {len(items)} histories into {path}; now run: vfreport report {path}")
 
 

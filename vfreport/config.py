@@ -306,6 +306,10 @@ def load_config(
         data = _merge(data, user)
     if overrides:
         data = _merge(data, overrides)
+    base = Path(path).resolve().parent if path is not None else Path.cwd()
+    for arm in data.get("arms", {}).values():  # local data paths are relative to the config file
+        if isinstance(arm, dict) and isinstance(arm.get("path"), str) and arm["path"]:
+            arm["path"] = str((base / Path(arm["path"]).expanduser()).resolve())
     try:
         return from_dict(data)
     except ConfigError as e:

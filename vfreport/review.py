@@ -157,28 +157,6 @@ def figure_paths(exp_dir: Path | str) -> list[Path]:
 # ---------------------------------------------------------------------------------------------
 
 
-def kernel_name() -> str:
-    """The Jupyter kernel that runs the notebook: "python3" (jupyter_client starts it with this
-    interpreter, ``sys.executable``) unless ``$VFREPORT_KERNEL`` names another (as the runner)."""
-    return os.environ.get("VFREPORT_KERNEL", "python3")
-
-
-def ipc_kernel_manager_class() -> type | None:
-    """An AsyncKernelManager talking over IPC (Unix sockets) instead of TCP ports (POSIX only),
-    as the runner does (kept here so the report does not import torch through the runner)."""
-    if os.name != "posix":
-        return None
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _default_transport(self) -> str:
-            return "ipc"
-
-    return IPCKernelManager
-
-
 def execute_review(exp_dir: Path | str, template: Path | str | None = None,
                    timeout_s: int = REVIEW_TIMEOUT_S) -> Path:
     """Run the review notebook for ``exp_dir`` with papermill into ``DIR/review.ipynb``.
@@ -188,8 +166,9 @@ def execute_review(exp_dir: Path | str, template: Path | str | None = None,
     place; if a cell fails, the executed notebook (with the error) is kept as ``review.ipynb``
     and ExperimentError names the cell.
     """
-    import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+
+    from .notebooks import execute_notebook
 
     exp = ExperimentDir(Path(exp_dir).resolve())
     if not exp.root.is_dir():
@@ -199,14 +178,8 @@ def execute_review(exp_dir: Path | str, template: Path | str | None = None,
     if not template.exists():
         raise ExperimentError(f"review notebook template not found: {template}")
     tmp = exp.root / ".review.tmp.ipynb"
-    kwargs: dict[str, Any] = {}
-    kmc = ipc_kernel_manager_class()
-    if kmc is not None:
-        kwargs["kernel_manager_class"] = kmc
     try:
-        pm.execute_notebook(str(template), str(tmp), parameters={"experiment_dir": str(exp.root)},
-                            kernel_name=kernel_name(), cwd=str(exp.root), progress_bar=False, log_output=False,
-                            execution_timeout=timeout_s, **kwargs)
+        execute_notebook(template, tmp, {"experiment_dir": str(exp.root)}, cwd=exp.root, timeout_s=timeout_s)
     except PapermillExecutionError as e:
         if tmp.exists():
             os.replace(tmp, exp.review)

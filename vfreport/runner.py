@@ -34,6 +34,7 @@ from .config import ExperimentConfig, read_experiment_config
 from .errors import ConfigError, ExperimentError, ExperimentLockedError
 from .job import check_parameters, hardware, job_parameters, now_iso
 from .layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, read_json
+from .notebooks import execute_notebook
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO_ROOT / "templates"
@@ -137,48 +138,6 @@ def write_manifest(exp: ExperimentDir, cfg: ExperimentConfig, config_file: str |
 # ---------------------------------------------------------------------------------------------
 
 
-def ipc_kernel_manager_class() -> type | None:
-    """An AsyncKernelManager that talks over IPC (Unix sockets) instead of TCP ports."""
-    if os.name != "posix":
-        return None
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _default_transport(self) -> str:
-            return "ipc"
-
-        @default("ip")
-        def _default_ip(self) -> str:
-            # An absolute socket path in a private folder per kernel: jupyter_client's default
-            # ("kernel-ipc" in the cwd) lets parallel kernels pick the same socket files.
-            import tempfile
-
-            return os.path.join(tempfile.mkdtemp(prefix="vfreport-kernel-"), "kernel-ipc")
-
-    return IPCKernelManager
-
-
-def kernel_name() -> str:
-    """The Jupyter kernel that runs notebooks: this interpreter's own (ipykernel)."""
-    return os.environ.get("VFREPORT_KERNEL", "python3")
-
-
-def execute_notebook(template: Path, output: Path, parameters: dict[str, Any], cwd: Path | None = None) -> None:
-    """papermill, with IPC kernels and our interpreter's kernel; raises papermill's errors."""
-    import papermill as pm
-
-    kwargs: dict[str, Any] = {}
-    kmc = ipc_kernel_manager_class()
-    if kmc is not None:
-        kwargs["kernel_manager_class"] = kmc
-    pm.execute_notebook(
-        str(template), str(output), parameters=parameters, kernel_name=kernel_name(), progress_bar=False,
-        cwd=str(cwd) if cwd else None, start_timeout=300, **kwargs,
-    )
-
-
 def is_complete(run: RunDir, epochs: int) -> bool:
     status = run.read_status()
     if status.get("state") != "completed" or not run.history.exists():
@@ -274,7 +233,7 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
     if not template.exists():
         raise ExperimentError(f"training notebook template not found: {template}")
     t0 = time.perf_counter()
-    exp = prepare_experiment_dir(cfg, out)
+    exp = prepare_experiment_dir(cfg, Path(out).resolve())
     result = RunAllResult(exp.root)
     with experiment_lock(exp):
         write_manifest(exp, cfg, config_file, started=now_iso(), ended=None)
