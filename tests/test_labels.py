@@ -245,3 +245,25 @@ def test_round_robin_property(ids):
         if x not in seen:
             seen.append(x)
         assert labels[i] == seen.index(x) % 2
+
+
+def test_position_baseline_accuracy_by_hand():
+    from vfreport.labels import position_baseline_accuracy
+
+    # train: position 0 is mostly label 0, position 1 mostly label 1, position 2 tied (-> 0)
+    tl = np.array([[0, 1, 0], [0, 1, 1], [1, 0, 0], [0, 1, 1]])
+    tm = np.ones_like(tl, dtype=bool)
+    vl = np.array([[0, 1, 1], [1, 1, 0]])
+    vm = np.array([[True, True, True], [True, False, True]])
+    # predictions [0, 1, 0]: val hits 0,1 | miss 2 ; miss 0 | (masked) | hit 2 -> 3 of 5
+    assert position_baseline_accuracy(tl, tm, vl, vm) == pytest.approx(3 / 5)
+
+
+def test_position_baseline_is_chance_for_window_level_labels():
+    from vfreport.labels import position_baseline_accuracy
+
+    rng = np.random.default_rng(0)
+    tl = np.repeat(rng.integers(0, 2, (200, 1)), 50, axis=1)
+    vl = np.repeat(rng.integers(0, 2, (200, 1)), 50, axis=1)
+    m = np.ones_like(tl, dtype=bool)
+    assert abs(position_baseline_accuracy(tl, m, vl, m) - 0.5) < 0.08

@@ -176,7 +176,7 @@ def test_imported_colab_history_reproduces_the_strategy_documents_librispeech_fi
     assert "histories imported with vfreport import" in md
     assert md_text(tmp_path / "libri.csv") in md
     data = {r[0]: r[1:] for r in table_rows(md, "Arm", "## Data notes")[2:]}
-    assert data["LibriSpeech (Pseudo)"] == ["import", "round-robin", "unknown", "unknown", "unknown"]
+    assert data["LibriSpeech (Pseudo)"] == ["import", "round-robin", "unknown", "unknown", "unknown", "unknown"]
     for name in ("learning_curves", "val_acc_variability", "best_val_acc"):
         assert f"](figures/{name}.png)" in md
         assert (exp / "figures" / f"{name}.png").is_file()
@@ -269,3 +269,15 @@ def test_formatting_helpers():
     assert md_text("p < 0.05 & q > 1") == "p < 0.05 & q > 1"  # nothing that could open a tag: left readable
     assert md_text("&lt;b&gt;") == "&amp;lt;b&amp;gt;"  # an entity stays text
     assert md_text("[x](http://e)") == "\\[x\\](http://e)" and md_text("[done] ok") == "[done] ok"
+
+
+def test_position_baseline_is_shown_next_to_best_val_acc(three_seeds):
+    _, results = three_seeds
+    r = copy.deepcopy(results)
+    r["data"]["ami"]["position_baseline_val_acc"] = 0.7312
+    r["data"]["librispeech"]["position_baseline_val_acc"] = 0.5
+    md = render_markdown(r, {})
+    best = r["arms"]["ami"]["best_val_acc"]["mean"]
+    assert f"AMI Corpus (Real) {100 * best:.1f} % vs 73.1 % ({100 * (best - 0.7312):+.1f} points)" in md
+    data_rows = {row[0]: row[1:] for row in table_rows(md, "Arm", "## Data notes")[2:]}
+    assert data_rows["AMI Corpus (Real)"][-1] == "73.1 %"

@@ -99,6 +99,28 @@ def hardware() -> dict[str, Any]:
     return info
 
 
+def data_summary(train: Any, val: Any) -> dict[str, Any]:
+    """What the report says about a run's data (status.json "data")."""
+    from .labels import position_baseline_accuracy
+
+    def count(info: dict[str, Any], key: str) -> int:
+        return int(info.get(key) or 0)
+
+    return {
+        "source": train.info.get("source"),
+        "label_strategy": train.info.get("label_strategy"),
+        "origin": train.info.get("origin"),
+        "train_windows": len(train),
+        "val_windows": len(val),
+        "skipped_rows": count(train.info, "skipped_rows") + count(val.info, "skipped_rows"),
+        "train_speakers": train.info.get("speakers"),
+        "val_speakers": val.info.get("speakers"),
+        "scored_fraction": round(float(val.mask.mean()), 4) if len(val) else None,
+        "position_baseline_val_acc": round(
+            position_baseline_accuracy(train.labels, train.mask, val.labels, val.mask), 4),
+    }
+
+
 def run_job(**params: Any) -> pd.DataFrame:
     """Prepare data and train one run; returns its history. Called by the training notebook."""
     from .windows import prepare_arm
@@ -115,8 +137,7 @@ def run_job(**params: Any) -> pd.DataFrame:
                      hardware=hardware())
     train, val = prepare_arm(arm, float(params.get("window_seconds", 2.0)), cache_dir=default_cache_dir() / "windows",
                              progress=bool(params.get("progress", True)))
-    data_info = {"train": dict(train.info), "val": dict(val.info)}
-    run.write_status(data=data_info, data_seconds=round(time.perf_counter() - t0, 3))
+    run.write_status(data=data_summary(train, val), data_seconds=round(time.perf_counter() - t0, 3))
 
     def on_epoch(row: dict[str, Any]) -> None:
         run.write_status(last_epoch=int(row["epoch"]))

@@ -424,6 +424,16 @@ def summary_section(results: Mapping[str, Any]) -> str:
     if _ok(th.get("ready")) and _ok(th.get("poc")):
         notes.append(f"Production ready on mean best val acc: [done] > {100 * th['ready']:.0f} %, "
                      f"[warn] {100 * th['poc']:.0f}–{100 * th['ready']:.0f} % (PoC), [no] < {100 * th['poc']:.0f} %.")
+    baselines = []
+    for a in arm_order(results):
+        base = ((results.get("data") or {}).get(a) or {}).get("position_baseline_val_acc")
+        best = ((_arms(results).get(a) or {}).get("best_val_acc") or {}).get("mean")
+        if _ok(base) and _ok(best):
+            baselines.append(f"{md_text(display_name(results, a))} {pct(best)} vs {pct(base)} "
+                             f"({points(best - base)})")
+    if baselines:
+        notes.append("Best val acc vs the position-only baseline (what frame position alone predicts, see Data "
+                     "notes): " + "; ".join(baselines) + ".")
     return "## Results Summary\n\n" + _table(header, rows) + "\n\n" + " ".join(notes)
 
 
@@ -630,9 +640,15 @@ def data_section(results: Mapping[str, Any]) -> str:
                     return "unknown"
                 return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
 
+            base = d.get("position_baseline_val_acc")
             rows.append([display_name(results, a), val("source"), val("label_strategy"), val("train_windows"),
-                         val("val_windows"), val("skipped_rows")])
-        out.append(_table(["Arm", "Source", "Labels", "Train windows", "Val windows", "Skipped rows"], rows))
+                         val("val_windows"), val("skipped_rows"),
+                         pct(base) if isinstance(base, int | float) else "unknown"])
+        out.append(_table(["Arm", "Source", "Labels", "Train windows", "Val windows", "Skipped rows",
+                           "Position-only baseline"], rows))
+        out.append("*Position-only baseline*: the validation frame accuracy of a rule that ignores the audio and "
+                   "gives each frame the majority training label at its position in the window. Accuracy above it "
+                   "is what the model learnt from the voices.")
     notes = []
     for a in arm_order(results):
         arm = _arms(results).get(a) or {}
