@@ -673,7 +673,7 @@ def onnx_section(results: Mapping[str, Any]) -> str:
     diff = o.get("max_abs_diff")
     ok = o.get("parity_ok")
     parity = ("[done] parity OK" if ok else "[no] parity FAILED") if ok is not None else "parity n/a"
-    rows = [["File", str(o.get("path", ""))],
+    rows = [["File", str(o.get("path") or "not written (parity failed)")],
             ["Model", f"{display_name(results, o.get('arm'))} seed {o.get('seed')} epoch {o.get('epoch')} "
                       f"(val acc {pct(o.get('val_acc'), 2)})"],
             ["ONNX Runtime parity", f"{parity}: max |diff| {diff:.2e} vs tolerance {tol:.0e}"
@@ -681,6 +681,8 @@ def onnx_section(results: Mapping[str, Any]) -> str:
             ["Opset", str(o.get("opset", "n/a"))],
             ["Checked input shapes", ", ".join(f"{s[0]}×{s[1]}" for s in o.get("checked_shapes") or []) or "n/a"],
             ["Export time", duration(o.get("export_seconds"))]]
+    if o.get("error"):
+        rows.append(["Error", str(o["error"])])
     return "## ONNX export\n\n" + _table(["", "Value"], rows)
 
 
