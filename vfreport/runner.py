@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .config import ExperimentConfig, read_experiment_config
-from .errors import ConfigError, ExperimentError, ExperimentLockedError
+from .errors import ConfigError, ExperimentError, ExperimentLockedError, VfreportError
 from .job import check_parameters, hardware, job_parameters, now_iso
 from .layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, read_json
 from .notebooks import execute_notebook
@@ -219,10 +219,13 @@ def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool) -> None:
     from .windows import prepare_arm
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(cfg.arms)))) as pool:
-        futures = [pool.submit(prepare_arm, arm, cfg.train.window_seconds, default_cache_dir() / "windows", progress)
-                   for arm in cfg.arms.values()]
-        for f in futures:
-            f.result()
+        futures = {arm.name: pool.submit(prepare_arm, arm, cfg.train.window_seconds,
+                                         default_cache_dir() / "windows", progress) for arm in cfg.arms.values()}
+        for name, f in futures.items():
+            try:
+                f.result()
+            except VfreportError as e:  # the arm's notebooks meet the same error and record it per run
+                tqdm.write(f"data for arm {name!r} could not be prepared: {e}")
 
 
 def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = True,
