@@ -370,3 +370,15 @@ def test_informational_columns_may_be_empty_or_absent_but_not_garbage(tmp_path):
     df.to_csv(p, index=False)
     with pytest.raises(HistoryError, match=r"line 2, column 'lr'"):
         read_history(p)
+
+
+@pytest.mark.parametrize("baseline, caveat", [(0.99, True), (0.5, False)])
+def test_scenario_warns_when_accuracy_is_mostly_position(tmp_path, baseline, caveat):
+    h = {("librispeech", s): librispeech_history() for s in range(2)}
+    h |= {("ami", s): ami_history(seed=s) for s in range(2)}
+    extra = {("ami", s): {"data": {"position_baseline_val_acc": baseline}} for s in range(2)}
+    results = analyze_experiment(make_experiment(tmp_path, h, status_extra=extra), n_resamples=N_BOOT)
+    assert results["data"]["ami"]["position_baseline_val_acc"] == baseline
+    sentence = results["scenario"]["sentence"]
+    assert ("position-only baseline" in sentence) is caveat
+    assert ("position_caveat" in results["scenario"]) is caveat

@@ -279,5 +279,6 @@ def test_position_baseline_is_shown_next_to_best_val_acc(three_seeds):
     md = render_markdown(r, {})
     best = r["arms"]["ami"]["best_val_acc"]["mean"]
     assert f"AMI Corpus (Real) {100 * best:.1f} % vs 73.1 % ({100 * (best - 0.7312):+.1f} points)" in md
+    assert "frame position alone predicts 73.1 % of AMI Corpus (Real)'s validation frames" in md
     data_rows = {row[0]: row[1:] for row in table_rows(md, "Arm", "## Data notes")[2:]}
     assert data_rows["AMI Corpus (Real)"][-1] == "73.1 %"

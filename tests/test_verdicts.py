@@ -246,3 +246,17 @@ def test_h2_without_half_ranges_says_so_plainly():
     t = not_testable("Brown–Forsythe", "no completed T run has 10 epochs", (0, 2), unit="runs")
     v = V.h2_verdict(t, None, TH, "T", "B", None, 0.15)
     assert v.verdict == "not testable" and "n/a" not in v.reason and "10 epochs" in v.reason
+
+
+def test_position_caveat_at_and_around_min_delta():
+    from vfreport.config import Thresholds
+    from vfreport.verdicts import position_caveat
+
+    th = Thresholds()  # min_delta = 0.05
+    assert position_caveat(0.81, 0.798, th, "AMI") is not None
+    assert "+1.2 points above its position-only baseline (79.8 %," in position_caveat(0.81, 0.798, th, "AMI")
+    assert position_caveat(0.849, 0.80, th, "AMI") is not None  # 4.9 points
+    assert position_caveat(0.85, 0.80, th, "AMI") is None  # exactly 5 points
+    assert position_caveat(0.90, 0.50, th, "AMI") is None
+    assert position_caveat(None, 0.5, th, "AMI") is None
+    assert position_caveat(0.8, None, th, "AMI") is None

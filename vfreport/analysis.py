@@ -593,6 +593,14 @@ def analyze_experiment(
         base.display_name,
     )
 
+    data_out = {arm: _data_info(cfg, arm, [r for r in runs if r.arm == arm]) for arm in cfg.arms}
+    caveat = V.position_caveat(summaries[tgt.name]["best_val_acc"].mean,
+                               data_out[tgt.name].get("position_baseline_val_acc"), th, tgt.display_name)
+    scenario_out = scen.to_dict()
+    if caveat:
+        scenario_out["sentence"] += " " + caveat
+        scenario_out["position_caveat"] = caveat
+
     pw = S.power_analysis(t_best, b_best, alpha=th.alpha)
     existing = _existing_results(ed)
     manifest = None
@@ -629,7 +637,7 @@ def analyze_experiment(
             "target": tgt.name,
             "delta": delta_out,
             "hypotheses": hyp,
-            "scenario": scen.to_dict(),
+            "scenario": scenario_out,
             "power": {
                 "observed_delta": pw.observed_delta,
                 "pooled_sd": pw.pooled_sd,
@@ -642,6 +650,6 @@ def analyze_experiment(
                 "reason": pw.reason or None,
             },
             "onnx": existing.get("onnx") if existing else None,
-            "data": {arm: _data_info(cfg, arm, [r for r in runs if r.arm == arm]) for arm in cfg.arms},
+            "data": data_out,
         }
     )

@@ -397,6 +397,13 @@ def verdict_paragraph(results: Mapping[str, Any]) -> str:
         ready.append(f"{md_text(display_name(results, a))} {_readiness_cell(code) if code else 'n/a'}")
     if ready:
         parts.append("Production readiness: " + "; ".join(ready) + ".")
+    t = results.get("target")
+    base = ((results.get("data") or {}).get(t) or {}).get("position_baseline_val_acc") if t else None
+    best = ((_arms(results).get(t) or {}).get("best_val_acc") or {}).get("mean") if t else None
+    if _ok(base) and _ok(best) and not sc.get("position_caveat"):
+        parts.append(f"Note: frame position alone predicts {pct(base)} of {md_text(display_name(results, t))}'s "
+                     f"validation frames, so its voices account for {points(best - base)} of its "
+                     f"{pct(best)}.")
     return " ".join(p for p in parts if p)
 
 

@@ -371,3 +371,25 @@ def scenario(
         f"{_hyp_text('H1', h1)}, {_hyp_text('H2', h2)}, {_hyp_text('H3', hypotheses.get('H3'))}. {tail}"
     )
     return Scenario(name, SCENARIO_TITLES[name], sentence)
+
+
+def position_caveat(target_best: float | None, position_baseline: float | None, th: Thresholds,
+                    target_name: str) -> str | None:
+    """A warning when the target's best val acc is less than ``min_delta`` above what frame position
+    alone predicts (``vfreport.labels.position_baseline_accuracy``), else None.
+
+    The scenario rules of design.md §10 read accuracy as evidence about the voices; with
+    ``two-speaker`` labels (first speaker = 0) much of it can come from position, so the verdict
+    says so instead of crediting the architecture with it.
+    """
+    if target_best is None or position_baseline is None:
+        return None
+    if not (math.isfinite(target_best) and math.isfinite(position_baseline)):
+        return None
+    gain = target_best - position_baseline
+    if _r(gain) >= _r(th.min_delta):
+        return None
+    return (f"Caution: {target_name} is only {fmt_points(gain)} above its position-only baseline "
+            f"({fmt_pct(position_baseline)}, what frame position alone predicts): the model has mostly learnt "
+            f"when the first speaker talks, not who is talking, so this does not yet show that the "
+            f"architecture separates voices.")
