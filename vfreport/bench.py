@@ -102,9 +102,11 @@ def bench_data_pipeline(work: Path) -> list[Figure]:
             cold = time.perf_counter() - t0
             audio_s = (len(tr) + len(va)) * cfg.train.window_seconds
             decoded_s = float(tr.info.get("seconds_of_audio", audio_s)) + float(va.info.get("seconds_of_audio", 0))
-            t0 = time.perf_counter()
-            prepare_arm(local, cfg.train.window_seconds, cache_dir=work / "cache", progress=False)
-            cached = time.perf_counter() - t0
+            cached = math.inf
+            for _ in range(3):  # best of 3: the first read may still pay for the OS page cache
+                t0 = time.perf_counter()
+                prepare_arm(local, cfg.train.window_seconds, cache_dir=work / "cache", progress=False)
+                cached = min(cached, time.perf_counter() - t0)
             figures.append(Figure(f"data cold ({arm.name}): decode + window", decoded_s / cold, "x real time/core",
                                   ">= 2000", _met(decoded_s / cold, ">=", 2000),
                                   f"{decoded_s:.0f} s of audio decoded in {cold:.2f} s"))
@@ -200,8 +202,13 @@ def bench_gpu() -> list[Figure]:
 
 
 def bench_papermill_overhead(threads: int) -> list[Figure]:
-    """One demo run through papermill vs the same training called directly (warm data cache)."""
-    from .job import job_parameters, run_job
+    """One demo run through papermill vs the same training called directly from a Python process.
+
+    Both start a fresh interpreter (the kernel / ``python -c``) and import the same packages, and
+    both find the data cache warm, so the ratio is what papermill itself adds (kernel start-up,
+    cell messaging, writing the executed notebook, the notebook's learning-curve figure).
+    """
+    from .job import job_parameters
     from .runner import TRAIN_TEMPLATE, execute_notebook
 
     cfg = load_config()
@@ -210,11 +217,10 @@ def bench_papermill_overhead(threads: int) -> list[Figure]:
     with tempfile.TemporaryDirectory() as d:
         params = job_parameters(Path(d) / "direct", arm, 0, cfg.epochs, cfg.checkpoint_every, cfg.train, threads)
         params["progress"] = False
-        old = torch.get_num_threads()
+        code = f"from vfreport.job import run_job; run_job(**{params!r})"
         t0 = time.perf_counter()
-        run_job(**params)
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
         direct = time.perf_counter() - t0
-        torch.set_num_threads(old)
         params["experiment_dir"] = str(Path(d) / "papermill")
         out = Path(d) / "papermill" / arm.name / "seed-0"
         out.mkdir(parents=True)

@@ -73,7 +73,7 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
             from .export import export_experiment
 
             info = export_experiment(out)
-            click.echo(f"  model.onnx: {info['path']} (parity max |diff| {info['max_abs_diff']:.2e})")
+            click.echo(f"  model.onnx: {out / info['path']} (parity max |diff| {info['max_abs_diff']:.2e})")
             _analyse_and_report(out)  # the report shows the export
         except VfreportError as e:
             click.echo(f"ONNX export failed: {e}", err=True)
@@ -119,7 +119,7 @@ def export_cmd(exp_dir: Path, arm: str | None, out: Path | None) -> None:
     from .export import export_experiment
 
     info = export_experiment(exp_dir, arm=arm, out=out)
-    click.echo(f"{info['path']}: {info['arm']} seed {info['seed']} epoch {info['epoch']} "
+    click.echo(f"{exp_dir / info['path']}: {info['arm']} seed {info['seed']} epoch {info['epoch']} "
                f"(val acc {info['val_acc']:.4f}); parity max |diff| {info['max_abs_diff']:.2e} "
                f"<= {info['tolerance']:.0e}; exported in {info['export_seconds']:.2f} s")
 
