@@ -90,7 +90,7 @@ def bench_data_pipeline(work: Path) -> list[Figure]:
 
     cfg = load_config()
     corpus = work / "corpus"
-    write_corpus(corpus, seed=0, librispeech={"train.360": 400, "validation": 130}, ami={"train": 30, "validation": 12})
+    write_corpus(corpus, seed=0)
     figures = []
     old = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -392,7 +392,8 @@ def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: b
     steps.append(("analysis", lambda: bench_analysis(work)))
     steps.append(("onnx", lambda: bench_onnx_figures(work)))
     if not quick:
-        steps.append(("papermill", lambda: bench_papermill_overhead(cores)))
+        # as run-all executes the demo: 2 jobs, the cores split between them
+        steps.append(("papermill", lambda: bench_papermill_overhead(max(1, cores // 2))))
         steps.append(("run-all", bench_run_all))
     if scaling:
         steps.append(("scaling", lambda: bench_scaling(work)))
