@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from _paths import AMI_DEBUG
 
 from vfreport.audio import AudioReader, decode_audio, encode_wav, open_audio, read_audio_file, resample
 from vfreport.errors import AudioDecodeError
 
-FIXTURE = Path("/work/shared/fixtures/ami-debug")
+FIXTURE = AMI_DEBUG
 
 
 def _encode(x: np.ndarray, sr: int, fmt: str, subtype: str | None = None) -> bytes:

@@ -14,12 +14,13 @@ from pathlib import Path
 import onnx
 import pandas as pd
 import pytest
+from _paths import AMI_DEBUG
 
 from vfreport.rttm import parse_rttm
 
 pytestmark = pytest.mark.slow
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ami-debug"
+FIXTURE = AMI_DEBUG
 TINY = """
 [experiment]
 name = "tiny"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from _paths import AMI_DEBUG
 
 from vfreport import __version__
 from vfreport.errors import AudioDecodeError, ConfigError, DataError, ExperimentError
@@ -28,7 +29,7 @@ from vfreport.predict import (
 )
 from vfreport.rttm import Segment, parse_rttm
 
-FIXTURES = Path("/work/shared/fixtures/ami-debug")
+FIXTURES = AMI_DEBUG
 DEV00 = FIXTURES / "dev00.wav"
 STEP, NFFT, SR = 256, 400, 16_000
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from _paths import AMI_DEBUG
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from vfreport.model import FastDiarizationModel, load_checkpoint
 from vfreport.rttm import format_uem, parse_uem
 from vfreport.windows import prepare_arm
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ami-debug"
+FIXTURE = AMI_DEBUG
 
 
 class _Payload:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from _paths import AMI_DEBUG
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vfreport.errors import AnnotationError
 from vfreport.rttm import Segment, check_segments, format_rttm, format_uem, parse_rttm, parse_uem
 
-FIXTURE = Path("/work/shared/fixtures/ami-debug")
-if not FIXTURE.exists():  # the fixture also lives beside the design notes in other checkouts
-    FIXTURE = Path(__file__).resolve().parents[1] / "shared" / "fixtures" / "ami-debug"
+FIXTURE = AMI_DEBUG
 
 
 @pytest.mark.skipif(not FIXTURE.exists(), reason="ami-debug fixture not available")

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
+from _paths import AMI_DEBUG
 
 from vfreport import sources, synth
 from vfreport.audio import decode_audio, encode_wav
@@ -20,7 +21,7 @@ from vfreport.errors import AnnotationError, DataError, HubUnavailableError
 from vfreport.rttm import parse_rttm
 from vfreport.sources import check_hub, hub_location, open_split
 
-FIXTURE = Path("/work/shared/fixtures/ami-debug")
+FIXTURE = AMI_DEBUG
 needs_fixture = pytest.mark.skipif(not FIXTURE.exists(), reason="ami-debug fixture not available")
 AUDIO = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 

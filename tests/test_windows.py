@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from _paths import AMI_DEBUG
 
 from vfreport import labels as L
 from vfreport import synth, windows
@@ -21,7 +22,7 @@ from vfreport.model import frame_centers, num_frames
 from vfreport.rttm import parse_rttm
 from vfreport.windows import Windows, build_windows, cache_key, prepare_arm
 
-FIXTURE = Path("/work/shared/fixtures/ami-debug")
+FIXTURE = AMI_DEBUG
 needs_fixture = pytest.mark.skipif(not FIXTURE.exists(), reason="ami-debug fixture not available")
 SPLIT = "debug.development"
 
