@@ -28,14 +28,20 @@ def cli() -> None:
     """Train, analyse and report a speaker-diarization experiment (pseudo vs real labels)."""
 
 
-def _analyse_and_report(exp_dir: Path, html: bool = True) -> dict:
+def _analyse(exp_dir: Path) -> dict:
     from .analysis import analyze_experiment, write_results
-    from .report import write_report
 
     results = analyze_experiment(exp_dir)
     write_results(exp_dir, results)
-    paths = write_report(exp_dir, results, html=html)
-    return {"results": results, "paths": paths}
+    return results
+
+
+def _report(exp_dir: Path, results: dict, html: bool = True) -> None:
+    from .report import write_report
+
+    for name, path in write_report(exp_dir, results, html=html).items():
+        click.echo(f"  {name}: {path}")
+    click.echo(f"scenario: {results['scenario']['sentence']}")
 
 
 @cli.command("run-all")
@@ -65,18 +71,19 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
     click.echo(f"trained {len(result.completed)} runs, skipped {len(result.skipped)} already complete, "
                f"{len(result.failed)} failed, in {result.seconds:.1f} s")
     if not no_report:
-        done = _analyse_and_report(out)
-        for name, path in done["paths"].items():
-            click.echo(f"  {name}: {path}")
-        click.echo(f"scenario: {done['results']['scenario']['sentence']}")
+        results = _analyse(out)
+        export_error = None
         try:
             from .export import export_experiment
 
             info = export_experiment(out)
             click.echo(f"  model.onnx: {out / info['path']} (parity max |diff| {info['max_abs_diff']:.2e})")
-            _analyse_and_report(out)  # the report shows the export
+            results = _analyse(out)  # now with the export's entry
         except VfreportError as e:
-            click.echo(f"ONNX export failed: {e}", err=True)
+            export_error = e
+        _report(out, results)
+        if export_error is not None:
+            click.echo(f"ONNX export failed: {export_error}", err=True)
             sys.exit(1)
     if result.failed:
         for key, err in result.failed.items():
@@ -90,10 +97,7 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
 @click.option("--no-html", is_flag=True, help="Skip the review notebook and the HTML report.")
 def report_cmd(exp_dir: Path, no_html: bool) -> None:
     """Analyse an experiment directory: results.json, report.md, figures, review.ipynb, report.html."""
-    done = _analyse_and_report(exp_dir, html=not no_html)
-    for name, path in done["paths"].items():
-        click.echo(f"{name}: {path}")
-    click.echo(f"scenario: {done['results']['scenario']['sentence']}")
+    _report(exp_dir, _analyse(exp_dir), html=not no_html)
 
 
 @cli.command("review")
