@@ -37,6 +37,7 @@ from .layout import (
     RunDir,
     atomic_write_json,
     read_json,
+    read_json_object,
 )
 
 REQUIRED_HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
@@ -168,13 +169,7 @@ def read_predictions(path: Path | str) -> pd.DataFrame:
 def _read_json_file(path: Path, what: str) -> dict[str, Any] | None:
     if not path.exists():
         return None
-    try:
-        data = read_json(path)
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ExperimentError(f"{path}: invalid {what} JSON: {e}") from e
-    if not isinstance(data, dict):
-        raise ExperimentError(f"{path}: {what} must be a JSON object, got {type(data).__name__}")
-    return data
+    return read_json_object(path, what)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -112,6 +112,19 @@ def read_json(path: Path | str) -> Any:
         return json.load(f)
 
 
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from ``path``; ExperimentError naming the file when it is unreadable or not an object."""
+    from .errors import ExperimentError
+
+    try:
+        data = read_json(path)
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ExperimentError(f"{path}: invalid {what} JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise ExperimentError(f"{path}: {what} must be a JSON object, got {type(data).__name__}")
+    return data
+
+
 # ---------------------------------------------------------------------------------------------
 # the directory
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ results.json into DataFrames (HTML-escaped by pandas) and Markdown (escaped by
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -29,7 +28,7 @@ import pandas as pd
 from . import markdown as md
 from .errors import ExperimentError
 from .figures import FIGURE_NAMES
-from .layout import ExperimentDir, atomic_write_text, read_json
+from .layout import ExperimentDir, atomic_write_text, read_json_object
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "review.ipynb"
 REVIEW_TIMEOUT_S = 600
@@ -89,13 +88,7 @@ def load_results(exp_dir: Path | str) -> dict[str, Any]:
     path = ExperimentDir(exp_dir).results
     if not path.exists():
         raise ExperimentError(f"{path}: missing; run `vfreport report {exp_dir}` first")
-    try:
-        data = read_json(path)
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ExperimentError(f"{path}: invalid results JSON: {e}") from e
-    if not isinstance(data, dict):
-        raise ExperimentError(f"{path}: results must be a JSON object")
-    return data
+    return read_json_object(path, "results")
 
 
 def _frame(header: list[str], rows: list[list[str]], index: bool = True) -> pd.DataFrame:
