@@ -107,3 +107,13 @@ def test_lr_schedule_warms_up_then_decays():
     assert lrs[0] < lrs[4] <= 1e-3
     assert lrs[-1] == pytest.approx(1e-4, rel=0.05)
     assert all(a >= b for a, b in zip(lrs[5:], lrs[6:], strict=False))
+
+
+def test_learning_curve_plots_both_splits_and_chance(tmp_path):
+    from vfreport.plots import learning_curve
+
+    _, h = run(tmp_path, "plot", epochs=2)
+    fig = learning_curve(h, title="ami / seed 0")
+    loss_ax, acc_ax = fig.axes
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["train", "val", "chance (ln 2)"]
+    assert list(acc_ax.lines[1].get_ydata()) == list(100 * h["val_acc"])
