@@ -56,5 +56,8 @@ def execute_notebook(template: Path | str, output: Path | str, parameters: dict[
         kwargs["resources"] = {"metadata": {"path": str(Path(cwd).resolve())}}
     pm.execute_notebook(
         str(Path(template).resolve()), str(Path(output).resolve()), parameters=parameters, kernel_name=kernel_name(),
-        progress_bar=False, log_output=False, start_timeout=300, execution_timeout=timeout_s, **kwargs,
+        progress_bar=False, log_output=False, start_timeout=300, execution_timeout=timeout_s,
+        # every output is already on disk (atomically) when the last cell ends: no need to wait for
+        # a graceful kernel exit, which costs about a second with torch loaded
+        shutdown_kernel="immediate", **kwargs,
     )
