@@ -14,6 +14,7 @@ from vfreport.figures import (
     FIGURE_NAMES,
     _png_bytes,
     best_val_acc_figure,
+    learning_curves_figure,
     load_histories,
     make_figures,
     plot_label,
@@ -122,3 +123,16 @@ def test_histories_frame_types(experiment):
     exp, _ = experiment
     df = load_histories(exp)
     assert pd.api.types.is_integer_dtype(df["seed"]) and pd.api.types.is_integer_dtype(df["epoch"])
+
+
+def test_learning_curves_draw_each_arms_position_only_baseline(experiment):
+    exp, results = experiment
+    hist = load_histories(exp)
+    r = copy.deepcopy(results)
+    r["data"]["ami"]["position_baseline_val_acc"] = 0.798
+    fig = learning_curves_figure(hist, r)
+    val_ax = fig.axes[0]
+    lines = {ln.get_label(): ln for ln in val_ax.get_lines()}
+    line = lines["AMI Corpus (Real): position-only baseline"]
+    assert list(line.get_ydata()) == pytest.approx([79.8, 79.8])
+    assert not any("LibriSpeech (Pseudo): position-only" in label for label in lines)  # no value, no line

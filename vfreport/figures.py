@@ -215,6 +215,11 @@ def learning_curves_figure(hist: pd.DataFrame, results: Mapping[str, Any]) -> Fi
                 for key, name in (("ready", "ready"), ("poc", "PoC")):
                     if th.get(key) is not None:
                         _threshold_line(ax, 100 * th[key], f"{name} {100 * th[key]:.0f} %")
+                for arm in arms:  # what frame position alone predicts, in the arm's colour
+                    base = ((results.get("data") or {}).get(arm) or {}).get("position_baseline_val_acc")
+                    if isinstance(base, int | float) and math.isfinite(base):
+                        ax.axhline(100 * base, color=colors[arm], linestyle="--", linewidth=1.0, alpha=0.8,
+                                   zorder=1, label=f"{_display(results, arm)}: position-only baseline")
             elif th.get("train_acc_epoch10") is not None:
                 _threshold_line(ax, 100 * th["train_acc_epoch10"], f"H3 target {100 * th['train_acc_epoch10']:.0f} %")
                 if hist["epoch"].max() >= EARLY_EPOCHS:
