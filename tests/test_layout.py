@@ -1,9 +1,8 @@
-import os
 
 import pytest
 
 from vfreport.errors import UnsafePathError
-from vfreport.layout import ExperimentDir, atomic_write_text, check_name, inside
+from vfreport.layout import ExperimentDir, atomic_write_text, check_name
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
@@ -29,15 +28,6 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
 def test_check_name_rejects_unsafe(bad):
     with pytest.raises(UnsafePathError):
         check_name(bad)
-
-
-def test_inside(tmp_path):
-    assert inside(tmp_path, tmp_path / "a" / "b") == (tmp_path / "a" / "b").resolve()
-    with pytest.raises(UnsafePathError):
-        inside(tmp_path, tmp_path / ".." / "x")
-    os.symlink("/", tmp_path / "link")
-    with pytest.raises(UnsafePathError):
-        inside(tmp_path, tmp_path / "link" / "etc")
 
 
 def test_runs_are_listed_sorted(tmp_path):

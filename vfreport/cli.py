@@ -9,6 +9,7 @@ import click
 
 from . import __version__
 from .errors import VfreportError
+from .layout import ExperimentDir, read_json_object
 
 
 class _Group(click.Group):
@@ -78,9 +79,10 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
 
             info = export_experiment(out)
             click.echo(f"  model.onnx: {out / info['path']} (parity max |diff| {info['max_abs_diff']:.2e})")
-            results = _analyse(out)  # now with the export's entry
         except VfreportError as e:
             export_error = e
+        # the export merged its entry (a failed one too) into results.json: show it in the report
+        results["onnx"] = read_json_object(ExperimentDir(out).results, "results").get("onnx")
         _report(out, results)
         if export_error is not None:
             click.echo(f"ONNX export failed: {export_error}", err=True)

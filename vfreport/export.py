@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ExperimentError, ExportError
-from .layout import ExperimentDir, atomic_write_bytes, atomic_write_json, check_name, read_json
+from .layout import ExperimentDir, atomic_write_bytes, atomic_write_json, check_name, read_json, read_json_object
 
 INPUT_NAME = "waveform"
 OUTPUT_NAME = "logits"
@@ -506,10 +506,7 @@ def export_experiment(exp_dir: Path | str, arm: str | None = None, out: Path | s
     exp = ExperimentDir(exp_dir)
     if not exp.results.is_file():
         raise ExperimentError(f"{exp.results} not found: run `vfreport report {exp_dir}` first")
-    try:
-        results = read_json(exp.results)
-    except (OSError, ValueError) as e:
-        raise ExperimentError(f"cannot read {exp.results}: {e}; run `vfreport report {exp_dir}` again") from e
+    results = read_json_object(exp.results, "results")
     sel = choose_winner(results, exp.root, arm)
     target = exp.onnx if out is None else Path(out)
     meta: dict[str, Any] = {"arm": sel.arm, "seed": sel.seed, "epoch": sel.epoch, "val_acc": sel.val_acc,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,16 +73,9 @@ def split_parameters(params: dict[str, Any]) -> tuple[ArmConfig, TrainSpec, int]
         name=params["arm"], display_name=params["arm"], role="target",
         **{k: params[k] for k in ARM_PARAMETERS if k in params},
     )
-    spec = TrainSpec(
-        seed=int(params.get("seed", 0)),
-        epochs=int(params.get("epochs", 12)),
-        checkpoint_every=int(params.get("checkpoint_every", 5)),
-        batch_size=int(params.get("batch_size", 32)),
-        lr=float(params.get("lr", 2e-3)),
-        weight_decay=float(params.get("weight_decay", 0.01)),
-        device=str(params.get("device", "auto")),
-        arm=arm.name,
-    )
+    defaults = TrainSpec()
+    spec = replace(defaults, arm=arm.name, **{f.name: type(getattr(defaults, f.name))(params[f.name])
+                                              for f in fields(TrainSpec) if f.name in params and f.name != "arm"})
     return arm, spec, int(params.get("threads", 0) or 0)
 
 

@@ -59,15 +59,6 @@ def check_name(name: str, what: str = "name") -> str:
     return name
 
 
-def inside(root: Path, path: Path) -> Path:
-    """Resolve ``path`` and make sure it stays under ``root`` (raise UnsafePathError if not)."""
-    root_r = Path(root).resolve()
-    p = (root_r / path).resolve() if not Path(path).is_absolute() else Path(path).resolve()
-    if p != root_r and root_r not in p.parents:
-        raise UnsafePathError(f"path {str(path)!r} escapes the experiment directory {str(root)!r}")
-    return p
-
-
 # ---------------------------------------------------------------------------------------------
 # atomic writes
 # ---------------------------------------------------------------------------------------------

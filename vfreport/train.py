@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +47,6 @@ class TrainSpec:
     weight_decay: float = 0.01
     device: str = "auto"
     arm: str = "arm"
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainSpec:
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ConfigError(f"unknown training parameter(s): {', '.join(sorted(unknown))}")
-        return cls(**d)
 
 
 def resolve_device(device: str) -> torch.device:
