@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vfreport.config import load_config
-from vfreport.layout import ExperimentDir, atomic_write_json, atomic_write_text
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text
 
 LN2 = math.log(2.0)
 

@@ -1,4 +1,4 @@
-"""vfreport.analysis on fake experiment directories (tests/_expdir.py): the strategy document's
+"""vfreport.analysis.results on fake experiment directories (tests/_expdir.py): the strategy document's
 LibriSpeech figures come back out, thin data is reported instead of crashing, bad files are named."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from _expdir import (
     make_predictions,
 )
 
-from vfreport import stats as S
-from vfreport.analysis import analyze_experiment, read_history, to_jsonable, write_results
+from vfreport.analysis.results import analyze_experiment, read_history, to_jsonable, write_results
 from vfreport.errors import ConfigError, ExperimentError, HistoryError
-from vfreport.layout import ExperimentDir, atomic_write_json
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json
+from vfreport.stats import tests as S
 
 N_BOOT = 2000  # fewer resamples keep the tests fast; the statistics are the same
 

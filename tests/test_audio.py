@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 from _paths import AMI_DEBUG
 
-from vfreport.audio import AudioReader, decode_audio, encode_wav, open_audio, read_audio_file, resample
+from vfreport.data.audio import AudioReader, decode_audio, encode_wav, open_audio, read_audio_file, resample
 from vfreport.errors import AudioDecodeError
 
 FIXTURE = AMI_DEBUG

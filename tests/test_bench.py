@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from vfreport.bench import Figure, _met, print_table, run_benchmarks, synthetic_experiment
+from vfreport.bench.benchmarks import Figure, _met, print_table, run_benchmarks, synthetic_experiment
 
 
 def test_met_compares_against_the_target():
@@ -24,7 +24,7 @@ def test_table_shows_every_figure_and_its_target(capsys):
 
 
 def test_synthetic_experiment_has_2_arms_10_seeds_30_epochs(tmp_path):
-    from vfreport.layout import ExperimentDir
+    from vfreport.experiment.layout import ExperimentDir
 
     exp = ExperimentDir(synthetic_experiment(tmp_path / "x"))
     runs = list(exp.runs())

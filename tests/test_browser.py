@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from _expdir import ami_history, librispeech_history, make_experiment
 
-from vfreport.analysis import analyze_experiment, write_results
-from vfreport.markdown import SUMMARY_ROWS
-from vfreport.report import write_report
+from vfreport.analysis.results import analyze_experiment, write_results
+from vfreport.report.markdown import SUMMARY_ROWS
+from vfreport.report.write import write_report
 
 pytestmark = pytest.mark.browser
 

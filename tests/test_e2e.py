@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from _paths import AMI_DEBUG
 
-from vfreport.rttm import parse_rttm
+from vfreport.data.rttm import parse_rttm
 
 pytestmark = pytest.mark.slow
 

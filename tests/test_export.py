@@ -17,9 +17,8 @@ import pytest
 import torch
 
 from vfreport import __version__
-from vfreport import export as export_mod
-from vfreport.errors import ExperimentError, ExportError, UnsafePathError
-from vfreport.export import (
+from vfreport.deploy import onnx as export_mod
+from vfreport.deploy.onnx import (
     CHECK_SHAPES,
     EXAMPLE_SHAPE,
     PARITY_TOLERANCE,
@@ -28,8 +27,9 @@ from vfreport.export import (
     read_metadata,
     verify_parity,
 )
-from vfreport.layout import ExperimentDir, read_json
-from vfreport.model import FastDiarizationModel, num_frames
+from vfreport.errors import ExperimentError, ExportError, UnsafePathError
+from vfreport.experiment.layout import ExperimentDir, read_json
+from vfreport.model.network import FastDiarizationModel, num_frames
 
 
 def save_checkpoint(path: Path, arm: str, seed: int, best_val_acc: float, best_epoch: int, torch_seed: int) -> None:

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from _expdir import ami_history, librispeech_history, make_experiment, make_history
 
-from vfreport.analysis import analyze_experiment
-from vfreport.figures import (
+from vfreport.analysis.results import analyze_experiment
+from vfreport.report.figures import (
     FIGURE_NAMES,
     _png_bytes,
     best_val_acc_figure,

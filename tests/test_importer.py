@@ -10,8 +10,8 @@ import pytest
 
 from vfreport.config import load_config, read_experiment_config
 from vfreport.errors import ConfigError, ExperimentError, HistoryError, UnsafePathError
-from vfreport.importer import ImportItem, import_histories, parse_history_spec, read_history
-from vfreport.layout import HISTORY_COLUMNS, ExperimentDir, read_json
+from vfreport.experiment.importer import ImportItem, import_histories, parse_history_spec, read_history
+from vfreport.experiment.layout import HISTORY_COLUMNS, ExperimentDir, read_json
 
 ROWS = [
     # epoch, train_loss, train_acc, val_loss, val_acc  (percent)
@@ -184,7 +184,7 @@ def test_parse_history_spec(tmp_path):
 
 def test_short_import_is_analysable(tmp_path):
     """Fewer than 10 epochs and no lr/epoch_seconds columns: the analysis must accept it (thin data)."""
-    from vfreport.analysis import analyze_experiment
+    from vfreport.analysis.results import analyze_experiment
 
     out = import_histories(tmp_path / "exp", [ImportItem(write_csv(tmp_path / "h.csv"), "librispeech", 0)])
     results = analyze_experiment(out, n_resamples=200)

@@ -7,8 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vfreport import labels as L
-from vfreport.model import frame_centers, num_frames
+from vfreport.data import labels as L
+from vfreport.data.geometry import GEOMETRY
+
+num_frames, frame_centers = GEOMETRY.num_frames, GEOMETRY.frame_centers
+
 
 T2 = num_frames(32_000)  # frames of a 2 s window: 1 + (32000 - 400) // 256 = 124
 
@@ -248,7 +251,7 @@ def test_round_robin_property(ids):
 
 
 def test_position_baseline_accuracy_by_hand():
-    from vfreport.labels import position_baseline_accuracy
+    from vfreport.data.labels import position_baseline_accuracy
 
     # train: position 0 is mostly label 0, position 1 mostly label 1, position 2 tied (-> 0)
     tl = np.array([[0, 1, 0], [0, 1, 1], [1, 0, 0], [0, 1, 1]])
@@ -260,7 +263,7 @@ def test_position_baseline_accuracy_by_hand():
 
 
 def test_position_baseline_is_chance_for_window_level_labels():
-    from vfreport.labels import position_baseline_accuracy
+    from vfreport.data.labels import position_baseline_accuracy
 
     rng = np.random.default_rng(0)
     tl = np.repeat(rng.integers(0, 2, (200, 1)), 50, axis=1)

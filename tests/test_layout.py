@@ -2,7 +2,7 @@
 import pytest
 
 from vfreport.errors import UnsafePathError
-from vfreport.layout import ExperimentDir, atomic_write_text, check_name
+from vfreport.experiment.layout import ExperimentDir, atomic_write_text, check_name
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
@@ -12,7 +12,7 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     class Boom(Exception):
         pass
 
-    from vfreport.layout import atomic_write_with
+    from vfreport.experiment.layout import atomic_write_with
 
     def writer(f):
         f.write(b"half-")

@@ -2,7 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from vfreport.model import FastDiarizationModel, ModelConfig, frame_centers, mel_filterbank, num_frames
+from vfreport.data.geometry import GEOMETRY
+from vfreport.model.network import FastDiarizationModel, ModelConfig, mel_filterbank, num_frames
+
+frame_centers = GEOMETRY.frame_centers
 
 
 @pytest.mark.parametrize("samples", [400, 16000, 32000, 40321])

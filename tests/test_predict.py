@@ -12,10 +12,9 @@ import torch
 from _paths import AMI_DEBUG
 
 from vfreport import __version__
-from vfreport.errors import AudioDecodeError, ConfigError, DataError, ExperimentError
-from vfreport.export import export_onnx
-from vfreport.model import FastDiarizationModel
-from vfreport.predict import (
+from vfreport.data.rttm import Segment, parse_rttm
+from vfreport.deploy.onnx import export_onnx
+from vfreport.deploy.predict import (
     MIN_SEGMENT_SECONDS,
     Predictor,
     align_windows,
@@ -27,7 +26,8 @@ from vfreport.predict import (
     window_bounds,
     write_rttm,
 )
-from vfreport.rttm import Segment, parse_rttm
+from vfreport.errors import AudioDecodeError, ConfigError, DataError, ExperimentError
+from vfreport.model.network import FastDiarizationModel
 
 FIXTURES = AMI_DEBUG
 DEV00 = FIXTURES / "dev00.wav"

@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vfreport.config import load_config
+from vfreport.data.rttm import format_uem, parse_uem
+from vfreport.data.windows import prepare_arm
 from vfreport.errors import ExperimentError
-from vfreport.model import FastDiarizationModel, load_checkpoint
-from vfreport.rttm import format_uem, parse_uem
-from vfreport.windows import prepare_arm
+from vfreport.model.network import FastDiarizationModel, load_checkpoint
 
 FIXTURE = AMI_DEBUG
 

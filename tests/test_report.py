@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from _expdir import ami_history, make_experiment, make_history
 
-from vfreport.analysis import analyze_experiment, write_results
-from vfreport.importer import ImportItem, import_histories
-from vfreport.layout import ExperimentDir
-from vfreport.markdown import SUMMARY_ROWS, md_text, render_markdown
-from vfreport.report import write_report
+from vfreport.analysis.results import analyze_experiment, write_results
+from vfreport.experiment.importer import ImportItem, import_histories
+from vfreport.experiment.layout import ExperimentDir
+from vfreport.report.markdown import SUMMARY_ROWS, md_text, render_markdown
+from vfreport.report.write import write_report
 
 HEADER = "| Metric | LibriSpeech (Pseudo) | AMI Corpus (Real) | Δ Improvement |"
 
@@ -256,7 +256,7 @@ def test_write_report_without_html(three_seeds):
 
 
 def test_formatting_helpers():
-    from vfreport.markdown import duration, mean_ci_pct, pvalue
+    from vfreport.report.markdown import duration, mean_ci_pct, pvalue
 
     assert [duration(x) for x in (12.34, 59.96, 119.7, 5400, None)] == ["12.3 s", "1 min 00 s", "2 min 00 s",
                                                                           "1 h 30 min", "n/a"]

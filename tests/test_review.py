@@ -10,11 +10,10 @@ import pytest
 from _expdir import ami_history, librispeech_history, make_experiment
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from vfreport.analysis import analyze_experiment, write_results
+from vfreport.analysis.results import analyze_experiment, write_results
 from vfreport.errors import ExperimentError
-from vfreport.markdown import SUMMARY_ROWS, hypotheses_table, summary_table
-from vfreport.report import write_report
-from vfreport.review import (
+from vfreport.report.markdown import SUMMARY_ROWS, hypotheses_table, summary_table
+from vfreport.report.review import (
     TEMPLATE,
     execute_review,
     export_html,
@@ -27,6 +26,7 @@ from vfreport.review import (
     section,
     summary_frame,
 )
+from vfreport.report.write import write_report
 
 EVIL = "<script>document.title='pwned'</script>"
 
@@ -71,7 +71,7 @@ def test_external_references():
 
 
 def _tiny_png() -> bytes:
-    from vfreport.figures import _new_figure, _png_bytes
+    from vfreport.report.figures import _new_figure, _png_bytes
 
     fig = _new_figure(1, 1)
     fig.subplots().plot([0, 1], [0, 1])

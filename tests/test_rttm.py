@@ -7,8 +7,8 @@ from _paths import AMI_DEBUG
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vfreport.data.rttm import Segment, check_segments, format_rttm, format_uem, parse_rttm, parse_uem
 from vfreport.errors import AnnotationError
-from vfreport.rttm import Segment, check_segments, format_rttm, format_uem, parse_rttm, parse_uem
 
 FIXTURE = AMI_DEBUG
 

@@ -11,9 +11,9 @@ import pytest
 
 from vfreport.config import load_config
 from vfreport.errors import ConfigError, ExperimentLockedError
-from vfreport.job import PARAMETERS, check_parameters
-from vfreport.layout import ExperimentDir
-from vfreport.runner import execute_notebook, experiment_lock, prepare_experiment_dir, run_one, threads_per_job
+from vfreport.experiment.layout import ExperimentDir
+from vfreport.run.job import PARAMETERS, check_parameters
+from vfreport.run.runner import execute_notebook, experiment_lock, prepare_experiment_dir, run_one, threads_per_job
 
 
 def notebook(path: Path, *cells: str) -> Path:

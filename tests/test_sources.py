@@ -14,12 +14,12 @@ import pytest
 import soundfile as sf
 from _paths import AMI_DEBUG
 
-from vfreport import sources, synth
-from vfreport.audio import decode_audio, encode_wav
 from vfreport.config import ArmConfig
+from vfreport.data import sources, synth
+from vfreport.data.audio import decode_audio, encode_wav
+from vfreport.data.rttm import parse_rttm
+from vfreport.data.sources import check_hub, hub_location, open_split
 from vfreport.errors import AnnotationError, DataError, HubUnavailableError
-from vfreport.rttm import parse_rttm
-from vfreport.sources import check_hub, hub_location, open_split
 
 FIXTURE = AMI_DEBUG
 needs_fixture = pytest.mark.skipif(not FIXTURE.exists(), reason="ami-debug fixture not available")

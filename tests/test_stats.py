@@ -1,4 +1,4 @@
-"""vfreport.stats against independent computations (formulas by hand, scipy called differently,
+"""vfreport.stats.tests against independent computations (formulas by hand, scipy called differently,
 exhaustive enumeration, published sample sizes) plus property tests."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 from scipy import stats as st
 
-from vfreport import stats as S
+from vfreport.stats import tests as S
 
 # ---------------------------------------------------------------------------------------------
 # per run

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
-from vfreport import synth
+from vfreport.data import synth
 from vfreport.errors import ConfigError, UnsafePathError
 
 SR = synth.SAMPLE_RATE

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import torch
 
-from vfreport.layout import ExperimentDir
-from vfreport.model import FastDiarizationModel, ModelConfig, load_checkpoint, num_frames
-from vfreport.train import TrainSpec, lr_at, train_run
+from vfreport.experiment.layout import ExperimentDir
+from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint, num_frames
+from vfreport.model.train import TrainSpec, lr_at, train_run
 
 SMALL = ModelConfig(width=32, attn_layers=1, heads=2)
 S = 8000
@@ -110,7 +110,7 @@ def test_lr_schedule_warms_up_then_decays():
 
 
 def test_learning_curve_plots_both_splits_and_chance(tmp_path):
-    from vfreport.plots import learning_curve
+    from vfreport.report.plots import learning_curve
 
     _, h = run(tmp_path, "plot", epochs=2)
     fig = learning_curve(h, title="ami / seed 0")

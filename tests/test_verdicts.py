@@ -1,12 +1,12 @@
-"""vfreport.verdicts: labels at and around every threshold, hypothesis verdicts, the scenario."""
+"""vfreport.analysis.verdicts: labels at and around every threshold, hypothesis verdicts, the scenario."""
 
 from __future__ import annotations
 
 import pytest
 
-from vfreport import verdicts as V
+from vfreport.analysis import verdicts as V
 from vfreport.config import Thresholds
-from vfreport.stats import EffectSize, HypothesisTestResult, Summary, not_testable
+from vfreport.stats.tests import EffectSize, HypothesisTestResult, Summary, not_testable
 
 TH = Thresholds()
 
@@ -249,8 +249,8 @@ def test_h2_without_half_ranges_says_so_plainly():
 
 
 def test_position_caveat_at_and_around_min_delta():
+    from vfreport.analysis.verdicts import position_caveat
     from vfreport.config import Thresholds
-    from vfreport.verdicts import position_caveat
 
     th = Thresholds()  # min_delta = 0.05
     assert position_caveat(0.81, 0.798, th, "AMI") is not None

@@ -13,14 +13,16 @@ import pyarrow.parquet as pq
 import pytest
 from _paths import AMI_DEBUG
 
-from vfreport import labels as L
-from vfreport import synth, windows
-from vfreport.audio import encode_wav, read_audio_file
 from vfreport.config import ArmConfig
+from vfreport.data import labels as L
+from vfreport.data import synth, windows
+from vfreport.data.audio import encode_wav, read_audio_file
+from vfreport.data.geometry import GEOMETRY
+from vfreport.data.rttm import parse_rttm
+from vfreport.data.windows import Windows, build_windows, cache_key, prepare_arm
 from vfreport.errors import AudioDecodeError
-from vfreport.model import frame_centers, num_frames
-from vfreport.rttm import parse_rttm
-from vfreport.windows import Windows, build_windows, cache_key, prepare_arm
+
+num_frames, frame_centers = GEOMETRY.num_frames, GEOMETRY.frame_centers
 
 FIXTURE = AMI_DEBUG
 needs_fixture = pytest.mark.skipif(not FIXTURE.exists(), reason="ami-debug fixture not available")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import VfreportError
-from .layout import ExperimentDir, read_json_object
+from vfreport import __version__
+from vfreport.errors import VfreportError
+from vfreport.experiment.layout import ExperimentDir, read_json_object
 
 
 class _Group(click.Group):
@@ -30,7 +30,7 @@ def cli() -> None:
 
 
 def _analyse(exp_dir: Path) -> dict:
-    from .analysis import analyze_experiment, write_results
+    from vfreport.analysis.results import analyze_experiment, write_results
 
     results = analyze_experiment(exp_dir)
     write_results(exp_dir, results)
@@ -38,7 +38,7 @@ def _analyse(exp_dir: Path) -> dict:
 
 
 def _report(exp_dir: Path, results: dict, html: bool = True) -> None:
-    from .report import write_report
+    from vfreport.report.write import write_report
 
     for name, path in write_report(exp_dir, results, html=html).items():
         click.echo(f"  {name}: {path}")
@@ -56,8 +56,8 @@ def _report(exp_dir: Path, results: dict, html: bool = True) -> None:
 @click.option("--no-report", is_flag=True, help="Train only; skip analysis, report and ONNX export.")
 def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: str, no_report: bool) -> None:
     """Train every (arm, seed) with papermill, then analyse, report and export the winner to ONNX."""
-    from .config import load_config
-    from .runner import run_all
+    from vfreport.config import load_config
+    from vfreport.run.runner import run_all
 
     cfg = load_config(config_file, preset=preset)
     out = out or Path("runs") / cfg.name
@@ -75,7 +75,7 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
         results = _analyse(out)
         export_error = None
         try:
-            from .export import export_experiment
+            from vfreport.deploy.onnx import export_experiment
 
             info = export_experiment(out)
             click.echo(f"  model.onnx: {out / info['path']} (parity max |diff| {info['max_abs_diff']:.2e})")
@@ -107,7 +107,7 @@ def report_cmd(exp_dir: Path, no_html: bool) -> None:
 @click.option("--open", "open_", is_flag=True, help="Start Jupyter on the review notebook (needs [jupyter]).")
 def review_cmd(exp_dir: Path, open_: bool) -> None:
     """(Re)execute the review notebook of an experiment directory."""
-    from .review import execute_review, open_in_jupyter
+    from vfreport.report.review import execute_review, open_in_jupyter
 
     path = execute_review(exp_dir)
     click.echo(f"review notebook: {path}")
@@ -122,7 +122,7 @@ def review_cmd(exp_dir: Path, open_: bool) -> None:
               help="Output file [default: DIR/model.onnx].")
 def export_cmd(exp_dir: Path, arm: str | None, out: Path | None) -> None:
     """Export the winning arm's best checkpoint to ONNX and check parity with ONNX Runtime."""
-    from .export import export_experiment
+    from vfreport.deploy.onnx import export_experiment
 
     info = export_experiment(exp_dir, arm=arm, out=out)
     click.echo(f"{exp_dir / info['path']}: {info['arm']} seed {info['seed']} epoch {info['epoch']} "
@@ -137,8 +137,8 @@ def export_cmd(exp_dir: Path, arm: str | None, out: Path | None) -> None:
               help="Folder for <file>.rttm outputs [default: print RTTM to stdout].")
 def predict_cmd(model: Path, audio: tuple[Path, ...], out: Path | None) -> None:
     """Run a model (.onnx or .pt checkpoint) over audio files and write RTTM segments."""
-    from .predict import predict_files
-    from .rttm import format_rttm
+    from vfreport.data.rttm import format_rttm
+    from vfreport.deploy.predict import predict_files
 
     results = predict_files(model, list(audio), out)
     if out is None:
@@ -158,8 +158,8 @@ def predict_cmd(model: Path, audio: tuple[Path, ...], out: Path | None) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace runs already imported into OUT_DIR.")
 def import_cmd(out_dir: Path, histories: tuple[str, ...], config_file: Path | None, overwrite: bool) -> None:
     """Build an experiment directory from histories produced elsewhere (e.g. Colab runs)."""
-    from .config import load_config
-    from .importer import import_histories, parse_history_spec
+    from vfreport.config import load_config
+    from vfreport.experiment.importer import import_histories, parse_history_spec
 
     items = [parse_history_spec(spec) for spec in histories]
     cfg = load_config(config_file) if config_file else None
@@ -177,7 +177,7 @@ def data_group() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 def synth_cmd(out: Path, seed: int) -> None:
     """Write the synthetic LibriSpeech-like and AMI-like corpora as parquet in the HF schemas."""
-    from .synth import write_corpus
+    from vfreport.data.synth import write_corpus
 
     for name, path in write_corpus(out, seed=seed).items():
         click.echo(f"{name}: {path}")
@@ -188,7 +188,7 @@ def synth_cmd(out: Path, seed: int) -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def config_cmd(preset: str, config_file: Path | None) -> None:
     """Print the resolved experiment config as TOML (a starting point for --config)."""
-    from .config import load_config
+    from vfreport.config import load_config
 
     click.echo(load_config(config_file, preset=preset).to_toml(), nl=False)
 
@@ -200,7 +200,7 @@ def config_cmd(preset: str, config_file: Path | None) -> None:
 @click.option("--quick", is_flag=True, help="Skip the slow end-to-end figures (run-all timings).")
 def bench_cmd(json_out: Path | None, scaling: bool, quick: bool) -> None:
     """Measure the performance targets (design.md §11) on this machine."""
-    from .bench import run_benchmarks
+    from vfreport.bench.benchmarks import run_benchmarks
 
     run_benchmarks(json_out=json_out, scaling=scaling, quick=quick)
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import tomli_w
 
-from .errors import ConfigError
-from .layout import check_name
+from vfreport.errors import ConfigError
+from vfreport.experiment.layout import check_name
 
 DATASETS = ("librispeech", "ami")
 SOURCES = ("synthetic", "local", "hub")

@@ -2,7 +2,7 @@
 
 The notebook's ``parameters`` cell holds exactly :data:`PARAMETERS` (papermill injects the
 runner's values); :func:`run_job` turns them into an :class:`~vfreport.config.ArmConfig` and a
-:class:`~vfreport.train.TrainSpec`, prepares (or loads from the cache) the model-ready windows,
+:class:`~vfreport.model.train.TrainSpec`, prepares (or loads from the cache) the model-ready windows,
 records ``params.json`` and ``status.json``, and trains.
 """
 
@@ -19,10 +19,10 @@ from typing import Any
 import pandas as pd
 import torch
 
-from .config import ArmConfig, TrainSettings
-from .errors import ConfigError
-from .layout import ExperimentDir, atomic_write_json
-from .train import TrainSpec, train_run
+from vfreport.config import ArmConfig, TrainSettings
+from vfreport.errors import ConfigError
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json
+from vfreport.model.train import TrainSpec, train_run
 
 ARM_PARAMETERS = [f.name for f in fields(ArmConfig) if f.name not in ("name", "display_name", "role")]
 TRAIN_PARAMETERS = [f.name for f in fields(TrainSettings)]
@@ -94,7 +94,7 @@ def hardware() -> dict[str, Any]:
 
 def data_summary(train: Any, val: Any) -> dict[str, Any]:
     """What the report says about a run's data (status.json "data")."""
-    from .labels import position_baseline_accuracy
+    from vfreport.data.labels import position_baseline_accuracy
 
     def count(info: dict[str, Any], key: str) -> int:
         return int(info.get(key) or 0)
@@ -116,7 +116,7 @@ def data_summary(train: Any, val: Any) -> dict[str, Any]:
 
 def run_job(**params: Any) -> pd.DataFrame:
     """Prepare data and train one run; returns its history. Called by the training notebook."""
-    from .windows import prepare_arm
+    from vfreport.data.windows import prepare_arm
 
     arm, spec, threads = split_parameters(params)
     if threads > 0:

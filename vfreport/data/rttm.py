@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .errors import AnnotationError
+from vfreport.errors import AnnotationError
 
 RTTM_FIELDS = 10
 UEM_FIELDS = 4

@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Thresholds
-from .stats import HypothesisTestResult, Summary
+from vfreport.config import Thresholds
+from vfreport.stats.tests import HypothesisTestResult, Summary
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"
@@ -376,7 +376,7 @@ def scenario(
 def position_caveat(target_best: float | None, position_baseline: float | None, th: Thresholds,
                     target_name: str) -> str | None:
     """A warning when the target's best val acc is less than ``min_delta`` above what frame position
-    alone predicts (``vfreport.labels.position_baseline_accuracy``), else None.
+    alone predicts (``vfreport.data.labels.position_baseline_accuracy``), else None.
 
     The scenario rules of design.md §10 read accuracy as evidence about the voices; with
     ``two-speaker`` labels (first speaker = 0) much of it can come from position, so the verdict

@@ -31,10 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import read_audio_file
-from .errors import ConfigError, DataError, ExperimentError
-from .layout import atomic_write_text
-from .rttm import Segment, format_rttm
+from vfreport.data.audio import read_audio_file
+from vfreport.data.geometry import FrameGeometry
+from vfreport.data.rttm import Segment, format_rttm
+from vfreport.errors import ConfigError, DataError, ExperimentError
+from vfreport.experiment.layout import atomic_write_text
 
 MIN_SEGMENT_SECONDS = 0.1
 DEFAULT_WINDOW_SECONDS = 2.0
@@ -73,14 +74,18 @@ class Predictor:
     logits: Callable[[np.ndarray], np.ndarray]
     window_seconds: float | None = None  # the training window, when the model file records it
 
+    @property
+    def geometry(self) -> FrameGeometry:
+        return FrameGeometry(self.sample_rate, self.n_fft, self.frame_step)
+
     def num_frames(self, n_samples: int) -> int:
-        return 0 if n_samples < self.n_fft else 1 + (n_samples - self.n_fft) // self.frame_step
+        return self.geometry.num_frames(n_samples)
 
 
 def _load_onnx(path: Path) -> Predictor:
     import onnxruntime as ort
 
-    from .export import INPUT_NAME, OUTPUT_NAME, parse_metadata
+    from vfreport.deploy.onnx import INPUT_NAME, OUTPUT_NAME, parse_metadata
 
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -105,7 +110,7 @@ def _load_onnx(path: Path) -> Predictor:
 def _load_torch(path: Path) -> Predictor:
     import torch
 
-    from .model import FastDiarizationModel
+    from vfreport.model.network import FastDiarizationModel
 
     model = FastDiarizationModel.from_checkpoint(path)  # ExperimentError on a bad file
 

@@ -9,7 +9,7 @@ is checked for external ``src``/``href`` references.
 The notebook is thin: it calls the helpers below (:func:`load_results`, :func:`summary_frame`,
 :func:`hypotheses_frame`, :func:`runs_frame`, :func:`section`, :func:`figure_paths`), which turn
 results.json into DataFrames (HTML-escaped by pandas) and Markdown (escaped by
-:func:`vfreport.markdown.md_text`).
+:func:`vfreport.report.markdown.md_text`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from typing import Any
 
 import pandas as pd
 
-from . import markdown as md
-from .errors import ExperimentError
-from .figures import FIGURE_NAMES
-from .layout import ExperimentDir, atomic_write_text, read_json_object
+from vfreport.errors import ExperimentError
+from vfreport.experiment.layout import ExperimentDir, atomic_write_text, read_json_object
+from vfreport.report import markdown as md
+from vfreport.report.figures import FIGURE_NAMES
+from vfreport.run.notebooks import template_path
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "review.ipynb"
+TEMPLATE = template_path("review.ipynb")
 REVIEW_TIMEOUT_S = 600
 _HTML_TEMPLATE_NAME = "vfreport_report.html.j2"
 # the lab template, minus every script that would be fetched from a CDN
@@ -161,7 +162,7 @@ def execute_review(exp_dir: Path | str, template: Path | str | None = None,
     """
     from papermill.exceptions import PapermillExecutionError
 
-    from .notebooks import execute_notebook
+    from vfreport.run.notebooks import execute_notebook
 
     exp = ExperimentDir(Path(exp_dir).resolve())
     if not exp.root.is_dir():

@@ -26,10 +26,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import __version__
-from .errors import ConfigError
-from .layout import RunDir, atomic_write_text, atomic_write_with
-from .model import FastDiarizationModel, ModelConfig, load_checkpoint
+from vfreport import __version__
+from vfreport.errors import ConfigError
+from vfreport.experiment.layout import RunDir, atomic_write_text, atomic_write_with
+from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint
 
 CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
 WARMUP_FRACTION = 0.05
@@ -150,7 +150,7 @@ def train_run(
 ) -> pd.DataFrame:
     """Train one run into ``run`` and return its history (resuming from ``last.pt`` if present).
 
-    ``train`` / ``val`` are :class:`vfreport.windows.Windows` (``audio`` (N, S) float32,
+    ``train`` / ``val`` are :class:`vfreport.data.windows.Windows` (``audio`` (N, S) float32,
     ``labels`` (N, T) int, ``mask`` (N, T) bool).
     """
     device = resolve_device(spec.device)

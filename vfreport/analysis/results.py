@@ -2,7 +2,7 @@
 
 :func:`analyze_experiment` reads experiment.toml and every ``<arm>/seed-<k>`` run (status.json,
 params.json, history.csv, val_predictions.parquet), computes the statistics of
-:mod:`vfreport.stats` and the verdicts of :mod:`vfreport.verdicts`, and returns the dict that
+:mod:`vfreport.stats.tests` and the verdicts of :mod:`vfreport.analysis.verdicts`, and returns the dict that
 /work/notes/results_schema.md describes; :func:`write_results` writes it atomically as strict
 JSON. This is the I/O edge: everything else is pure.
 
@@ -25,12 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from . import stats as S
-from . import verdicts as V
-from .config import ExperimentConfig, read_experiment_config
-from .errors import ExperimentError, HistoryError
-from .layout import (
+from vfreport import __version__
+from vfreport.analysis import verdicts as V
+from vfreport.config import ExperimentConfig, read_experiment_config
+from vfreport.errors import ExperimentError, HistoryError
+from vfreport.experiment.layout import (
     PREDICTION_COLUMNS,
     RUN_STATES,
     ExperimentDir,
@@ -39,11 +38,12 @@ from .layout import (
     read_json,
     read_json_object,
 )
+from vfreport.stats import tests as S
 
 REQUIRED_HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
 """What the statistics read: must exist, every cell a finite number."""
 OPTIONAL_HISTORY_COLUMNS = ["lr", "epoch_seconds", "train_frames", "val_frames", "val_window_acc"]
-"""Informational (the rest of :data:`vfreport.layout.HISTORY_COLUMNS` and the training extras):
+"""Informational (the rest of :data:`vfreport.experiment.layout.HISTORY_COLUMNS` and the training extras):
 may be absent or have empty cells (an imported history has no lr or frame counts), but a value
 that is there must be a finite number."""
 FRACTION_COLUMNS = ["train_acc", "val_acc", "val_window_acc"]

@@ -32,8 +32,15 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ExperimentError, ExportError
-from .layout import ExperimentDir, atomic_write_bytes, atomic_write_json, check_name, read_json, read_json_object
+from vfreport.errors import ExperimentError, ExportError
+from vfreport.experiment.layout import (
+    ExperimentDir,
+    atomic_write_bytes,
+    atomic_write_json,
+    check_name,
+    read_json,
+    read_json_object,
+)
 
 INPUT_NAME = "waveform"
 OUTPUT_NAME = "logits"
@@ -177,7 +184,7 @@ def choose_winner(results: dict[str, Any], exp_dir: Path, arm: str | None = None
 
 
 def _load_checkpoint(path: Path) -> dict[str, Any]:
-    from .model import load_checkpoint
+    from vfreport.model.network import load_checkpoint
 
     try:
         return load_checkpoint(path)
@@ -355,7 +362,7 @@ def verify_parity(
 
 
 def _checkpoint_metadata(ckpt: dict[str, Any], model: Any) -> dict[str, Any]:
-    from . import __version__
+    from vfreport import __version__
 
     cfg = model.config
     return {
@@ -381,7 +388,7 @@ def export_model(
     """Export an in-memory FastDiarizationModel (eval mode) to ``out``; see :func:`export_onnx`."""
     import onnx
 
-    from . import __version__
+    from vfreport import __version__
 
     model.eval()
     cfg = model.config
@@ -441,7 +448,7 @@ def export_onnx(
     ``check_shapes``. Raises ExportError (with the numbers) on failure, leaving ``out`` untouched;
     on success writes ``out`` atomically.
     """
-    from .model import FastDiarizationModel
+    from vfreport.model.network import FastDiarizationModel
 
     checkpoint = Path(checkpoint)
     ckpt = _load_checkpoint(checkpoint)
@@ -561,7 +568,7 @@ def bench_onnx(
     import onnxruntime as ort
     import torch
 
-    from .model import FastDiarizationModel
+    from vfreport.model.network import FastDiarizationModel
 
     if checkpoint is None:
         torch.manual_seed(0)

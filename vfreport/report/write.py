@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ExperimentError
-from .figures import make_figures
-from .layout import ExperimentDir, atomic_write_text, read_json
-from .markdown import render_markdown
-from .review import execute_review, export_html, load_results
+from vfreport.errors import ExperimentError
+from vfreport.experiment.layout import ExperimentDir, atomic_write_text, read_json
+from vfreport.report.figures import make_figures
+from vfreport.report.markdown import render_markdown
+from vfreport.report.review import execute_review, export_html, load_results
 
 
 def _manifest(exp: ExperimentDir) -> dict[str, Any] | None:
@@ -50,7 +50,7 @@ def write_report(exp_dir: Path | str, results: Mapping[str, Any] | None = None, 
     if html:
         if not exp.results.exists():
             raise ExperimentError(f"{exp.results}: missing; the review notebook reads results.json "
-                                  "(write it with vfreport.analysis.write_results first)")
+                                  "(write it with vfreport.analysis.results.write_results first)")
         execute_review(exp.root)
         paths["review.ipynb"] = exp.review
         paths["report.html"] = export_html(exp.root)

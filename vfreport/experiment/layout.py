@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UnsafePathError
+from vfreport.errors import UnsafePathError
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -105,7 +105,7 @@ def read_json(path: Path | str) -> Any:
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
     """A JSON object from ``path``; ExperimentError naming the file when it is unreadable or not an object."""
-    from .errors import ExperimentError
+    from vfreport.errors import ExperimentError
 
     try:
         data = read_json(path)

@@ -11,8 +11,8 @@
 
 No recurrent layer (design.md §7): attention and convolutions export to ONNX in seconds. The
 feature extraction lives inside the model, so the exported model takes audio. Frame geometry is
-exposed by :func:`num_frames` and :func:`frame_centers`, which the label builders use, so labels and
-logits always line up.
+:attr:`ModelConfig.geometry` (:class:`vfreport.data.geometry.FrameGeometry`), the grid the label
+builders use, so labels and logits always line up.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-SAMPLE_RATE = 16_000
+from vfreport.data.geometry import SAMPLE_RATE, FrameGeometry
 
 
 @dataclass(frozen=True)
@@ -43,17 +43,15 @@ class ModelConfig:
     ff_mult: int = 2
     dropout: float = 0.1
 
+    @property
+    def geometry(self) -> FrameGeometry:
+        """The frame grid of this model's output (:mod:`vfreport.data.geometry`)."""
+        return FrameGeometry(self.sample_rate, self.n_fft, self.hop)
+
 
 def num_frames(n_samples: int, cfg: ModelConfig = ModelConfig()) -> int:
     """Frames the model outputs for ``n_samples`` of audio (0 if shorter than one window)."""
-    if n_samples < cfg.n_fft:
-        return 0
-    return 1 + (n_samples - cfg.n_fft) // cfg.hop
-
-
-def frame_centers(n_frames: int, cfg: ModelConfig = ModelConfig()) -> np.ndarray:
-    """Centre time (seconds, from the window start) of each output frame."""
-    return (np.arange(n_frames) * cfg.hop + cfg.n_fft / 2) / cfg.sample_rate
+    return cfg.geometry.num_frames(n_samples)
 
 
 def mel_filterbank(
@@ -200,7 +198,7 @@ class FastDiarizationModel(nn.Module):
 
 def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint without unpickling arbitrary objects (``weights_only=True``)."""
-    from .errors import ExperimentError
+    from vfreport.errors import ExperimentError
 
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)

@@ -7,7 +7,7 @@ loads them from the cache; :func:`build_windows` builds one split.
   ``window_seconds`` (shorter utterances are zero-padded at the end and the padded frames masked);
   every frame carries its utterance's round-robin pseudo-label (:func:`labels.round_robin_labels`,
   speakers numbered in order of first appearance in this split's stream).
-- AMI: windows from each meeting per ``label_strategy`` (:mod:`vfreport.labels`), spread over
+- AMI: windows from each meeting per ``label_strategy`` (:mod:`vfreport.data.labels`), spread over
   meetings: a meeting contributes up to ceil(windows still needed / planned meetings not yet
   read), from window starts drawn at random on the model's 16 ms frame grid, at least half a
   window apart (``two-speaker``, ``cluster``), or from random single-speaker stretches
@@ -37,16 +37,15 @@ from typing import Any
 
 import numpy as np
 
-from . import labels as L
-from .audio import SAMPLE_RATE, AudioReader
-from .config import ArmConfig
-from .errors import AudioDecodeError, DataError
-from .model import ModelConfig, num_frames
-from .sources import RowSource, hub_location, open_reader, open_split
+from vfreport.config import ArmConfig
+from vfreport.data import labels as L
+from vfreport.data.audio import AudioReader
+from vfreport.data.geometry import GEOMETRY as _CFG
+from vfreport.data.geometry import SAMPLE_RATE
+from vfreport.data.sources import RowSource, hub_location, open_reader, open_split
+from vfreport.errors import AudioDecodeError, DataError
 
 CACHE_VERSION = 1
-_CFG = ModelConfig()
-_CODE_FILES = ("audio.py", "labels.py", "sources.py", "windows.py", "rttm.py")
 _ARRAYS = ("audio", "labels", "mask", "row", "start")
 
 
@@ -89,7 +88,7 @@ class _Builder:
 
     def __init__(self, n: int, n_samples: int) -> None:
         self.n, self.n_samples = n, n_samples
-        self.n_frames = num_frames(n_samples, _CFG)
+        self.n_frames = _CFG.num_frames(n_samples)
         self.audio = np.zeros((n, n_samples), dtype=np.float32)
         self.labels = np.zeros((n, self.n_frames), dtype=np.int64)
         self.mask = np.zeros((n, self.n_frames), dtype=bool)
@@ -148,7 +147,7 @@ def build_windows(
     """Build ``n_windows`` windows of ``split`` of ``arm`` (fewer, with a warning and
     ``info["short"] = True``, only if the source runs dry). ``source`` overrides :func:`open_split`."""
     n_samples = int(round(window_seconds * SAMPLE_RATE))
-    if num_frames(n_samples, _CFG) < 1:
+    if _CFG.num_frames(n_samples) < 1:
         raise DataError(f"window_seconds = {window_seconds} is shorter than one model frame")
     t0 = time.perf_counter()
     rng = split_rng(arm.data_seed, split, role)
@@ -333,7 +332,7 @@ def _grid_windows(reader: AudioReader, turns: L.Turns, out: _Builder, rng: np.ra
     """two-speaker / cluster windows of one meeting. The meeting's frame activity is computed once;
     a window starting at frame k (sample 256 k) sees meeting frames k .. k + T - 1."""
     t, hop, s = out.n_frames, _CFG.hop, out.n_samples
-    n_frames = num_frames(reader.n_samples, _CFG)
+    n_frames = _CFG.num_frames(reader.n_samples)
     activity = L.speaker_activity(turns, 0.0, n_frames)
     starts = _window_starts(n_frames, t, rng)
     starts = starts[starts * hop + s <= reader.n_samples]
@@ -366,7 +365,7 @@ def _pairs_windows(reader: AudioReader, turns: L.Turns, out: _Builder, rng: np.r
     hop, centre = _CFG.hop, _CFG.n_fft // 2
     half = out.n_samples // 2
     rest = out.n_samples - half
-    activity = L.speaker_activity(turns, 0.0, num_frames(reader.n_samples, _CFG))
+    activity = L.speaker_activity(turns, 0.0, _CFG.num_frames(reader.n_samples))
     spk, a, b = L.solo_runs(activity, min_frames=math.ceil(rest / hop) + 1)
     if len(spk) == 0:
         return
@@ -412,14 +411,14 @@ def _piece(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, n: int, avo
 # ---------------------------------------------------------------------------------------------
 
 
-def _code_fingerprint(arm: ArmConfig) -> str:
-    """Hash of the modules that make windows (and of synth.py for synthetic data)."""
-    here = Path(__file__).parent
+def code_fingerprint() -> str:
+    """Hash of the *content* of every Python file of the data layer (``vfreport/data/``, sources and
+    synth included): any change to the code that makes windows makes a new cache entry, whatever
+    the files are called or wherever they move inside ``data/``."""
+    root = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for name in _CODE_FILES + (("synth.py",) if arm.source == "synthetic" else ()):
-        p = here / name
-        h.update(name.encode())
-        h.update(p.read_bytes() if p.exists() else b"-")
+    for p in sorted(root.rglob("*.py")):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
@@ -446,7 +445,7 @@ def cache_key(arm: ArmConfig, split: str, n_windows: int, window_seconds: float,
     path = str(Path(arm.path).expanduser().resolve()) if arm.source == "local" and arm.path else ""
     facts = {
         "cache_version": CACHE_VERSION,
-        "code": _code_fingerprint(arm),
+        "code": code_fingerprint(),
         "dataset": arm.dataset,
         "source": arm.source,
         "path": path,

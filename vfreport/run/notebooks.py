@@ -11,6 +11,17 @@ from pathlib import Path
 from typing import Any
 
 
+def template_path(name: str) -> Path:
+    """A notebook template shipped as package data (``templates/`` in the repository, installed as
+    ``vfreport.templates``), as a real file path papermill can read."""
+    from importlib.resources import files
+
+    path = Path(str(files("vfreport.templates") / name))
+    if not path.is_file():
+        raise FileNotFoundError(f"vfreport's template {name} is missing from {path.parent}: reinstall vfreport")
+    return path
+
+
 def kernel_name() -> str:
     """The Jupyter kernel that runs notebooks: "python3" (jupyter_client starts it with this
     interpreter, ``sys.executable``) unless ``$VFREPORT_KERNEL`` names another."""

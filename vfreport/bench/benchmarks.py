@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import ArmConfig, ExperimentConfig, load_config
-from .layout import atomic_write_json
-from .model import FastDiarizationModel
+from vfreport.config import ArmConfig, ExperimentConfig, load_config
+from vfreport.experiment.layout import atomic_write_json
+from vfreport.model.network import FastDiarizationModel
 
 
 @dataclass
@@ -85,8 +85,8 @@ def matmul_peak_gflops(threads: int | None = None, n: int = 1024, seconds: float
 
 def bench_data_pipeline(work: Path) -> list[Figure]:
     """Cold (decode + window from parquet) and cached throughput, in seconds of audio per second, per core."""
-    from .synth import write_corpus
-    from .windows import prepare_arm
+    from vfreport.data.synth import write_corpus
+    from vfreport.data.windows import prepare_arm
 
     cfg = load_config()
     corpus = work / "corpus"
@@ -118,16 +118,16 @@ def bench_data_pipeline(work: Path) -> list[Figure]:
 
 
 def _demo_windows(arm: ArmConfig, cfg: ExperimentConfig) -> tuple[Any, Any]:
-    from .job import default_cache_dir
-    from .windows import prepare_arm
+    from vfreport.data.windows import prepare_arm
+    from vfreport.run.job import default_cache_dir
 
     return prepare_arm(arm, cfg.train.window_seconds, cache_dir=default_cache_dir() / "windows", progress=False)
 
 
 def bench_training(peak_gflops: float, threads: int) -> list[Figure]:
     """Training windows/s on the demo's AMI arm, epoch time, and the share of the matmul peak reached."""
-    from .layout import ExperimentDir
-    from .train import TrainSpec, train_run
+    from vfreport.experiment.layout import ExperimentDir
+    from vfreport.model.train import TrainSpec, train_run
 
     cfg = load_config()
     arm = cfg.target
@@ -164,7 +164,7 @@ def bench_gpu() -> list[Figure]:
         return [Figure("training throughput (CUDA)", None, "windows/s", ">= 20000 (H100)", None, "no CUDA device here")]
     from torch.profiler import ProfilerActivity, profile
 
-    from .train import _autocast, masked_loss_and_hits
+    from vfreport.model.train import _autocast, masked_loss_and_hits
 
     dev = torch.device("cuda")
     model = FastDiarizationModel().to(dev)
@@ -208,8 +208,8 @@ def bench_papermill_overhead(threads: int) -> list[Figure]:
     both find the data cache warm, so the ratio is what papermill itself adds (kernel start-up,
     cell messaging, writing the executed notebook, the notebook's learning-curve figure).
     """
-    from .job import job_parameters
-    from .runner import TRAIN_TEMPLATE, execute_notebook
+    from vfreport.run.job import job_parameters
+    from vfreport.run.runner import TRAIN_TEMPLATE, execute_notebook
 
     cfg = load_config()
     arm = cfg.target
@@ -217,7 +217,7 @@ def bench_papermill_overhead(threads: int) -> list[Figure]:
     with tempfile.TemporaryDirectory() as d:
         params = job_parameters(Path(d) / "direct", arm, 0, cfg.epochs, cfg.checkpoint_every, cfg.train, threads)
         params["progress"] = False
-        code = f"from vfreport.job import run_job; run_job(**{params!r})"
+        code = f"from vfreport.run.job import run_job; run_job(**{params!r})"
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
         direct = time.perf_counter() - t0
@@ -253,7 +253,7 @@ def bench_run_all() -> list[Figure]:
 
 def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
     """A 2 arms x ``seeds`` x ``epochs`` experiment directory with made-up but plausible histories."""
-    from .layout import ExperimentDir, atomic_write_text
+    from vfreport.experiment.layout import ExperimentDir, atomic_write_text
 
     cfg = load_config(overrides={"experiment": {"seeds": list(range(seeds)), "epochs": epochs, "name": "bench"}})
     exp = ExperimentDir(root)
@@ -282,8 +282,8 @@ def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
 
 def bench_analysis(work: Path) -> list[Figure]:
     """Analysis + Markdown for 2 arms x 10 seeds x 30 epochs; HTML report separately."""
-    from .analysis import analyze_experiment, write_results
-    from .markdown import render_markdown
+    from vfreport.analysis.results import analyze_experiment, write_results
+    from vfreport.report.markdown import render_markdown
 
     exp = synthetic_experiment(work / "analysis")
     t0 = time.perf_counter()
@@ -292,7 +292,7 @@ def bench_analysis(work: Path) -> list[Figure]:
     render_markdown(results, {})
     dt = time.perf_counter() - t0
     figs = [Figure("analysis + Markdown (2 x 10 seeds x 30 epochs)", dt, "s", "<= 2", _met(dt, "<=", 2), "")]
-    from .report import write_report
+    from vfreport.report.write import write_report
 
     t0 = time.perf_counter()
     write_report(exp, results, html=True)
@@ -302,9 +302,9 @@ def bench_analysis(work: Path) -> list[Figure]:
 
 
 def bench_onnx_figures(work: Path) -> list[Figure]:
-    from .export import bench_onnx
-    from .layout import ExperimentDir
-    from .train import TrainSpec, train_run
+    from vfreport.deploy.onnx import bench_onnx
+    from vfreport.experiment.layout import ExperimentDir
+    from vfreport.model.train import TrainSpec, train_run
 
     cfg = load_config()
     arm = cfg.target
@@ -325,9 +325,9 @@ import json, resource, sys, time, tempfile, dataclasses
 from pathlib import Path
 import torch
 from vfreport.config import load_config
-from vfreport.windows import prepare_arm
-from vfreport.train import TrainSpec, train_run
-from vfreport.layout import ExperimentDir
+from vfreport.data.windows import prepare_arm
+from vfreport.model.train import TrainSpec, train_run
+from vfreport.experiment.layout import ExperimentDir
 factor = int(sys.argv[1]); cache = Path(sys.argv[2])
 cfg = load_config(); arm = cfg.target
 arm = dataclasses.replace(arm, train_windows=arm.train_windows * factor)

@@ -29,16 +29,15 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import __version__
-from .config import ExperimentConfig, read_experiment_config
-from .errors import ConfigError, ExperimentError, ExperimentLockedError, VfreportError
-from .job import check_parameters, hardware, job_parameters, now_iso
-from .layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, read_json
-from .notebooks import execute_notebook
+from vfreport import __version__
+from vfreport.config import ExperimentConfig, read_experiment_config
+from vfreport.errors import ConfigError, ExperimentError, ExperimentLockedError, VfreportError
+from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, read_json
+from vfreport.run.job import check_parameters, hardware, job_parameters, now_iso
+from vfreport.run.notebooks import execute_notebook, template_path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = REPO_ROOT / "templates"
-TRAIN_TEMPLATE = TEMPLATES / "train.ipynb"
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+TRAIN_TEMPLATE = template_path("train.ipynb")
 PACKAGES = ["torch", "numpy", "scipy", "pandas", "pyarrow", "datasets", "papermill", "nbconvert",
             "seaborn", "matplotlib", "soundfile", "onnx", "onnxruntime"]
 
@@ -96,12 +95,12 @@ def experiment_lock(exp: ExperimentDir) -> Iterator[None]:
 
 def git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if out.returncode != 0:
         return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PACKAGE_ROOT,
                            capture_output=True, text=True, timeout=5).stdout.strip()
     return out.stdout.strip() + ("-dirty" if dirty else "")
 
@@ -215,8 +214,8 @@ def threads_per_job(jobs: int, requested: int = 0) -> int:
 
 def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool) -> None:
     """Build (or find in the cache) every arm's model-ready windows before the notebooks start."""
-    from .job import default_cache_dir
-    from .windows import prepare_arm
+    from vfreport.data.windows import prepare_arm
+    from vfreport.run.job import default_cache_dir
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(cfg.arms)))) as pool:
         futures = {arm.name: pool.submit(prepare_arm, arm, cfg.train.window_seconds,

@@ -1,6 +1,6 @@
 """Frame labels and masks for the training task (design.md §6): pure, vectorised numpy functions.
 
-Frame geometry is the model's (:func:`vfreport.model.num_frames`, :func:`vfreport.model.frame_centers`):
+Frame geometry is :class:`vfreport.data.geometry.FrameGeometry` (the model's grid, torch-free):
 a window of S samples has T = 1 + (S - 400) // 256 frames, frame i covering samples
 [256 i, 256 i + 400) and centred at (256 i + 200) / 16000 s. A speaker is *active* in a frame when
 the frame centre t satisfies ``start <= t < end`` for one of the speaker's turns.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import ModelConfig, frame_centers, num_frames
+from vfreport.data.geometry import GEOMETRY, FrameGeometry
 
 MIN_SHARE = 0.10
 """two-speaker: each of the two speakers must speak alone in at least this share of the window's frames."""
@@ -30,7 +30,6 @@ MIN_SHARE = 0.10
 MIN_SCORED = 0.50
 """cluster: at least this share of the window's frames must have exactly one active speaker."""
 
-_CFG = ModelConfig()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,16 +61,16 @@ def round_robin_labels(speaker_ids: Sequence) -> np.ndarray:
 
 
 def utterance_labels(
-    label: int, n_samples: int, n_valid: int, cfg: ModelConfig = _CFG
+    label: int, n_samples: int, n_valid: int, cfg: FrameGeometry = GEOMETRY
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and mask of a window of ``n_samples`` whose first ``n_valid`` samples are one utterance.
 
     Every frame carries ``label``; frames that reach into the zero padding after ``n_valid``
     samples (any of their 400 samples) are masked.
     """
-    t = num_frames(n_samples, cfg)
+    t = cfg.num_frames(n_samples)
     labels = np.full(t, int(label), dtype=np.int64)
-    mask = np.arange(t) < num_frames(min(n_valid, n_samples), cfg)
+    mask = np.arange(t) < cfg.num_frames(min(n_valid, n_samples))
     return labels, mask
 
 
@@ -116,7 +115,7 @@ def speaker_activity(
     segments: Turns | Iterable[tuple[float, float, object]],
     window_start: float,
     n_frames: int,
-    cfg: ModelConfig = _CFG,
+    cfg: FrameGeometry = GEOMETRY,
 ) -> np.ndarray:
     """(n_frames, n_speakers) bool: is speaker s active at the centre of frame i of a window that
     starts ``window_start`` seconds into the recording?
@@ -129,7 +128,7 @@ def speaker_activity(
     n_spk = len(turns.names)
     if n_frames <= 0 or n_spk == 0:
         return np.zeros((max(n_frames, 0), n_spk), dtype=bool)
-    t = window_start + frame_centers(n_frames, cfg)
+    t = window_start + cfg.frame_centers(n_frames)
     i0 = np.searchsorted(t, turns.start, side="left")  # first frame with centre >= start
     i1 = np.searchsorted(t, turns.end, side="left")  # first frame with centre >= end
     keep = i1 > i0
@@ -240,7 +239,7 @@ def solo_runs(activity: np.ndarray, min_frames: int = 1) -> tuple[np.ndarray, np
 
 
 def pairs_window(
-    first: np.ndarray, second: np.ndarray, same: bool, cfg: ModelConfig = _CFG
+    first: np.ndarray, second: np.ndarray, same: bool, cfg: FrameGeometry = GEOMETRY
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A ``pairs`` window: audio ``first`` then ``second`` (two stretches of single-speaker speech).
 
@@ -251,7 +250,7 @@ def pairs_window(
     the first half is always 0.
     """
     audio = np.concatenate([np.asarray(first, np.float32), np.asarray(second, np.float32)])
-    t = num_frames(len(audio), cfg)
+    t = cfg.num_frames(len(audio))
     lo = np.arange(t) * cfg.hop
     in_first = lo + cfg.n_fft <= len(first)
     in_second = lo >= len(first)

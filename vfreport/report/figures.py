@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .config import read_experiment_config
-from .errors import ConfigError, HistoryError
-from .layout import ExperimentDir, atomic_write_bytes
+from vfreport.config import read_experiment_config
+from vfreport.errors import ConfigError, HistoryError
+from vfreport.experiment.layout import ExperimentDir, atomic_write_bytes
 
 if TYPE_CHECKING:  # matplotlib and seaborn load only when a figure is drawn (load_histories is light)
     from matplotlib.figure import Figure

@@ -707,7 +707,7 @@ def h2_test(
 ) -> HypothesisTestResult:
     """H2, real labels → stable training: :func:`brown_forsythe_test` on the epoch-to-epoch val-acc
     changes over epochs 1–10, pooled over the seeds of each arm. The threshold part of H2
-    (half-range < max_variance) is judged in :mod:`vfreport.verdicts`."""
+    (half-range < max_variance) is judged in :mod:`vfreport.analysis.verdicts`."""
     return brown_forsythe_test(target_changes, baseline_changes, n_resamples, seed)
 
 

@@ -9,11 +9,11 @@ it (row count, origin). Rows come in the Hugging Face schema of the arm's datase
 
 Every row also carries ``_where`` (file and row, or hub id and row) for error messages. ``audio``
 is either encoded ``{"bytes", "path"}`` or decoded ``{"array", "sampling_rate"}``; decode it with
-:func:`vfreport.audio.open_audio` (never through ``datasets``: torchcodec fails here).
+:func:`vfreport.data.audio.open_audio` (never through ``datasets``: torchcodec fails here).
 
 Sources (``ArmConfig.source``):
 
-- ``synthetic``: :mod:`vfreport.synth`, seeded by ``data_seed``, as many rows as the windows need.
+- ``synthetic``: :mod:`vfreport.data.synth`, seeded by ``data_seed``, as many rows as the windows need.
 - ``local`` (``path``; a ``{split}`` placeholder in it is replaced by the split name):
   parquet (``<path>``, ``<path>/<split>.parquet``, ``<path>/<dataset>/<split>.parquet``,
   ``<path>/<split>/*.parquet``, ``<path>/<split>-*.parquet``), a ``datasets.save_to_disk`` folder
@@ -45,10 +45,10 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, AudioReader, encode_wav, open_audio
-from .config import ArmConfig
-from .errors import AnnotationError, AudioDecodeError, DataError, HubUnavailableError
-from .rttm import check_segments, parse_rttm, parse_uem
+from vfreport.config import ArmConfig
+from vfreport.data.audio import SAMPLE_RATE, AudioReader, encode_wav, open_audio
+from vfreport.data.rttm import check_segments, parse_rttm, parse_uem
+from vfreport.errors import AnnotationError, AudioDecodeError, DataError, HubUnavailableError
 
 HUB_DEFAULTS = {"librispeech": ("openslr/librispeech_asr", "clean"), "ami": ("diarizers-community/ami", "ihm")}
 EDINBURGH_AMI = "edinburghcstr/ami"
@@ -117,7 +117,7 @@ def iter_rows(arm: ArmConfig, split: str, n_windows: int, window_seconds: float 
 
 
 def _synthetic(arm: ArmConfig, split: str, n_windows: int, window_seconds: float) -> RowSource:
-    from . import synth
+    from vfreport.data import synth
 
     origin = f"synthetic {arm.dataset} {split} (seed {arm.data_seed})"
     if arm.dataset == "librispeech":

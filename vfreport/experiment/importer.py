@@ -30,10 +30,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
-from .config import ExperimentConfig, load_config, read_experiment_config, validate
-from .errors import ConfigError, ExperimentError, HistoryError, UnsafePathError
-from .layout import (
+from vfreport import __version__
+from vfreport.config import ExperimentConfig, load_config, read_experiment_config, validate
+from vfreport.errors import ConfigError, ExperimentError, HistoryError, UnsafePathError
+from vfreport.experiment.layout import (
     HISTORY_COLUMNS,
     ExperimentDir,
     atomic_write_json,

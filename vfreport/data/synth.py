@@ -55,10 +55,10 @@ import scipy.fft
 import scipy.signal
 import soundfile as sf
 
-from .errors import ConfigError
-from .layout import atomic_write_with, check_name
+from vfreport.data.geometry import SAMPLE_RATE
+from vfreport.errors import ConfigError
+from vfreport.experiment.layout import atomic_write_with, check_name
 
-SAMPLE_RATE = 16_000
 N_FFT = 512
 HOP = N_FFT // 2
 BLOCK = 16  # samples per 1-ms block: the grid of envelopes, F0 and the syllable plan

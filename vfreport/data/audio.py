@@ -27,9 +27,9 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from .errors import AudioDecodeError
+from vfreport.data.geometry import SAMPLE_RATE
+from vfreport.errors import AudioDecodeError
 
-SAMPLE_RATE = 16_000
 SKIP_INSTEAD_OF_SEEK = 12_000
 """Forward jumps up to this many samples are decoded and dropped instead of sought."""
 _INT16_SUBTYPES = ("PCM_16", "PCM_S8", "PCM_U8", "ULAW", "ALAW")

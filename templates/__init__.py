@@ -1,0 +1,1 @@
+"""The notebook templates (train, review), shipped as package data."""

@@ -1,0 +1,1 @@
+"""Per-run metrics, hypotheses, verdicts, the common-yardstick evaluation, results.json assembly."""

@@ -1,0 +1,1 @@
+"""The experiment directory: layout, atomic writes, the history schema, importing histories."""

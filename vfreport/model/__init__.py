@@ -1,0 +1,1 @@
+"""FastDiarizationModel and its training loop with checkpoints."""

@@ -1,0 +1,1 @@
+"""Formatting, the Markdown results document, figures, the review notebook and the HTML report."""

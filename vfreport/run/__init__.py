@@ -1,0 +1,1 @@
+"""Running every (arm, seed): executors, papermill notebooks, the training job."""

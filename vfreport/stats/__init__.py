@@ -1,0 +1,1 @@
+"""Generic statistics as pure functions: tests, intervals, power, sequential designs."""
