@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from _expdir import ami_history, librispeech_history, make_experiment
 
-from vfreport.analysis.results import analyze_experiment, write_results
+from vfreport.analysis.results import analyze_experiment
+from vfreport.pipeline import write_results
 from vfreport.report.markdown import SUMMARY_ROWS
 from vfreport.report.write import write_report
 

@@ -30,6 +30,6 @@ def test_data_synth_writes_the_hf_schemas(tmp_path):
 def test_user_errors_are_one_line_with_status_2(tmp_path):
     out = CliRunner().invoke(cli, ["export-onnx", str(tmp_path)])
     assert out.exit_code == 2
-    assert out.output.startswith("error: ") and "vfreport report" in out.output
+    assert out.output.startswith("error: ") and "an experiment directory" in out.output
     out = CliRunner().invoke(cli, ["import", str(tmp_path / "x"), "--history", "nocolons"])
     assert out.exit_code == 2 and "ARM:SEED:FILE" in out.output

@@ -90,7 +90,7 @@ def make_experiment(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     root = make_experiment(tmp_path_factory.mktemp("exp"))
-    entry = export_experiment(root)
+    entry = export_experiment(root, read_json(root / "results.json"))
     return root, entry
 
 
@@ -148,22 +148,16 @@ def test_no_arm_with_results(tmp_path: Path) -> None:
         choose_winner(results, tmp_path)
 
 
-def test_missing_results_json(tmp_path: Path) -> None:
-    with pytest.raises(ExperimentError, match="run `vfreport report"):
-        export_experiment(tmp_path)
-
-
 # ---------------------------------------------------------------------------------------------
 # the exported model
 # ---------------------------------------------------------------------------------------------
 
 
-def test_export_entry_in_results(exported: tuple[Path, dict]) -> None:
+def test_export_returns_its_entry_and_leaves_results_json_alone(exported: tuple[Path, dict]) -> None:
     root, entry = exported
     assert (root / "model.onnx").is_file()
     results = read_json(root / "results.json")
-    assert results["onnx"] == entry
-    assert results["arms"]["ami"]["best_val_acc"]["mean"] == 0.78  # the rest is untouched
+    assert results["onnx"] is None  # the export returns its entry; only vfreport.pipeline writes results.json
     assert entry["path"] == "model.onnx"
     assert (entry["arm"], entry["seed"], entry["epoch"]) == ("ami", 1, 9)
     assert entry["val_acc"] == pytest.approx(0.81)
@@ -244,10 +238,10 @@ def test_parity_failure_raises_and_is_recorded(exported: tuple[Path, dict], tmp_
     before = (root / "model.onnx").read_bytes()
     real = export_mod.export_onnx
     monkeypatch.setattr(export_mod, "export_onnx", lambda *a, **k: real(*a, **{**k, "tolerance": 0.0}))
-    with pytest.raises(ExportError, match=r"max abs diff \d\.\d+e-\d+ > tolerance 0e\+00.*\[3, 24000\]"):
-        export_experiment(root)
+    with pytest.raises(ExportError, match=r"max abs diff \d\.\d+e-\d+ > tolerance 0e\+00.*\[3, 24000\]") as err:
+        export_experiment(root, read_json(root / "results.json"))
     assert (root / "model.onnx").read_bytes() == before  # the previous good model is not replaced
-    entry = read_json(root / "results.json")["onnx"]
+    entry = err.value.entry
     assert entry["parity_ok"] is False and entry["path"] is None
     assert entry["max_abs_diff"] > 0 and entry["tolerance"] == 0.0
     assert "max abs diff" in entry["error"]
@@ -258,12 +252,12 @@ def test_explicit_arm_and_out_path(exported: tuple[Path, dict], tmp_path: Path) 
     root = tmp_path / "exp"
     shutil.copytree(exported[0], root)
     target = tmp_path / "elsewhere" / "winner.onnx"
-    entry = export_experiment(root, arm="librispeech", out=target)
+    entry = export_experiment(root, read_json(root / "results.json"), arm="librispeech", out=target)
     assert entry["path"] == str(target.resolve()) and entry["parity_ok"] is True
     assert (entry["arm"], entry["seed"], entry["epoch"]) == ("librispeech", 0, 3)
     assert read_metadata(target)["arm"] == "librispeech"
     assert (root / "model.onnx").read_bytes() == (exported[0] / "model.onnx").read_bytes()  # untouched
-    assert read_json(root / "results.json")["onnx"] == entry
+    assert read_json(root / "results.json")["onnx"] is None  # the export writes no results.json (pipeline does)
 
 
 @pytest.mark.slow

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from _expdir import ami_history, make_experiment, make_history
 
-from vfreport.analysis.results import analyze_experiment, write_results
+from vfreport.analysis.results import analyze_experiment
 from vfreport.experiment.importer import ImportItem, import_histories
 from vfreport.experiment.layout import ExperimentDir
+from vfreport.pipeline import write_results
 from vfreport.report.markdown import SUMMARY_ROWS, md_text, render_markdown
 from vfreport.report.write import write_report
 

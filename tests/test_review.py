@@ -10,8 +10,9 @@ import pytest
 from _expdir import ami_history, librispeech_history, make_experiment
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from vfreport.analysis.results import analyze_experiment, write_results
+from vfreport.analysis.results import analyze_experiment
 from vfreport.errors import ExperimentError
+from vfreport.pipeline import write_results
 from vfreport.report.markdown import SUMMARY_ROWS, hypotheses_table, summary_table
 from vfreport.report.review import (
     TEMPLATE,

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from vfreport import __version__
-from vfreport.errors import VfreportError
-from vfreport.experiment.layout import ExperimentDir, read_json_object
+from vfreport.errors import ExportError, VfreportError
 
 
 class _Group(click.Group):
@@ -29,18 +28,8 @@ def cli() -> None:
     """Train, analyse and report a speaker-diarization experiment (pseudo vs real labels)."""
 
 
-def _analyse(exp_dir: Path) -> dict:
-    from vfreport.analysis.results import analyze_experiment, write_results
-
-    results = analyze_experiment(exp_dir)
-    write_results(exp_dir, results)
-    return results
-
-
-def _report(exp_dir: Path, results: dict, html: bool = True) -> None:
-    from vfreport.report.write import write_report
-
-    for name, path in write_report(exp_dir, results, html=html).items():
+def _show_report(results: dict, paths: dict[str, Path]) -> None:
+    for name, path in paths.items():
         click.echo(f"  {name}: {path}")
     click.echo(f"scenario: {results['scenario']['sentence']}")
 
@@ -57,38 +46,26 @@ def _report(exp_dir: Path, results: dict, html: bool = True) -> None:
 def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: str, no_report: bool) -> None:
     """Train every (arm, seed) with papermill, then analyse, report and export the winner to ONNX."""
     from vfreport.config import load_config
-    from vfreport.run.runner import run_all
+    from vfreport.pipeline import run_all
 
     cfg = load_config(config_file, preset=preset)
     out = out or Path("runs") / cfg.name
     click.echo(f"vfreport run-all: {len(cfg.arms)} arms x {len(cfg.seeds)} seeds x {cfg.epochs} epochs -> {out}")
     try:
-        result = run_all(cfg, out, jobs=jobs, config_file=str(config_file) if config_file else None)
+        trained, outcome = run_all(cfg, out, jobs=jobs, config_file=str(config_file) if config_file else None,
+                                   report_after=not no_report, echo=click.echo)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished epochs are checkpointed; resume with the same command "
                    f"(vfreport run-all --out {out}{' --config ' + str(config_file) if config_file else ''} "
                    f"--preset {preset})", err=True)
         sys.exit(130)
-    click.echo(f"trained {len(result.completed)} runs, skipped {len(result.skipped)} already complete, "
-               f"{len(result.failed)} failed, in {result.seconds:.1f} s")
-    if not no_report:
-        results = _analyse(out)
-        export_error = None
-        try:
-            from vfreport.deploy.onnx import export_experiment
-
-            info = export_experiment(out)
-            click.echo(f"  model.onnx: {out / info['path']} (parity max |diff| {info['max_abs_diff']:.2e})")
-        except VfreportError as e:
-            export_error = e
-        # the export merged its entry (a failed one too) into results.json: show it in the report
-        results["onnx"] = read_json_object(ExperimentDir(out).results, "results").get("onnx")
-        _report(out, results)
-        if export_error is not None:
-            click.echo(f"ONNX export failed: {export_error}", err=True)
+    if outcome is not None:
+        _show_report(outcome.results, outcome.paths)
+        if outcome.export_error is not None:
+            click.echo(f"ONNX export failed: {outcome.export_error}", err=True)
             sys.exit(1)
-    if result.failed:
-        for key, err in result.failed.items():
+    if trained.failed:
+        for key, err in trained.failed.items():
             click.echo(f"failed: {key}: {err.get('type')}: {err.get('message')} (see {out / key / 'train.ipynb'})",
                        err=True)
         sys.exit(1)
@@ -99,7 +76,10 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
 @click.option("--no-html", is_flag=True, help="Skip the review notebook and the HTML report.")
 def report_cmd(exp_dir: Path, no_html: bool) -> None:
     """Analyse an experiment directory: results.json, report.md, figures, review.ipynb, report.html."""
-    _report(exp_dir, _analyse(exp_dir), html=not no_html)
+    from vfreport.pipeline import analyse, report
+
+    results = analyse(exp_dir)
+    _show_report(results, report(exp_dir, results, html=not no_html))
 
 
 @cli.command("review")
@@ -122,9 +102,17 @@ def review_cmd(exp_dir: Path, open_: bool) -> None:
               help="Output file [default: DIR/model.onnx].")
 def export_cmd(exp_dir: Path, arm: str | None, out: Path | None) -> None:
     """Export the winning arm's best checkpoint to ONNX and check parity with ONNX Runtime."""
-    from vfreport.deploy.onnx import export_experiment
+    from vfreport.pipeline import analyse, export, write_results
 
-    info = export_experiment(exp_dir, arm=arm, out=out)
+    results = analyse(exp_dir)
+    try:
+        info = export(exp_dir, results, arm=arm, out=out)
+    except ExportError as e:
+        results["onnx"] = e.entry
+        write_results(exp_dir, results)
+        raise
+    results["onnx"] = info
+    write_results(exp_dir, results)
     click.echo(f"{exp_dir / info['path']}: {info['arm']} seed {info['seed']} epoch {info['epoch']} "
                f"(val acc {info['val_acc']:.4f}); parity max |diff| {info['max_abs_diff']:.2e} "
                f"<= {info['tolerance']:.0e}; exported in {info['export_seconds']:.2f} s")

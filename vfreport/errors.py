@@ -49,4 +49,8 @@ class UnsafePathError(VfreportError):
 
 
 class ExportError(VfreportError):
-    """ONNX export failed its checks (checker or torch/ONNX Runtime parity)."""
+    """ONNX export failed its checks (checker or torch/ONNX Runtime parity).
+
+    ``entry``: what results.json records about the failed attempt, when the export got that far."""
+
+    entry: dict | None = None

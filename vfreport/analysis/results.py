@@ -3,7 +3,7 @@
 :func:`analyze_experiment` reads experiment.toml and every ``<arm>/seed-<k>`` run (status.json,
 params.json, history.csv, val_predictions.parquet), computes the statistics of
 :mod:`vfreport.stats.tests` and the verdicts of :mod:`vfreport.analysis.verdicts`, and returns the dict that
-/work/notes/results_schema.md describes; :func:`write_results` writes it atomically as strict
+design.md §8 describes; :func:`vfreport.pipeline.write_results` writes it atomically as strict
 JSON. This is the I/O edge: everything else is pure.
 
 Runs that failed, are still running, never started or have no folder are listed under
@@ -14,7 +14,6 @@ raises :class:`HistoryError` naming the file, line and column.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,8 +33,6 @@ from vfreport.experiment.layout import (
     RUN_STATES,
     ExperimentDir,
     RunDir,
-    atomic_write_json,
-    read_json,
     read_json_object,
 )
 from vfreport.stats import tests as S
@@ -201,33 +198,6 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, datetime):
         return obj.isoformat()
     raise TypeError(f"cannot write {type(obj).__name__} to results.json")
-
-
-def _existing_results(ed: ExperimentDir) -> dict[str, Any] | None:
-    if not ed.results.exists():
-        return None
-    try:
-        data = read_json(ed.results)
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def write_results(exp_dir: Path | str, results: Mapping[str, Any]) -> Path:
-    """Write ``results`` to ``<exp_dir>/results.json`` atomically, as strict JSON.
-
-    An "onnx" entry already in results.json (written by the export step) is kept when
-    ``results`` has none (missing or null).
-    """
-    ed = ExperimentDir(exp_dir)
-    out = to_jsonable(dict(results))
-    if out.get("onnx") is None:
-        old = _existing_results(ed)
-        if old and old.get("onnx") is not None:
-            out["onnx"] = old["onnx"]
-        else:
-            out.setdefault("onnx", None)
-    return atomic_write_json(ed.results, out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -597,7 +567,6 @@ def analyze_experiment(
         scenario_out["position_caveat"] = caveat
 
     pw = S.power_analysis(t_best, b_best, alpha=th.alpha)
-    existing = _existing_results(ed)
     manifest = None
     try:
         manifest = _read_json_file(ed.manifest, "manifest")
@@ -644,7 +613,7 @@ def analyze_experiment(
                 "method": pw.method,
                 "reason": pw.reason or None,
             },
-            "onnx": existing.get("onnx") if existing else None,
+            "onnx": None,  # the export's entry: vfreport.pipeline fills it in
             "data": data_out,
         }
     )

@@ -282,7 +282,8 @@ def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
 
 def bench_analysis(work: Path) -> list[Figure]:
     """Analysis + Markdown for 2 arms x 10 seeds x 30 epochs; HTML report separately."""
-    from vfreport.analysis.results import analyze_experiment, write_results
+    from vfreport.analysis.results import analyze_experiment
+    from vfreport.pipeline import write_results
     from vfreport.report.markdown import render_markdown
 
     exp = synthetic_experiment(work / "analysis")

@@ -2,7 +2,7 @@
 
     results.json  --choose_winner-->  <arm>/seed-<k>/checkpoints/best.pt
                   --export_onnx-->    model.onnx  (metadata, checker, ORT-vs-torch parity)
-                  --export_experiment--> results.json["onnx"]
+                  --export_experiment--> the results.json["onnx"] entry (pipeline writes it)
 
 The exported graph takes ``waveform`` float32 (batch, samples) at 16 kHz and returns ``logits``
 float32 (batch, frames, 2), with batch and samples dynamic (frames = 1 + (samples - n_fft) // hop).
@@ -25,7 +25,7 @@ import statistics
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,7 @@ from vfreport.errors import ExperimentError, ExportError
 from vfreport.experiment.layout import (
     ExperimentDir,
     atomic_write_bytes,
-    atomic_write_json,
     check_name,
-    read_json,
-    read_json_object,
 )
 
 INPUT_NAME = "waveform"
@@ -495,26 +492,17 @@ def _entry(info: ExportInfo, sel: Selection, exp_root: Path, written: bool) -> d
     }
 
 
-def _merge_onnx_entry(exp: ExperimentDir, entry: dict[str, Any]) -> None:
-    # Re-read right before writing so a concurrent analysis rewrite is not clobbered by a stale copy.
-    results = read_json(exp.results)
-    results["onnx"] = entry
-    atomic_write_json(exp.results, results)
+def export_experiment(exp_dir: Path | str, results: Mapping[str, Any], arm: str | None = None,
+                      out: Path | str | None = None) -> dict[str, Any]:
+    """Export the winning checkpoint of an analysed experiment; return its results.json ``onnx`` entry.
 
-
-def export_experiment(exp_dir: Path | str, arm: str | None = None, out: Path | str | None = None) -> dict[str, Any]:
-    """Export the winning checkpoint of an experiment and record it in results.json["onnx"].
-
-    ``out`` defaults to DIR/model.onnx; an explicit ``out`` is the user's choice and may lie
-    anywhere (a relative one is taken from the current directory). On a parity failure the entry
-    is still recorded (``parity_ok: false``, ``path: null``, ``error``) and ExportError re-raised.
-    Returns the entry.
+    ``results`` is the experiment's analysis (it picks the winner). ``out`` defaults to
+    DIR/model.onnx; an explicit ``out`` is the user's choice and may lie anywhere (a relative one is
+    taken from the current directory). On a parity failure ExportError is raised with ``entry`` set
+    (``parity_ok: false``, ``path: null``, ``error``) so the caller can record the attempt.
     """
     exp = ExperimentDir(exp_dir)
-    if not exp.results.is_file():
-        raise ExperimentError(f"{exp.results} not found: run `vfreport report {exp_dir}` first")
-    results = read_json_object(exp.results, "results")
-    sel = choose_winner(results, exp.root, arm)
+    sel = choose_winner(dict(results), exp.root, arm)
     target = exp.onnx if out is None else Path(out)
     meta: dict[str, Any] = {"arm": sel.arm, "seed": sel.seed, "epoch": sel.epoch, "val_acc": sel.val_acc,
                             "experiment": str((results.get("experiment") or {}).get("name") or exp.root.name)}
@@ -526,13 +514,9 @@ def export_experiment(exp_dir: Path | str, arm: str | None = None, out: Path | s
     except ExportError as e:
         info = getattr(e, "info", None)
         if info is not None:
-            entry = _entry(info, sel, exp.root, written=False)
-            entry["error"] = str(e)
-            _merge_onnx_entry(exp, entry)
+            e.entry = {**_entry(info, sel, exp.root, written=False), "error": str(e)}
         raise
-    entry = _entry(info, sel, exp.root, written=True)
-    _merge_onnx_entry(exp, entry)
-    return entry
+    return _entry(info, sel, exp.root, written=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,114 @@
+"""run-all's sequence, and the one writer of results.json.
+
+    train (run/)  ->  analyse (analysis/)  ->  evaluate (analysis/evaluation)  ->  export (deploy/)
+                  ->  report (report/)
+
+Every stage but training is a function that returns data; only :func:`write_results` writes
+``results.json``. The export returns its entry (a failed export too: :class:`ExportFailed`), which
+the pipeline puts under ``results["onnx"]``; a later ``vfreport report`` keeps that entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vfreport.config import ExperimentConfig
+from vfreport.errors import ExportError
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json, read_json
+
+Echo = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def write_results(exp_dir: Path | str, results: Mapping[str, Any]) -> Path:
+    """Write ``results`` to ``<exp_dir>/results.json`` atomically, as strict JSON (the only writer)."""
+    from vfreport.analysis.results import to_jsonable
+
+    return atomic_write_json(ExperimentDir(exp_dir).results, to_jsonable(dict(results)))
+
+
+def previous_results(exp_dir: Path | str) -> dict[str, Any] | None:
+    """The results.json already in ``exp_dir``, or None when missing or unreadable."""
+    path = ExperimentDir(exp_dir).results
+    if not path.is_file():
+        return None
+    try:
+        data = read_json(path)
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def analyse(exp_dir: Path | str, keep_onnx: bool = True) -> dict[str, Any]:
+    """Analyse an experiment directory (and evaluate its runs where the evaluation step exists).
+
+    With ``keep_onnx``, the ``onnx`` entry of the previous results.json is carried over: the
+    model exported then is still on disk and still described by it.
+    """
+    from vfreport.analysis.results import analyze_experiment
+
+    results = analyze_experiment(exp_dir)
+    old = previous_results(exp_dir) if keep_onnx else None
+    results["onnx"] = (old or {}).get("onnx")
+    return results
+
+
+def export(exp_dir: Path | str, results: Mapping[str, Any], arm: str | None = None,
+           out: Path | str | None = None) -> dict[str, Any]:
+    """Export the winner and return its ``onnx`` entry. On failure raise ExportError, whose
+    ``entry`` holds what results.json records about the failed attempt (or None)."""
+    from vfreport.deploy.onnx import export_experiment
+
+    return export_experiment(exp_dir, results, arm=arm, out=out)
+
+
+def report(exp_dir: Path | str, results: Mapping[str, Any], html: bool = True) -> dict[str, Path]:
+    """Write results.json, then render figures, report.md and (with ``html``) review.ipynb + report.html."""
+    from vfreport.report.write import write_report
+
+    paths = {"results.json": write_results(exp_dir, results)}
+    paths.update(write_report(exp_dir, results, html=html))
+    return paths
+
+
+@dataclass
+class PipelineResult:
+    results: dict[str, Any]
+    paths: dict[str, Path] = field(default_factory=dict)
+    export_error: ExportError | None = None
+
+
+def analyse_export_report(exp_dir: Path | str, html: bool = True, echo: Echo = _quiet) -> PipelineResult:
+    """After training: analyse, export the winner to ONNX, write results.json and the report once."""
+    results = analyse(exp_dir, keep_onnx=False)
+    export_error: ExportError | None = None
+    try:
+        entry = export(exp_dir, results)
+        echo(f"  model.onnx: {Path(exp_dir) / entry['path']} (parity max |diff| {entry['max_abs_diff']:.2e})")
+    except ExportError as e:
+        export_error = e
+        entry = e.entry
+    results["onnx"] = entry
+    return PipelineResult(results, report(exp_dir, results, html=html), export_error)
+
+
+def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, config_file: str | None = None,
+            report_after: bool = True, echo: Echo = _quiet, **run_options: Any) -> tuple[Any, PipelineResult | None]:
+    """Train every (arm, seed) (:func:`vfreport.run.runner.run_all`), then analyse, export and report.
+
+    Returns the training outcome and, with ``report_after``, the :class:`PipelineResult`."""
+    from vfreport.run.runner import run_all as train_all
+
+    trained = train_all(cfg, out, jobs=jobs, config_file=config_file, **run_options)
+    echo(f"trained {len(trained.completed)} runs, skipped {len(trained.skipped)} already complete, "
+         f"{len(trained.failed)} failed, in {trained.seconds:.1f} s")
+    if not report_after:
+        return trained, None
+    return trained, analyse_export_report(out, echo=echo)
