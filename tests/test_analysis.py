@@ -20,8 +20,9 @@ from _expdir import (
     make_predictions,
 )
 
-from vfreport.analysis.results import analyze_experiment, read_history, to_jsonable
+from vfreport.analysis.results import analyze_experiment, to_jsonable
 from vfreport.errors import ConfigError, ExperimentError, HistoryError
+from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json
 from vfreport.pipeline import analyse, write_results
 from vfreport.stats import tests as S

@@ -10,8 +10,9 @@ import pytest
 
 from vfreport.config import load_config, read_experiment_config
 from vfreport.errors import ConfigError, ExperimentError, HistoryError, UnsafePathError
-from vfreport.experiment.importer import ImportItem, import_histories, parse_history_spec, read_history
-from vfreport.experiment.layout import HISTORY_COLUMNS, ExperimentDir, read_json
+from vfreport.experiment.history import HISTORY_COLUMNS
+from vfreport.experiment.importer import ImportItem, import_histories, parse_history, parse_history_spec
+from vfreport.experiment.layout import ExperimentDir, read_json
 
 ROWS = [
     # epoch, train_loss, train_acc, val_loss, val_acc  (percent)
@@ -82,7 +83,7 @@ def test_json_rows_and_columns_in_fractions_with_optional_columns(tmp_path):
 
 def test_column_names_are_normalised(tmp_path):
     src = write_csv(tmp_path / "h.csv", columns=["Epoch", "Train Loss", "train_accuracy", "val-loss", "Val Acc"])
-    hist = read_history(src)
+    hist = parse_history(src)
     assert list(hist.frame.columns[:5]) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
     assert hist.renamed["train_accuracy"] == "train_acc" and hist.renamed["Val Acc"] == "val_acc"
 
@@ -122,20 +123,20 @@ def test_malformed_json(tmp_path):
     bad.write_text(json.dumps([{"epoch": 1, "train_loss": 0.6, "train_acc": 0.5, "val_loss": 0.6, "val_acc": 0.5},
                                {"epoch": 2, "train_loss": 0.6, "train_acc": None, "val_loss": 0.6, "val_acc": 0.5}]))
     with pytest.raises(HistoryError, match=r"bad.json: row 2: column 'train_acc' has a missing value"):
-        read_history(bad)
+        parse_history(bad)
     bad.write_text(json.dumps({"epoch": [1, 2], "train_loss": [0.6], "train_acc": [0.5, 0.5], "val_loss": [1, 1],
                                "val_acc": [0.5, 0.5]}))
     with pytest.raises(HistoryError, match="different lengths"):
-        read_history(bad)
+        parse_history(bad)
     bad.write_text("{not json")
     with pytest.raises(HistoryError, match="not valid JSON"):
-        read_history(bad)
+        parse_history(bad)
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     with pytest.raises(HistoryError, match="empty"):
-        read_history(empty)
+        parse_history(empty)
     with pytest.raises(HistoryError, match="not found"):
-        read_history(tmp_path / "nope.csv")
+        parse_history(tmp_path / "nope.csv")
 
 
 def test_all_files_are_checked_before_anything_is_written(tmp_path):

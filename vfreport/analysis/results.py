@@ -1,9 +1,9 @@
 """Analysis of an experiment directory: the runs in, results.json out (design.md §8–§10).
 
 :func:`analyze_experiment` reads experiment.toml and every ``<arm>/seed-<k>`` run (status.json,
-params.json, history.csv, val_predictions.parquet), computes the statistics of
-:mod:`vfreport.stats.tests` and the verdicts of :mod:`vfreport.analysis.verdicts`, and returns the dict that
-design.md §8 describes; :func:`vfreport.pipeline.write_results` writes it atomically as strict
+params.json, history.csv, val_predictions.parquet), computes per-run metrics (:mod:`vfreport.analysis.metrics`), then
+everything else with the pure :func:`vfreport.analysis.compute.compute`, and assembles the dict that
+design.md §8 describes (:func:`assemble`); :func:`vfreport.pipeline.write_results` writes it atomically as strict
 JSON. This is the I/O edge: everything else is pure.
 
 Runs that failed, are still running, never started or have no folder are listed under
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,11 @@ import pandas as pd
 
 from vfreport import __version__
 from vfreport.analysis import verdicts as V
+from vfreport.analysis.compute import Analysis, ArmInput, compute
+from vfreport.analysis.metrics import UNBIASED_SOURCES, RunMetrics, run_metrics
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ExperimentError, HistoryError
+from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import (
     PREDICTION_COLUMNS,
     RUN_STATES,
@@ -35,18 +38,11 @@ from vfreport.experiment.layout import (
     RunDir,
     read_json_object,
 )
-from vfreport.stats import tests as S
+from vfreport.stats.intervals import N_RESAMPLES
+from vfreport.stats.power import PowerPlan
+from vfreport.stats.results import Interval
 
-REQUIRED_HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
-"""What the statistics read: must exist, every cell a finite number."""
-OPTIONAL_HISTORY_COLUMNS = ["lr", "epoch_seconds", "train_frames", "val_frames", "val_window_acc"]
-"""Informational (the rest of :data:`vfreport.experiment.layout.HISTORY_COLUMNS` and the training extras):
-may be absent or have empty cells (an imported history has no lr or frame counts), but a value
-that is there must be a finite number."""
-FRACTION_COLUMNS = ["train_acc", "val_acc", "val_window_acc"]
-COUNT_COLUMNS = ["train_frames", "val_frames"]
-DATA_KEYS = ("source", "label_strategy", "train_windows", "val_windows", "skipped_rows")
-METRICS = ("best_val_acc", "train_acc_epoch10", "val_acc_half_range", "val_acc_jump_std")
+DATA_KEYS = ("source", "label_strategy", "train_windows", "val_windows", "test_windows", "skipped_rows")
 HYPOTHESIS_NAMES = {
     "H1": "Real labels → higher accuracy",
     "H2": "Real labels → stable training",
@@ -57,79 +53,6 @@ HYPOTHESIS_NAMES = {
 # ---------------------------------------------------------------------------------------------
 # reading and validating files
 # ---------------------------------------------------------------------------------------------
-
-
-def validate_history(df: pd.DataFrame, where: str) -> pd.DataFrame:
-    """Check a history table and return it with its known columns as numbers.
-
-    Required (:data:`REQUIRED_HISTORY_COLUMNS`): present, at least one row, every cell a finite
-    number (NaN, empty cells, inf and text are errors), epochs exactly 1, 2, …, n. Optional
-    (:data:`OPTIONAL_HISTORY_COLUMNS`): empty cells allowed, inf and text are errors. Accuracies
-    in [0, 1], frame counts >= 0. Messages name ``where`` and the CSV line (header = line 1).
-    """
-    missing = [c for c in REQUIRED_HISTORY_COLUMNS if c not in df.columns]
-    if missing:
-        raise HistoryError(
-            f"{where}: missing column(s) {', '.join(missing)} "
-            f"(required: {', '.join(REQUIRED_HISTORY_COLUMNS)})"
-        )
-    if len(df) == 0:
-        raise HistoryError(f"{where}: no epochs (the file has a header but no rows)")
-    num: dict[str, np.ndarray] = {}
-    for col in REQUIRED_HISTORY_COLUMNS + [c for c in OPTIONAL_HISTORY_COLUMNS if c in df.columns]:
-        raw = df[col]
-        if raw.dtype.kind in "fiu":
-            vals = raw.to_numpy(dtype=float)
-        else:  # text, empty cells: coerce and report the first bad cell
-            vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-        if col in REQUIRED_HISTORY_COLUMNS:
-            bad = ~np.isfinite(vals)
-        else:  # empty is fine, anything else must be a finite number
-            bad = np.isinf(vals) | (np.isnan(vals) & raw.notna().to_numpy())
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise HistoryError(
-                f"{where}: line {i + 2}, column {col!r}: {raw.iloc[i]!r} is not a finite number"
-            )
-        num[col] = vals
-    wrong = np.flatnonzero(num["epoch"] != np.arange(1, len(df) + 1))
-    if len(wrong):
-        i = int(wrong[0])
-        raise HistoryError(
-            f"{where}: line {i + 2}, column 'epoch': {df['epoch'].iloc[i]!r} where {i + 1} was "
-            "expected (epochs must be 1, 2, 3, … without gaps or repeats)"
-        )
-    for col in FRACTION_COLUMNS:
-        if col in num:
-            bad = (num[col] < 0) | (num[col] > 1)  # NaN (empty optional cell) compares False
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise HistoryError(
-                    f"{where}: line {i + 2}, column {col!r}: {num[col][i]!r} is not a fraction "
-                    "in [0, 1] (accuracies are fractions, not percent)"
-                )
-    for col in COUNT_COLUMNS:
-        if col in num:
-            bad = num[col] < 0
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise HistoryError(
-                    f"{where}: line {i + 2}, column {col!r}: negative frame count {num[col][i]!r}"
-                )
-    num["epoch"] = num["epoch"].astype(int)
-    return df.assign(**num)
-
-
-def read_history(path: Path | str) -> pd.DataFrame:
-    """Read and validate one history.csv (:func:`validate_history`)."""
-    p = Path(path)
-    try:
-        df = pd.read_csv(p)
-    except FileNotFoundError as e:
-        raise HistoryError(f"{p}: file not found") from e
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise HistoryError(f"{p}: not a readable CSV file: {e}") from e
-    return validate_history(df, str(p))
 
 
 def read_predictions(path: Path | str) -> pd.DataFrame:
@@ -215,8 +138,14 @@ class _Run:
     run: RunDir | None = None
     status: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
-    metrics: S.RunMetrics | None = None
+    metrics: RunMetrics | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def _test_acc(status: Mapping[str, Any]) -> float | None:
+    """The run's test accuracy at its best-validation epoch (status.json ``test.acc``), if any."""
+    test = status.get("test")
+    return test.get("acc") if isinstance(test, Mapping) else None
 
 
 def _error_text(error: Any) -> str:
@@ -242,7 +171,7 @@ def _load_run(run: RunDir | None, arm: str, seed: int) -> _Run:
             r.included = False
             r.reason = "status.json says completed but history.csv is missing"
         else:
-            r.metrics = S.run_metrics(read_history(run.history))
+            r.metrics = run_metrics(read_history(run.history), _test_acc(status))
             expected = status.get("epochs")
             if isinstance(expected, int) and r.metrics.epochs < expected:
                 r.notes.append(f"completed with {r.metrics.epochs} of {expected} epochs")
@@ -257,7 +186,7 @@ def _load_run(run: RunDir | None, arm: str, seed: int) -> _Run:
         r.reason = "pending: never started"
     if run.history.exists():  # partial history: show it, but a diverged run may hold NaN
         try:
-            r.metrics = S.run_metrics(read_history(run.history))
+            r.metrics = run_metrics(read_history(run.history), _test_acc(status))
         except HistoryError as e:
             r.notes.append(f"partial history not usable: {e}")
     return r
@@ -296,28 +225,6 @@ def _run_entry(r: _Run) -> dict[str, Any]:
     return entry
 
 
-def _windows_at_best(runs: Sequence[_Run]) -> tuple[tuple[np.ndarray, np.ndarray] | None, str]:
-    """Per-window (scored, correct) at each run's best epoch, summed over runs by window id."""
-    parts = []
-    for r in runs:
-        if r.run is None or not r.run.predictions.exists():
-            return None, f"{r.arm}/seed-{r.seed} has no val_predictions.parquet"
-        preds = read_predictions(r.run.predictions)
-        at = preds[preds["epoch"] == r.metrics.best_epoch]
-        if at.empty:
-            return None, f"{r.run.predictions} has no rows for the best epoch {r.metrics.best_epoch}"
-        parts.append(at)
-    agg = pd.concat(parts).groupby("window", sort=True)[["frames_scored", "frames_correct"]].sum()
-    return (agg["frames_scored"].to_numpy(float), agg["frames_correct"].to_numpy(float)), ""
-
-
-def _missing_note(arm_name: str, missing: Sequence[_Run]) -> str:
-    if not missing:
-        return ""
-    items = "; ".join(f"seed {r.seed} {r.reason}" for r in missing)
-    return f" [{arm_name}: {len(missing)} run(s) excluded: {items}]"
-
-
 def _data_info(cfg: ExperimentConfig, arm: str, runs: Sequence[_Run]) -> dict[str, Any]:
     a = cfg.arms[arm]
     info: dict[str, Any] = {
@@ -350,59 +257,139 @@ def _data_info(cfg: ExperimentConfig, arm: str, runs: Sequence[_Run]) -> dict[st
 # ---------------------------------------------------------------------------------------------
 # the analysis
 # ---------------------------------------------------------------------------------------------
+# results.json from the analysis
+# ---------------------------------------------------------------------------------------------
 
 
-def _hypothesis_dict(
-    key: str,
-    res: S.HypothesisTestResult,
-    p_holm: float | None,
-    verdict: V.Verdict,
-    arms: tuple[str, ...],
-    extra: Mapping[str, Any],
-) -> dict[str, Any]:
+def _interval(ci: Interval | None) -> dict[str, Any] | None:
+    if ci is None:
+        return None
+    return {"low": ci.low, "high": ci.high, "method": ci.method, "confidence": ci.confidence,
+            "reliable": ci.reliable, "note": ci.note or None}
+
+
+def _hypothesis_dict(key: str, h: V.HypothesisOutcome, arms: tuple[str, ...],
+                     extra: Mapping[str, Any]) -> dict[str, Any]:
+    t = h.test
+    ci = t.ci.as_tuple() if t.ci else None
     return {
         "name": HYPOTHESIS_NAMES[key],
-        "test": res.test,
-        "statistic": res.statistic,
-        "df": res.df,
-        "p_value": res.p_value,
-        "p_value_holm": p_holm,
-        "alternative": res.alternative,
-        "effect_size": (
-            {"name": res.effect_size.name, "value": res.effect_size.value} if res.effect_size else None
-        ),
-        "estimate": {"name": res.estimate.name, "value": res.estimate.value} if res.estimate else None,
-        "ci95": list(res.ci95) if res.ci95 is not None else None,
-        "n": dict(zip(arms, res.n, strict=False)),
-        "unit": res.unit,
-        "testable": res.testable,
-        "verdict": verdict.verdict,
-        "reason": verdict.reason,
-        "caveat": res.caveat or None,
-        **{k: (dict(zip(arms, v, strict=False)) if k == "seeds" else v) for k, v in res.extra.items()},
+        "test": t.method,
+        "statistic_name": t.statistic_name or None,
+        "statistic": t.statistic,
+        "df": t.df,
+        "p_value": t.p_value,
+        "p_value_holm": h.p_holm,
+        "alternative": t.alternative,
+        "effect_size": {"name": t.effect_size.name, "value": t.effect_size.value} if t.effect_size else None,
+        "estimate": {"name": t.estimate.name, "value": t.estimate.value} if t.estimate else None,
+        "ci95": list(ci) if ci else None,
+        "ci": _interval(t.ci),
+        "n": dict(zip(arms, t.n, strict=False)),
+        "unit": t.unit,
+        "testable": t.testable,
+        "decidable": t.decidable,
+        "min_p": t.min_p,
+        "in_holm": h.p_holm is not None,
+        "verdict": h.verdict.verdict,
+        "reason": h.verdict.reason,
+        **{k: (_interval(v) if isinstance(v, Interval) else v) for k, v in t.extra.items()},
         **extra,
     }
 
 
-def analyze_experiment(
-    exp_dir: Path | str, *, n_resamples: int = S.N_RESAMPLES, seed: int = 0
+def _power_dict(pw: PowerPlan) -> dict[str, Any]:
+    return {
+        "method": pw.method,
+        "alpha": pw.alpha,
+        "target_power": pw.target_power,
+        "pooled_sd": pw.sd,
+        "sd_ci95": list(pw.sd_ci) if pw.sd_ci else None,
+        "df": pw.df,
+        "n": list(pw.n),
+        "max_seeds": pw.max_seeds,
+        "effects": [{"name": e.name, "delta": e.delta, "power_now": e.power_now, "seeds": e.seeds,
+                     "seeds_range": list(e.seeds_range)} for e in pw.effects],
+        "reason": pw.reason or None,
+    }
+
+
+def assemble(
+    cfg: ExperimentConfig,
+    an: Analysis,
+    runs: Sequence[_Run],
+    data: Mapping[str, Any],
+    experiment: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Compute every statistic and verdict of an experiment directory (results.json's dict).
-
-    Raises ExperimentError (missing directory/config, arm folders not in the config, bad
-    status.json), ConfigError (bad experiment.toml) or HistoryError (malformed history of a
-    completed run). Bootstrap/permutation draws are seeded by ``seed``: the same directory gives
-    the same numbers.
-    """
-    ed = ExperimentDir(exp_dir)
-    if not ed.root.is_dir():
-        raise ExperimentError(f"experiment directory {str(ed.root)!r} does not exist")
-    if not ed.config.is_file():
-        raise ExperimentError(f"{ed.config}: missing (is {str(ed.root)!r} an experiment directory?)")
-    cfg = read_experiment_config(ed.config)
+    """results.json's dict (design.md §8) from the analysis, the runs and the data notes."""
     th = cfg.thresholds
-    warnings: list[str] = []
+    tgt, base = cfg.target, cfg.baseline
+    arms_out: dict[str, Any] = {}
+    for name, acfg in cfg.arms.items():
+        a = an.arms[name]
+        inc = [r for r in runs if r.arm == name and r.included]
+        arms_out[name] = {
+            "display_name": acfg.display_name,
+            "role": acfg.role,
+            "n_seeds": len(inc),
+            "seeds": [r.seed for r in inc],
+            "missing": [{"seed": r.seed, "state": r.state, "reason": r.reason}
+                        for r in runs if r.arm == name and not r.included],
+            **{k: s.to_dict() for k, s in a.summaries.items()},
+            "unbiased_source": list(a.unbiased_sources),
+            "best_epoch": [r.metrics.best_epoch for r in inc],
+            "plateau": [r.metrics.plateau for r in inc],
+            "best_after_epoch4": [r.metrics.best_after_epoch4 for r in inc],
+            "epochs_completed": [r.metrics.epochs for r in inc],
+            "stability": a.stability,
+            "production_readiness": a.readiness,
+            "data_flags": list(a.data_flags),
+        }
+    order = (tgt.name, base.name)
+    h = an.hypotheses
+    h1_delta = h["H1"].test.estimate.value if h["H1"].test.estimate else None
+    noise = {k: an.arms[a].summaries["val_acc_noise_half_range"].mean for k, a in (("target", tgt.name),
+                                                                                  ("baseline", base.name))}
+    hyp = {
+        "H1": _hypothesis_dict("H1", h["H1"], order, {
+            "delta": h1_delta, "in_expected_range": V.in_expected_range(h1_delta, th),
+            "expected_gain": list(th.expected_gain), "basis": an.basis}),
+        "H2": _hypothesis_dict("H2", h["H2"], order, {
+            "target_noise_half_range": noise["target"], "baseline_noise_half_range": noise["baseline"],
+            "max_variance": th.max_variance,
+            "target_below_max_variance": (V.rounded(noise["target"]) < V.rounded(th.max_variance))
+            if noise["target"] is not None else None}),
+        "H3": _hypothesis_dict("H3", h["H3"], (tgt.name,), {}),
+    }
+    scenario_out = an.scenario.to_dict()
+    if an.position_caveat:
+        scenario_out["sentence"] += " " + an.position_caveat
+        scenario_out["position_caveat"] = an.position_caveat
+    return to_jsonable({
+        "experiment": dict(experiment),
+        "thresholds": {
+            "ready": th.ready, "poc": th.poc, "best_case": th.best_case, "realistic": th.realistic,
+            "max_variance": th.max_variance, "train_acc_epoch10": th.train_acc_epoch10, "alpha": th.alpha,
+            "expected_gain": list(th.expected_gain), "min_delta": th.min_delta,
+            "min_data_fraction": V.MIN_DATA_FRACTION,
+        },
+        "runs": [_run_entry(r) for r in runs],
+        "arms": arms_out,
+        "baseline": base.name,
+        "target": tgt.name,
+        "basis": {"name": an.basis, "unbiased_sources": UNBIASED_SOURCES},
+        "delta": {k: {"value": d.value, "ci95": list(d.ci.as_tuple()) if d.ci else None, "ci": _interval(d.ci),
+                      "bootstrap_ci": _interval(d.bootstrap)} for k, d in an.delta.items()},
+        "hypotheses": hyp,
+        "scenario": scenario_out,
+        "power": _power_dict(an.power),
+        "onnx": None,  # the export's entry: vfreport.pipeline fills it in
+        "data": dict(data),
+    })
 
+
+def load_runs(ed: ExperimentDir, cfg: ExperimentConfig) -> tuple[list[_Run], list[str]]:
+    """Every configured (arm, seed) run, and warnings (seed folders not in the config)."""
     on_disk = {(r.arm, r.seed): r for r in ed.runs()}
     unknown = sorted({arm for arm, _ in on_disk} - set(cfg.arms))
     if unknown:
@@ -411,209 +398,61 @@ def analyze_experiment(
             f"(configured arms: {', '.join(cfg.arms)})"
         )
     runs: list[_Run] = []
+    warnings: list[str] = []
     for arm in cfg.arms:
         extra_seeds = sorted({s for a, s in on_disk if a == arm} - set(cfg.seeds))
         if extra_seeds:
-            warnings.append(
-                f"{arm}: seed folder(s) {extra_seeds} not in experiment.seeds {cfg.seeds}; included"
-            )
+            warnings.append(f"{arm}: seed folder(s) {extra_seeds} not in experiment.seeds {cfg.seeds}; included")
         for s in sorted(set(cfg.seeds) | set(extra_seeds)):
             runs.append(_load_run(on_disk.get((arm, s)), arm, s))
+    return runs, warnings
 
-    base, tgt = cfg.baseline, cfg.target
-    included = {arm: [r for r in runs if r.arm == arm and r.included] for arm in cfg.arms}
-    missing = {arm: [r for r in runs if r.arm == arm and not r.included] for arm in cfg.arms}
 
-    # ---- per arm
-    arms_out: dict[str, Any] = {}
-    summaries: dict[str, dict[str, S.Summary]] = {}
-    for arm, acfg in cfg.arms.items():
-        ms = [r.metrics for r in included[arm]]
-        summaries[arm] = {k: S.summarize([getattr(m, k) for m in ms]) for k in METRICS}
-        arms_out[arm] = {
-            "display_name": acfg.display_name,
-            "role": acfg.role,
-            "n_seeds": len(ms),
-            "seeds": [r.seed for r in included[arm]],
-            "missing": [{"seed": r.seed, "state": r.state, "reason": r.reason} for r in missing[arm]],
-            **{k: summaries[arm][k].to_dict() for k in METRICS},
-            "best_epoch": [m.best_epoch for m in ms],
-            "plateau": [m.plateau for m in ms],
-            "best_after_epoch4": [m.best_after_epoch4 for m in ms],
-            "epochs_completed": [m.epochs for m in ms],
-            "stability": V.stability(summaries[arm]["val_acc_half_range"].mean, th),
-            "production_readiness": V.production_readiness(summaries[arm]["best_val_acc"].mean, th),
-        }
+def arm_input(cfg: ExperimentConfig, arm: str, runs: Sequence[_Run], data: Mapping[str, Any]) -> ArmInput:
+    """What :func:`vfreport.analysis.compute.compute` needs of one arm."""
+    a = cfg.arms[arm]
+    inc = [r for r in runs if r.arm == arm and r.included]
+    requested = {"train_windows": a.train_windows, "val_windows": a.val_windows}
+    received = tuple(dict(r.status.get("data") or {}) if isinstance(r.status.get("data"), Mapping) else {}
+                     for r in inc)
+    return ArmInput(arm, a.display_name, tuple(r.metrics for r in inc), tuple(r.seed for r in inc), requested,
+                    received, data.get("position_baseline_val_acc"))
 
-    # ---- Δ, target − baseline
-    delta_out: dict[str, Any] = {}
-    for i, k in enumerate(METRICS):
-        value, ci = S.mean_diff(
-            summaries[tgt.name][k].per_seed, summaries[base.name][k].per_seed, n_resamples, seed + i
-        )
-        delta_out[k] = {"value": value, "ci95": list(ci) if ci else None}
 
-    # ---- hypotheses
-    t_runs, b_runs = included[tgt.name], included[base.name]
-    order = (tgt.name, base.name)
-    miss_note = _missing_note(tgt.display_name, missing[tgt.name]) + _missing_note(
-        base.display_name, missing[base.name]
-    )
+def analyze_experiment(
+    exp_dir: Path | str, *, n_resamples: int = N_RESAMPLES, seed: int = 0, gates: Sequence[V.Gate] = ()
+) -> dict[str, Any]:
+    """Compute every statistic and verdict of an experiment directory (results.json's dict).
 
-    t_best = [r.metrics.best_val_acc for r in t_runs]
-    b_best = [r.metrics.best_val_acc for r in b_runs]
-    t_win = b_win = None
-    if min(len(t_best), len(b_best)) == 1:
-        t_win, why_t = _windows_at_best(t_runs)
-        b_win, why_b = _windows_at_best(b_runs)
-        if t_win is None or b_win is None:
-            warnings.append(f"H1 window-level test unavailable: {why_t or why_b}")
-    h1 = S.h1_test(t_best, b_best, t_win, b_win, n_resamples, seed)  # same draws as delta.best_val_acc
-
-    t_full = [r for r in t_runs if r.metrics.window_epochs >= S.EARLY_EPOCHS]
-    b_full = [r for r in b_runs if r.metrics.window_epochs >= S.EARLY_EPOCHS]
-    if not t_full or not b_full:
-        arm_name = tgt.display_name if not t_full else base.display_name
-        h2 = S.not_testable(
-            "one-sided Brown–Forsythe test (median-centred Levene)",
-            f"no completed {arm_name} run has {S.EARLY_EPOCHS} epochs (fewer than {S.EARLY_EPOCHS} epochs: "
-            f"variability over epochs 1–{S.EARLY_EPOCHS} cannot be compared)",
-            (len(t_full), len(b_full)),
-            unit="runs",
-        )
-    else:
-        h2 = S.h2_test(
-            [c for r in t_full for c in r.metrics.val_acc_changes],
-            [c for r in b_full for c in r.metrics.val_acc_changes],
-            n_resamples,
-            seed + 20,
-        )
-    t_hr = S.summarize([r.metrics.val_acc_half_range for r in t_full]).mean if t_full else None
-    b_hr = S.summarize([r.metrics.val_acc_half_range for r in b_full]).mean if b_full else None
-
-    t10 = [r for r in t_runs if r.metrics.train_acc_epoch10 is not None]
-    h3 = S.h3_test(
-        [r.metrics.train_acc_epoch10 for r in t10],
-        th.train_acc_epoch10,
-        t10[0].metrics.train_frames_epoch10 if len(t10) == 1 else None,
-    )
-
-    tests = {"H1": h1, "H2": h2, "H3": h3}
-    tests = {k: (replace(t, reason=t.reason + miss_note) if not t.testable else t) for k, t in tests.items()}
-    p_holm = dict(
-        zip(tests, S.holm([t.p_value if t.testable else None for t in tests.values()]), strict=True)
-    )
-
-    v1 = V.h1_verdict(
-        tests["H1"],
-        p_holm["H1"],
-        th,
-        tgt.display_name,
-        base.display_name,
-        summaries[tgt.name]["best_val_acc"].mean,
-        summaries[base.name]["best_val_acc"].mean,
-    )
-    v2 = V.h2_verdict(tests["H2"], p_holm["H2"], th, tgt.display_name, base.display_name, t_hr, b_hr)
-    v3 = V.h3_verdict(tests["H3"], p_holm["H3"], th, tgt.display_name)
-    h1_delta = tests["H1"].estimate.value if tests["H1"].estimate else None
-    hyp = {
-        "H1": _hypothesis_dict(
-            "H1",
-            tests["H1"],
-            p_holm["H1"],
-            v1,
-            order,
-            {
-                "delta": h1_delta,
-                "in_expected_range": V.in_expected_range(h1_delta, th),
-                "expected_gain": list(th.expected_gain),
-            },
-        ),
-        "H2": _hypothesis_dict(
-            "H2",
-            tests["H2"],
-            p_holm["H2"],
-            v2,
-            order,
-            {
-                "target_half_range": t_hr,
-                "baseline_half_range": b_hr,
-                "max_variance": th.max_variance,
-                "target_below_max_variance": (V._r(t_hr) < V._r(th.max_variance))
-                if t_hr is not None
-                else None,
-            },
-        ),
-        "H3": _hypothesis_dict("H3", tests["H3"], p_holm["H3"], v3, (tgt.name,), {}),
-    }
-
-    scen = V.scenario(
-        summaries[tgt.name]["best_val_acc"],
-        summaries[base.name]["best_val_acc"],
-        delta_out["best_val_acc"]["value"],
-        delta_out["best_val_acc"]["ci95"],
-        hyp,
-        th,
-        tgt.display_name,
-        base.display_name,
-    )
-
-    data_out = {arm: _data_info(cfg, arm, [r for r in runs if r.arm == arm]) for arm in cfg.arms}
-    caveat = V.position_caveat(summaries[tgt.name]["best_val_acc"].mean,
-                               data_out[tgt.name].get("position_baseline_val_acc"), th, tgt.display_name)
-    scenario_out = scen.to_dict()
-    if caveat:
-        scenario_out["sentence"] += " " + caveat
-        scenario_out["position_caveat"] = caveat
-
-    pw = S.power_analysis(t_best, b_best, alpha=th.alpha)
+    Reads the files (:func:`load_runs`), computes (:func:`vfreport.analysis.compute.compute`,
+    with any extra scenario ``gates``) and assembles (:func:`assemble`). Raises ExperimentError
+    (missing directory/config, arm folders not in the config, bad status.json), ConfigError (bad
+    experiment.toml) or HistoryError (malformed history of a completed run). Bootstrap draws are
+    seeded by ``seed``: the same directory gives the same numbers.
+    """
+    ed = ExperimentDir(exp_dir)
+    if not ed.root.is_dir():
+        raise ExperimentError(f"experiment directory {str(ed.root)!r} does not exist")
+    if not ed.config.is_file():
+        raise ExperimentError(f"{ed.config}: missing (is {str(ed.root)!r} an experiment directory?)")
+    cfg = read_experiment_config(ed.config)
+    runs, warnings = load_runs(ed, cfg)
+    data = {arm: _data_info(cfg, arm, [r for r in runs if r.arm == arm]) for arm in cfg.arms}
+    an = compute(cfg, {arm: arm_input(cfg, arm, runs, data[arm]) for arm in cfg.arms}, gates, n_resamples, seed)
+    for arm in cfg.arms:
+        data[arm]["flags"] = list(an.arms[arm].data_flags)
     manifest = None
     try:
         manifest = _read_json_file(ed.manifest, "manifest")
     except ExperimentError as e:
         warnings.append(str(e))
-
-    return to_jsonable(
-        {
-            "experiment": {
-                "name": cfg.name,
-                "dir": str(ed.root.resolve()),
-                "config": cfg.to_dict(),
-                "generated": datetime.now(UTC).isoformat(timespec="seconds"),
-                "vfreport_version": __version__,
-                "manifest": manifest,
-                "warnings": warnings,
-            },
-            "thresholds": {
-                "ready": th.ready,
-                "poc": th.poc,
-                "best_case": th.best_case,
-                "realistic": th.realistic,
-                "max_variance": th.max_variance,
-                "train_acc_epoch10": th.train_acc_epoch10,
-                "alpha": th.alpha,
-                "expected_gain": list(th.expected_gain),
-                "min_delta": th.min_delta,
-            },
-            "runs": [_run_entry(r) for r in runs],
-            "arms": arms_out,
-            "baseline": base.name,
-            "target": tgt.name,
-            "delta": delta_out,
-            "hypotheses": hyp,
-            "scenario": scenario_out,
-            "power": {
-                "observed_delta": pw.observed_delta,
-                "pooled_sd": pw.pooled_sd,
-                "seeds_for_observed_delta": pw.seeds_for_observed_delta,
-                "seeds_for_5_points": pw.seeds_for_5_points,
-                "power_at_current_n": pw.power_at_current_n,
-                "alpha": pw.alpha,
-                "target_power": pw.target_power,
-                "method": pw.method,
-                "reason": pw.reason or None,
-            },
-            "onnx": None,  # the export's entry: vfreport.pipeline fills it in
-            "data": data_out,
-        }
-    )
+    experiment = {
+        "name": cfg.name,
+        "dir": str(ed.root.resolve()),
+        "config": cfg.to_dict(),
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "vfreport_version": __version__,
+        "manifest": manifest,
+        "warnings": warnings,
+    }
+    return assemble(cfg, an, runs, data, experiment)

@@ -33,8 +33,8 @@ import pandas as pd
 from vfreport import __version__
 from vfreport.config import ExperimentConfig, load_config, read_experiment_config, validate
 from vfreport.errors import ConfigError, ExperimentError, HistoryError, UnsafePathError
+from vfreport.experiment.history import HISTORY_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, validate_history
 from vfreport.experiment.layout import (
-    HISTORY_COLUMNS,
     ExperimentDir,
     atomic_write_json,
     atomic_write_text,
@@ -42,8 +42,6 @@ from vfreport.experiment.layout import (
     read_json,
 )
 
-REQUIRED_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
-OPTIONAL_COLUMNS = ["lr", "epoch_seconds"]
 DEFAULT_PRESET = "demo"
 
 
@@ -163,7 +161,7 @@ def _numeric(values: pd.Series, path: Path, column: str, row_name: Callable[[int
     return pd.Series(out, index=values.index, dtype="float64")
 
 
-def read_history(path: Path | str) -> ParsedHistory:
+def parse_history(path: Path | str) -> ParsedHistory:
     """Read and validate one history file (CSV or JSON); accuracies come back as fractions."""
     path = Path(path)
     raw, fmt, row_name = _read_raw(path)
@@ -234,7 +232,8 @@ def read_history(path: Path | str) -> ParsedHistory:
         if col not in frame.columns:
             frame[col] = float("nan")
     ordered = HISTORY_COLUMNS + [c for c in frame.columns if c not in HISTORY_COLUMNS]
-    return ParsedHistory(path=path, format=fmt, frame=frame[ordered].reset_index(drop=True), units=units,
+    frame = validate_history(frame[ordered].reset_index(drop=True), str(path))  # what analysis will accept
+    return ParsedHistory(path=path, format=fmt, frame=frame, units=units,
                          detection=detection, renamed=renamed)
 
 
@@ -298,7 +297,7 @@ def import_histories(out_dir: Path | str, items: list[ImportItem], config: Exper
         if key in seen:
             raise ConfigError(f"run {item.arm}/seed-{item.seed} given twice: {seen[key]} and {item.path}")
         seen[key] = Path(item.path)
-    histories = [read_history(item.path) for item in items]  # validate everything before writing
+    histories = [parse_history(item.path) for item in items]  # validate everything before writing
     cfg = _resolve_config(exp, items, histories, config)
     runs = [exp.run(item.arm, item.seed) for item in items]
     if not overwrite:

@@ -26,18 +26,6 @@ from vfreport.errors import UnsafePathError
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-HISTORY_COLUMNS = [
-    "epoch",
-    "train_loss",
-    "train_acc",
-    "val_loss",
-    "val_acc",
-    "lr",
-    "epoch_seconds",
-]
-"""Required columns of history.csv (accuracies as fractions). Training also writes
-``train_frames``, ``val_frames`` (scored frames) and ``val_window_acc``."""
-
 PREDICTION_COLUMNS = ["epoch", "window", "frames_scored", "frames_correct"]
 
 RUN_STATES = ("pending", "running", "completed", "failed")

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from vfreport import __version__
 from vfreport.errors import ConfigError
+from vfreport.experiment.history import validate_history
 from vfreport.experiment.layout import RunDir, atomic_write_text, atomic_write_with
 from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint
 
@@ -47,6 +48,7 @@ class TrainSpec:
     weight_decay: float = 0.01
     device: str = "auto"
     arm: str = "arm"
+    objective: str = "auto"  # "fixed" | "pit" | "auto" (vfreport.data.labels.DEFAULT_OBJECTIVE per label strategy)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -67,15 +69,28 @@ def lr_at(step: int, total_steps: int, base_lr: float) -> float:
 
 
 def masked_loss_and_hits(
-    logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor
+    logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, objective: str = "fixed"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Cross-entropy summed over scored frames, correct frames per window, scored frames per window."""
+    """Cross-entropy summed over scored frames, correct frames per window, scored frames per window.
+
+    ``objective="pit"`` (permutation-invariant, pyannote's segmentation): each window is scored
+    under the better of the two label permutations (labels as given, or 0 and 1 swapped): the
+    loss takes the permutation with the lower loss, the hits the one with more correct frames
+    (``max(hits, scored - hits)``, as :func:`vfreport.data.labels.window_hits`).
+    """
     logits = logits.float()
-    ce = F.cross_entropy(logits.reshape(-1, 2), labels.reshape(-1), reduction="none").reshape(labels.shape)
-    m = mask.to(ce.dtype)
-    loss_sum = (ce * m).sum()
+    m = mask.to(logits.dtype)
+    scored = mask.sum(dim=1)
+    logp = F.log_softmax(logits, dim=-1)  # (B, T, 2)
+    ce = -logp.gather(-1, labels.unsqueeze(-1)).squeeze(-1)  # (B, T)
     hits = ((logits.argmax(-1) == labels) & mask).sum(dim=1)
-    return loss_sum, hits, mask.sum(dim=1)
+    if objective == "fixed":
+        return (ce * m).sum(), hits, scored
+    if objective != "pit":
+        raise ConfigError(f"objective must be 'fixed' or 'pit', got {objective!r}")
+    ce_swapped = -logp.gather(-1, (1 - labels).unsqueeze(-1)).squeeze(-1)
+    per_window = torch.minimum((ce * m).sum(dim=1), (ce_swapped * m).sum(dim=1))
+    return per_window.sum(), torch.maximum(hits, scored - hits), scored
 
 
 class _Arrays:
@@ -109,7 +124,8 @@ def _autocast(device: torch.device):
     return torch.autocast("cpu", enabled=False)
 
 
-def evaluate(model: FastDiarizationModel, data: _Arrays, batch_size: int) -> tuple[float, np.ndarray, np.ndarray]:
+def evaluate(model: FastDiarizationModel, data: _Arrays, batch_size: int,
+             objective: str = "fixed") -> tuple[float, np.ndarray, np.ndarray]:
     """Mean loss over scored frames, and per-window (frames correct, frames scored)."""
     model.eval()
     loss_sum, hits, scored = 0.0, [], []
@@ -117,7 +133,7 @@ def evaluate(model: FastDiarizationModel, data: _Arrays, batch_size: int) -> tup
         for start in range(0, data.n, batch_size):
             idx = torch.arange(start, min(start + batch_size, data.n))
             x, y, m = data.batch(idx)
-            ls, h, s = masked_loss_and_hits(model(x), y, m)
+            ls, h, s = masked_loss_and_hits(model(x), y, m, objective)
             loss_sum += float(ls)
             hits.append(h.cpu())
             scored.append(s.cpu())
@@ -139,6 +155,17 @@ def _write_predictions(path: Path, frames: pd.DataFrame) -> None:
     atomic_write_with(path, lambda f: frames.to_parquet(f, index=False))
 
 
+def training_objective(spec: TrainSpec, train: Any) -> str:
+    """``spec.objective`` resolved against the windows' label strategy ("fixed" or "pit")."""
+    from vfreport.data.labels import resolve_objective
+
+    strategy = (getattr(train, "info", None) or {}).get("label_strategy")
+    try:
+        return resolve_objective(strategy, spec.objective)
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+
+
 def train_run(
     spec: TrainSpec,
     run: RunDir,
@@ -154,6 +181,7 @@ def train_run(
     ``labels`` (N, T) int, ``mask`` (N, T) bool).
     """
     device = resolve_device(spec.device)
+    objective = training_objective(spec, train)
     torch.manual_seed(spec.seed)
     model = FastDiarizationModel(model_config).to(device)
     n_frames = model.num_frames(train.audio.shape[1])
@@ -210,7 +238,7 @@ def train_run(
             x, y, m = tr.batch(order[b * spec.batch_size : (b + 1) * spec.batch_size])
             with _autocast(device):
                 logits = model(x)
-            ls, hits, scored = masked_loss_and_hits(logits, y, m)
+            ls, hits, scored = masked_loss_and_hits(logits, y, m, objective)
             n_scored = scored.sum()
             loss = ls / n_scored.clamp(min=1)
             optimizer.zero_grad(set_to_none=True)
@@ -220,7 +248,7 @@ def train_run(
             loss_sum += float(ls.detach())
             hit_sum += int(hits.sum())
             scored_sum += int(n_scored)
-        val_loss, val_hits, val_scored = evaluate(model, va, max(spec.batch_size, 64))
+        val_loss, val_hits, val_scored = evaluate(model, va, max(spec.batch_size, 64), objective)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         scored_windows = val_scored > 0
@@ -254,7 +282,8 @@ def train_run(
             best_val_acc, best_epoch = val_acc, epoch
 
         # Outputs first, checkpoint last: a crash between them replays this epoch on resume.
-        atomic_write_text(run.history, pd.DataFrame(history).to_csv(index=False))
+        frame = validate_history(pd.DataFrame(history), str(run.history))  # the schema analysis reads
+        atomic_write_text(run.history, frame.to_csv(index=False))
         _write_predictions(run.predictions, predictions)
         payload = {
             "format": CHECKPOINT_FORMAT,
@@ -269,6 +298,7 @@ def train_run(
             "best_epoch": best_epoch,
             "arm": spec.arm,
             "seed": spec.seed,
+            "objective": objective,
             "vfreport_version": __version__,
             "sample_rate": model.config.sample_rate,
             "frame_step": model.frame_step,

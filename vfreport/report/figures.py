@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from vfreport.config import read_experiment_config
-from vfreport.errors import ConfigError, HistoryError
+from vfreport.errors import ConfigError
+from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import ExperimentDir, atomic_write_bytes
 
 if TYPE_CHECKING:  # matplotlib and seaborn load only when a figure is drawn (load_histories is light)
@@ -68,12 +69,7 @@ def load_histories(exp_dir: Path | str) -> pd.DataFrame:
     for run in exp.runs():
         if not run.history.exists():
             continue
-        try:
-            hist = pd.read_csv(run.history)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise HistoryError(f"{run.history}: cannot read history: {e}") from e
-        if "epoch" not in hist.columns:
-            raise HistoryError(f"{run.history}: missing column 'epoch'")
+        hist = read_history(run.history)
         display, role = info.get(run.arm, (run.arm, ""))
         state = run.read_status().get("state", "pending")
         ids = pd.DataFrame({"arm": run.arm, "display_name": display, "role": role, "seed": run.seed,
