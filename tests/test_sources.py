@@ -261,7 +261,7 @@ def test_hub_path_with_a_stand_in_loader(monkeypatch, corpus):
         ds = ds.cast_column("audio", datasets.Audio(sampling_rate=16_000))  # decoding on: must be turned off
         return ds.to_iterable_dataset()
 
-    monkeypatch.setattr(sources, "check_hub", lambda *a, **k: None)
+    monkeypatch.setattr(sources.hub, "check_hub", lambda *a, **k: None)
     monkeypatch.setattr(datasets, "load_dataset", fake_load)
     rows = list(open_split(arm("ami", source="hub"), "train", 4))
     assert calls == [("diarizers-community/ami", "ihm", "train", True, None)]

@@ -9,8 +9,9 @@ loads them from the cache; :func:`build_windows` builds one split.
   speakers numbered in order of first appearance in this split's stream).
 - AMI: windows from each meeting per ``label_strategy`` (:mod:`vfreport.data.labels`), spread over
   meetings: a meeting contributes up to ceil(windows still needed / planned meetings not yet
-  read), from window starts drawn at random on the model's 16 ms frame grid, at least half a
-  window apart (``two-speaker``, ``cluster``), or from random single-speaker stretches
+  read), from window starts drawn at random on a grid of stride T/4 (T frames a window), at least
+  half a window apart, or on short recordings every eligible grid position (``two-speaker``,
+  ``cluster``; ``info["windows_eligible"]`` counts them), or from random single-speaker stretches
   (``pairs``, same/different speaker exactly 50/50 over the split). Rows are read only until
   enough windows are built.
 
@@ -133,6 +134,7 @@ class _Stats:
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
     speakers: set[str] = field(default_factory=set)
+    eligible: int = 0  # two-speaker / cluster: eligible window positions on the grid of the rows read
 
 
 def build_windows(
@@ -173,12 +175,15 @@ def build_windows(
         "role": role,
         "label_strategy": arm.label_strategy,
         "data_seed": int(arm.data_seed),
+        "voice_spread": float(arm.voice_spread) if arm.source == "synthetic" else None,
         "window_seconds": float(window_seconds),
         "window_samples": n_samples,
         "frames_per_window": out.n_frames,
         "requested_windows": int(n_windows),
         "windows": int(out.count),
         "short": out.count < n_windows,
+        # two-speaker / cluster: eligible window positions (grid stride T/4) in the rows read
+        "windows_eligible": int(stats.eligible) if arm.dataset == "ami" and arm.label_strategy != "pairs" else None,
         "rows_read": stats.rows_read,
         "rows_used": stats.rows_used,
         "skipped_rows": len(skipped),
@@ -294,7 +299,7 @@ def _ami(src: RowSource, out: _Builder, rng: np.random.Generator, arm: ArmConfig
                 if strategy == "pairs":
                     _pairs_windows(reader, turns, out, rng, quota, flags, index)
                 else:
-                    _grid_windows(reader, turns, out, rng, quota, strategy, index)
+                    _grid_windows(reader, turns, out, rng, quota, strategy, index, stats)
                 length = reader.n_samples
         except AudioDecodeError as e:
             _bad(e, arm.on_bad_audio, stats)
@@ -328,9 +333,14 @@ def _spread(starts: np.ndarray, min_gap: int, quota: int) -> list[int]:
 
 
 def _grid_windows(reader: AudioReader, turns: L.Turns, out: _Builder, rng: np.random.Generator, quota: int,
-                  strategy: str, index: int) -> None:
+                  strategy: str, index: int, stats: _Stats) -> None:
     """two-speaker / cluster windows of one meeting. The meeting's frame activity is computed once;
-    a window starting at frame k (sample 256 k) sees meeting frames k .. k + T - 1."""
+    a window starting at frame k (sample 256 k) sees meeting frames k .. k + T - 1.
+
+    Candidates lie on a grid of stride T/4 (:func:`_window_starts`); of the eligible ones, up to
+    ``quota`` are kept at least T/2 apart, and when the meeting is too short for that (a 30-s
+    excerpt), every eligible window on the grid is taken, overlapping by up to 3/4, before the
+    shortfall passes to the next meetings. ``stats.eligible`` counts the eligible candidates."""
     t, hop, s = out.n_frames, _CFG.hop, out.n_samples
     n_frames = _CFG.num_frames(reader.n_samples)
     activity = L.speaker_activity(turns, 0.0, n_frames)
@@ -350,7 +360,14 @@ def _grid_windows(reader: AudioReader, turns: L.Turns, out: _Builder, rng: np.ra
     else:  # labels.cluster_window
         ok = solo_w.sum(axis=1) >= L.MIN_SCORED * t
         groups = L.speaker_groups(turns.names)
-    for k in sorted(_spread(starts[ok], max(1, t // 2), min(quota, out.n - out.count))):
+    eligible = starts[ok]
+    stats.eligible += len(eligible)
+    want = min(quota, out.n - out.count)
+    kept = _spread(eligible, max(1, t // 2), want)
+    if len(kept) < want:  # a short recording: take every eligible window on the grid (overlapping more)
+        taken = set(kept)
+        kept += [k for k in eligible.tolist() if k not in taken][: want - len(kept)]
+    for k in sorted(kept):
         act = activity[k : k + t]
         built = L.two_speaker_window(act) if groups is None else L.cluster_window(act, groups)
         if built is None:  # cannot happen: same rule as above
@@ -411,11 +428,13 @@ def _piece(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, n: int, avo
 # ---------------------------------------------------------------------------------------------
 
 
-def code_fingerprint() -> str:
+DATA_ROOT = Path(__file__).resolve().parent
+
+
+def code_fingerprint(root: Path = DATA_ROOT) -> str:
     """Hash of the *content* of every Python file of the data layer (``vfreport/data/``, sources and
     synth included): any change to the code that makes windows makes a new cache entry, whatever
     the files are called or wherever they move inside ``data/``."""
-    root = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for p in sorted(root.rglob("*.py")):
         h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
@@ -456,6 +475,7 @@ def cache_key(arm: ArmConfig, split: str, n_windows: int, window_seconds: float,
         "n_windows": int(n_windows),
         "label_strategy": arm.label_strategy,
         "data_seed": int(arm.data_seed),
+        "voice_spread": float(arm.voice_spread) if arm.source == "synthetic" else None,
         "on_bad_audio": arm.on_bad_audio,
         "window_seconds": float(window_seconds),
         "model_geometry": [_CFG.sample_rate, _CFG.n_fft, _CFG.hop],
