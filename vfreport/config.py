@@ -3,7 +3,7 @@
     [experiment]  name, seeds, epochs, checkpoint_every
     [train]       window_seconds, batch_size, lr, weight_decay, device, threads
     [thresholds]  ready, poc, best_case, realistic, max_variance, train_acc_epoch10, alpha,
-                  expected_gain, min_delta
+                  expected_gain, min_delta, min_lift
     [arms.<name>] display_name, role, dataset, source, path, hub_id, hub_config, revision,
                   train_split, val_split, train_windows, val_windows, label_strategy, on_bad_audio
 
@@ -52,6 +52,7 @@ class Thresholds:
     alpha: float = 0.05
     expected_gain: list[float] = field(default_factory=lambda: [0.15, 0.25])
     min_delta: float = 0.05
+    min_lift: float = 0.05  # smallest accuracy gain over the audio-free baseline that counts (lift)
 
 
 @dataclass
@@ -217,7 +218,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
            f"train.device must be 'auto', 'cpu' or 'cuda[:N]', got {t.device!r}")
     _check(t.threads >= 0, "train.threads must be >= 0")
     th = cfg.thresholds
-    for key in ("ready", "poc", "best_case", "realistic", "max_variance", "train_acc_epoch10", "min_delta"):
+    for key in ("ready", "poc", "best_case", "realistic", "max_variance", "train_acc_epoch10", "min_delta",
+                "min_lift"):
         v = getattr(th, key)
         _check(0 <= v <= 1, f"thresholds.{key} must be a fraction in [0, 1], got {v}")
     _check(0 < th.alpha < 0.5, f"thresholds.alpha must be in (0, 0.5), got {th.alpha}")

@@ -1,0 +1,125 @@
+"""Lift: each run's accuracy minus the best audio-free baseline on the same windows (design.md §6).
+
+An arm's frame accuracy mixes what the model heard with what the task's structure gives away
+(``two-speaker`` windows label the first speaker 0, so frame position alone predicts most frames).
+Lift subtracts, run by run, what an audio-free predictor scores on the same windows; one value per
+run (the unit of analysis), summarised with a Student t-interval over runs.
+
+Which numbers: a run's selection-unbiased test accuracy against its ``audio_free_baseline_test_acc``
+when the run records both; otherwise best validation accuracy against
+``audio_free_baseline_val_acc`` (or, from runs trained before that field, ``position_baseline_val_acc``),
+the source named in the entry. Baselines are read from each run's ``status.json`` ``data``.
+
+The best/realistic gate (:func:`lift_gate`): the target's mean lift is at least ``min_lift`` and
+its interval excludes 0; otherwise the accuracy is explained by window structure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from vfreport.experiment.layout import ExperimentDir
+
+DEFAULT_MIN_LIFT = 0.05
+"""Smallest lift that counts as learning from the voices (5 points), when the config has no ``min_lift``."""
+PAIRS = (
+    ("test_acc", "audio_free_baseline_test_acc"),
+    ("best_val_acc", "audio_free_baseline_val_acc"),
+    ("best_val_acc", "position_baseline_val_acc"),
+)
+"""(accuracy in results.json's run entry, baseline in the run's status.json data), in order of preference."""
+GATE_NAME = "lift over the audio-free baseline"
+INCONCLUSIVE = "inconclusive: accuracy explained by window structure"
+
+
+def _finite(x: Any) -> float | None:
+    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) else None
+
+
+def run_lift(run: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[float | None, float | None, str | None]:
+    """(accuracy, baseline, "accuracy − baseline" names) of one run: the first pair of :data:`PAIRS`
+    that the run entry and its status data both have."""
+    for acc_key, base_key in PAIRS:
+        acc, base = _finite(run.get(acc_key)), _finite(data.get(base_key))
+        if acc is not None and base is not None:
+            return acc, base, f"{acc_key} − {base_key}"
+    return None, None, None
+
+
+def lift_summary(accuracy: Sequence[float | None], baseline: Sequence[float | None], seeds: Sequence[int],
+                 min_lift: float = DEFAULT_MIN_LIFT, confidence: float = 0.95) -> dict[str, Any]:
+    """Per-run lift (accuracy − baseline), mean, SD, Student t-interval over runs (Student 1908),
+    and the two gate conditions: ``above_min_lift`` (mean ≥ min_lift) and ``ci_excludes_zero``."""
+    from scipy import stats as st
+
+    lifts = [a - b if a is not None and b is not None else None for a, b in zip(accuracy, baseline, strict=True)]
+    x = [v for v in lifts if v is not None]
+    n = len(x)
+    mean = sum(x) / n if n else None
+    sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1)) if n > 1 else None
+    ci = None
+    if n > 1:
+        half = float(st.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+        ci = [mean - half, mean + half]
+    return {
+        "mean": mean, "std": sd, "ci95": ci, "n": n, "per_seed": lifts, "seeds": list(seeds),
+        "accuracy_per_seed": list(accuracy), "baseline_per_seed": list(baseline), "min_lift": min_lift,
+        "above_min_lift": (round(mean, 9) >= round(min_lift, 9)) if mean is not None else None,
+        "ci_excludes_zero": (ci[0] > 0 or ci[1] < 0) if ci is not None else None,
+        "method": "Student t-interval over runs",
+    }
+
+
+def describe(lift: float | None) -> str:
+    """'3.2 points above' / '9.6 points below' its audio-free baseline (negative lifts read "below")."""
+    if lift is None or not math.isfinite(lift):
+        return "n/a"
+    return f"{abs(100 * lift):.1f} points {'above' if lift >= 0 else 'below'}"
+
+
+def lift_gate(lift: Mapping[str, Any] | None, arm_name: str) -> dict[str, Any]:
+    """The best/realistic condition on the target's lift: ``{name, passed, sentence}``
+    (``passed`` None when no run recorded a baseline)."""
+    if not lift or lift.get("mean") is None:
+        return {"name": GATE_NAME, "passed": None,
+                "sentence": f"{arm_name}'s lift over its audio-free baseline is unknown (no run recorded the baseline)"}
+    ci = lift.get("ci95")
+    ci_text = f"95 % CI {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}" if ci else "no CI with one run"
+    passed = bool(lift["above_min_lift"]) and bool(lift["ci_excludes_zero"]) and lift["mean"] > 0
+    need = f"at least {100 * lift['min_lift']:.0f} points with an interval excluding 0"
+    if passed:
+        sentence = f"{arm_name} is {describe(lift['mean'])} its audio-free baseline ({ci_text}; needed {need})"
+    else:
+        sentence = (f"{INCONCLUSIVE}: {arm_name} is only {describe(lift['mean'])} its audio-free baseline "
+                    f"({ci_text}; needed {need})")
+    return {"name": GATE_NAME, "passed": passed, "sentence": sentence}
+
+
+def arm_lifts(exp_dir: Path | str, runs: Sequence[Mapping[str, Any]], arms: Sequence[str],
+              min_lift: float = DEFAULT_MIN_LIFT) -> dict[str, dict[str, Any]]:
+    """``arms.<arm>.lift`` for every arm, from results.json's ``runs`` entries (included runs) and
+    each run's status.json ``data`` (the I/O edge)."""
+    ed = ExperimentDir(exp_dir)
+    out: dict[str, dict[str, Any]] = {}
+    for arm in arms:
+        acc, base, seeds, sources = [], [], [], set()
+        for r in runs:
+            if r.get("arm") != arm or not r.get("included", r.get("state") == "completed"):
+                continue
+            try:
+                data = ed.run(arm, int(r["seed"])).read_status().get("data") or {}
+            except (OSError, ValueError):
+                data = {}
+            a, b, source = run_lift(r, data)
+            acc.append(a)
+            base.append(b)
+            seeds.append(int(r["seed"]))
+            if source:
+                sources.add(source)
+        entry = lift_summary(acc, base, seeds, min_lift)
+        entry["source"] = " / ".join(sorted(sources)) or None
+        out[arm] = entry
+    return out
