@@ -270,3 +270,62 @@ def test_position_baseline_is_chance_for_window_level_labels():
     vl = np.repeat(rng.integers(0, 2, (200, 1)), 50, axis=1)
     m = np.ones_like(tl, dtype=bool)
     assert abs(position_baseline_accuracy(tl, m, vl, m) - 0.5) < 0.08
+
+
+# ---------------------------------------------------------------------------------------------
+# objectives (fixed / permutation-invariant) and the audio-free baseline under each
+# ---------------------------------------------------------------------------------------------
+
+
+def test_resolve_objective():
+    assert L.resolve_objective("round-robin", "auto") == "fixed"
+    assert L.resolve_objective("pairs", "auto") == "fixed"
+    assert L.resolve_objective("two-speaker", "auto") == L.DEFAULT_OBJECTIVE["two-speaker"]
+    assert L.resolve_objective("two-speaker", "fixed") == "fixed"
+    assert L.resolve_objective("cluster", "pit") == "pit"
+    assert L.resolve_objective(None, "auto") == "fixed"  # unknown strategy: nothing to resolve against
+    for strategy in ("round-robin", "pairs"):  # their labels are the task: swapping them is wrong
+        with pytest.raises(ValueError, match="pit"):
+            L.resolve_objective(strategy, "pit")
+    with pytest.raises(ValueError, match="objective"):
+        L.resolve_objective("two-speaker", "hungarian")
+
+
+def test_window_hits_pit_takes_the_better_permutation():
+    labels = np.array([[0, 0, 1, 1, 1], [0, 1, 1, 1, 0]])
+    mask = np.array([[True] * 5, [True, True, True, False, True]])
+    pred = np.array([[1, 1, 0, 0, 1], [0, 1, 1, 1, 0]])
+    # window 0: 1 hit as given, 4 after swapping; window 1: 4 of 4 scored as given
+    assert L.window_hits(pred, labels, mask, "fixed").tolist() == [1, 4]
+    assert L.window_hits(pred, labels, mask, "pit").tolist() == [4, 4]
+    # one label for every frame scores the majority-speaker share under PIT
+    assert L.window_hits(np.zeros(5), labels, mask, "pit").tolist() == [3, 2]
+
+
+def test_audio_free_baseline_by_hand():
+    train = np.array([[0, 0, 1, 1], [0, 0, 0, 1], [0, 1, 1, 1]])  # position rule: [0, 0, 1, 1]
+    tmask = np.ones_like(train, dtype=bool)
+    val = np.array([[0, 0, 0, 1], [1, 1, 0, 0], [0, 1, 0, 1]])
+    vmask = np.ones_like(val, dtype=bool)
+    # fixed: the position rule [0,0,1,1] scores 3 + 0 + 2 of 12
+    assert L.audio_free_baseline_accuracy("fixed", train, tmask, val, vmask) == pytest.approx(5 / 12)
+    # pit: position rule scores max(3,1) + max(0,4) + max(2,2) = 9; constant scores 3 + 2 + 2 = 7
+    assert L.audio_free_baseline_accuracy("pit", train, tmask, val, vmask) == pytest.approx(9 / 12)
+    # with a train set whose position rule is constant, PIT leaves the majority-speaker share
+    assert L.audio_free_baseline_accuracy("pit", np.zeros_like(train), tmask, val, vmask) == pytest.approx(7 / 12)
+    assert np.isnan(L.audio_free_baseline_accuracy("pit", train, tmask, val, np.zeros_like(vmask)))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_pit_baseline_is_at_least_the_majority_share_and_the_fixed_baseline(seed):
+    rng = np.random.default_rng(seed)
+    tl, vl = rng.integers(0, 2, (6, 9)), rng.integers(0, 2, (5, 9))
+    tm, vm = rng.random((6, 9)) < 0.8, rng.random((5, 9)) < 0.8
+    if not vm.any():
+        return
+    pit = L.audio_free_baseline_accuracy("pit", tl, tm, vl, vm)
+    share = np.maximum((vl.astype(bool) & vm).sum(1), (~vl.astype(bool) & vm).sum(1)).sum() / vm.sum()
+    assert pit >= share - 1e-12
+    assert pit >= L.audio_free_baseline_accuracy("fixed", tl, tm, vl, vm) - 1e-12
+    assert 0.5 <= pit <= 1.0

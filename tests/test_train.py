@@ -117,3 +117,31 @@ def test_learning_curve_plots_both_splits_and_chance(tmp_path):
     loss_ax, acc_ax = fig.axes
     assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["train", "val", "chance (ln 2)"]
     assert list(acc_ax.lines[1].get_ydata()) == list(100 * h["val_acc"])
+
+
+def test_pit_loss_and_hits_take_the_better_permutation_per_window():
+    from vfreport.data.labels import window_hits
+    from vfreport.model.train import masked_loss_and_hits
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(5, 11, 2, generator=g)
+    labels = torch.randint(0, 2, (5, 11), generator=g)
+    mask = torch.rand(5, 11, generator=g) < 0.8
+    fixed, fixed_hits, scored = masked_loss_and_hits(logits, labels, mask, "fixed")
+    swapped, swapped_hits, _ = masked_loss_and_hits(logits, 1 - labels, mask, "fixed")
+    pit, pit_hits, pit_scored = masked_loss_and_hits(logits, labels, mask, "pit")
+    per_window = [min(float(masked_loss_and_hits(logits[i : i + 1], lab[i : i + 1], mask[i : i + 1])[0])
+                      for lab in (labels, 1 - labels)) for i in range(5)]
+    assert float(pit) == pytest.approx(sum(per_window), rel=1e-5)
+    assert float(pit) <= min(float(fixed), float(swapped)) + 1e-5
+    assert torch.equal(pit_hits, torch.maximum(fixed_hits, swapped_hits))
+    assert torch.equal(pit_scored, scored)
+    pred = logits.argmax(-1).numpy()
+    np.testing.assert_array_equal(pit_hits.numpy(), window_hits(pred, labels.numpy(), mask.numpy(), "pit"))
+    # swapping every label changes nothing under PIT
+    again, again_hits, _ = masked_loss_and_hits(logits, 1 - labels, mask, "pit")
+    assert float(again) == pytest.approx(float(pit)) and torch.equal(again_hits, pit_hits)
+    # gradients flow through the chosen permutation only
+    x = logits.clone().requires_grad_(True)
+    masked_loss_and_hits(x, labels, mask, "pit")[0].backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0

@@ -73,6 +73,8 @@ class ArmConfig:
     label_strategy: str = ""
     on_bad_audio: str = "skip"  # "skip" (warn and count) or "error"
     data_seed: int = 0  # seed of the synthetic corpus (fixed across run seeds)
+    objective: str = "auto"  # "fixed" | "pit" | "auto" (vfreport.data.labels.DEFAULT_OBJECTIVE)
+    voice_spread: float = 1.0  # synthetic corpora: 0 = every speaker has one voice, 1 = default traits
 
 
 @dataclass
@@ -246,6 +248,13 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         _check(1 <= a.train_windows <= 10_000_000, f"{w}.train_windows must be >= 1, got {a.train_windows}")
         _check(1 <= a.val_windows <= 10_000_000, f"{w}.val_windows must be >= 1, got {a.val_windows}")
         _check(a.on_bad_audio in ("skip", "error"), f"{w}.on_bad_audio must be 'skip' or 'error'")
+        _check(0.0 <= a.voice_spread <= 4.0, f"{w}.voice_spread must be in [0, 4], got {a.voice_spread}")
+        try:
+            from vfreport.data.labels import resolve_objective
+
+            resolve_objective(a.label_strategy, a.objective)
+        except ValueError as e:
+            raise ConfigError(f"{w}.objective: {e}") from e
         _check(bool(a.display_name.strip()), f"{w}.display_name must not be empty")
     return cfg
 

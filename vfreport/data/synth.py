@@ -46,7 +46,7 @@ import io
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -152,8 +152,41 @@ class Voice:
     n_chapters: int
 
 
-def speaker_voice(seed: int, corpus: str, speaker: int) -> Voice:
-    """Draw the traits of speaker number ``speaker`` of ``corpus`` ("librispeech" or "ami")."""
+COMMON_VOICE = {
+    "f0_hz": 150.0, "declination_st": 3.0, "accent_st": 1.75, "vt_scale": 1.0, "formant_dev": (1.0, 1.0, 1.0),
+    "bandwidth_scale": 1.15, "tilt_db_per_octave": 0.0, "syllable_rate": 4.6, "pause_prob": 0.19,
+    "loudness_db": 0.0, "breathiness": 0.19, "jitter": 0.012, "shimmer": 0.075,
+}
+"""The voice every speaker has with ``voice_spread = 0``: the middle of the trait populations."""
+
+VOICE_SPREAD = 1.0
+"""Default voice separability: the trait populations of the module docstring."""
+
+
+def _spread_trait(name: str, drawn: Any, spread: float) -> Any:
+    """Move a drawn trait towards :data:`COMMON_VOICE` (``spread`` < 1) or away from it (> 1); F0
+    on a log scale. Results stay inside the physical ranges of the synthesiser."""
+    ref = COMMON_VOICE[name]
+    if name == "formant_dev":
+        return tuple(float(np.clip(r + spread * (d - r), 0.8, 1.2)) for d, r in zip(drawn, ref, strict=True))
+    if name == "f0_hz":
+        return float(np.clip(ref * (drawn / ref) ** spread, 60.0, 380.0))
+    value = ref + spread * (drawn - ref)
+    lo, hi = {"vt_scale": (0.7, 1.4), "bandwidth_scale": (0.5, 2.5), "syllable_rate": (2.0, 8.0),
+              "pause_prob": (0.0, 0.6), "breathiness": (0.0, 0.6), "jitter": (0.0, 0.05), "shimmer": (0.0, 0.3),
+              "declination_st": (0.0, 8.0), "accent_st": (0.0, 5.0)}.get(name, (-np.inf, np.inf))
+    return float(np.clip(value, lo, hi))
+
+
+def speaker_voice(seed: int, corpus: str, speaker: int, voice_spread: float = VOICE_SPREAD) -> Voice:
+    """Draw the traits of speaker number ``speaker`` of ``corpus`` ("librispeech" or "ami").
+
+    ``voice_spread`` scales every trait's distance from :data:`COMMON_VOICE`: 1 keeps the drawn
+    populations, 0 gives every speaker the same voice (nothing but the words and the within-
+    speaker variation differs), values above 1 make voices more distinct.
+    """
+    if voice_spread < 0:
+        raise ConfigError(f"voice_spread must be >= 0, got {voice_spread}")
     rng = _rng(seed, _T_VOICE, _CORPUS_CODE[corpus], speaker)
     female = bool(rng.random() < 0.5)
     if female:
@@ -165,7 +198,7 @@ def speaker_voice(seed: int, corpus: str, speaker: int) -> Voice:
     f0 = float(np.clip(f0, 85.0, 260.0))
     vt = float(np.clip(vt + 0.06 * np.log(f0 / 150.0), 0.85, 1.2))
     dev = np.clip(rng.normal(1.0, 0.04, 3), 0.9, 1.1)
-    return Voice(
+    voice = Voice(
         speaker=int(speaker),
         sex="F" if female else "M",
         f0_hz=f0,
@@ -183,6 +216,9 @@ def speaker_voice(seed: int, corpus: str, speaker: int) -> Voice:
         shimmer=float(rng.uniform(0.03, 0.12)),
         n_chapters=int(rng.integers(1, 4)),
     )
+    if voice_spread == 1.0:
+        return voice
+    return replace(voice, **{k: _spread_trait(k, getattr(voice, k), voice_spread) for k in COMMON_VOICE})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,15 +493,17 @@ def _ls_slot(split: str, i: int, seed: int, n_speakers: int | None) -> tuple[int
     return int(_rng(seed, _T_LS_ORDER, code, n_speakers, rnd).permutation(n_speakers)[j]), rnd
 
 
-def librispeech_row(split: str, i: int, seed: int = 0, n_speakers: int | None = None) -> dict[str, Any]:
-    """Row ``i`` of the LibriSpeech-like ``split`` (schema of ``openslr/librispeech_asr``)."""
+def librispeech_row(split: str, i: int, seed: int = 0, n_speakers: int | None = None,
+                    voice_spread: float = VOICE_SPREAD) -> dict[str, Any]:
+    """Row ``i`` of the LibriSpeech-like ``split`` (schema of ``openslr/librispeech_asr``);
+    ``voice_spread``: see :func:`speaker_voice`."""
     if n_speakers is not None and not 1 <= n_speakers <= LS_SPLIT_WIDTH:
         raise ConfigError(f"synthetic LibriSpeech: n_speakers must be in 1..{LS_SPLIT_WIDTH}, got {n_speakers}")
     spk_index, utt_no = _ls_slot(split, i, seed, n_speakers)
     if spk_index >= LS_SPLIT_WIDTH:
         raise ConfigError(f"synthetic LibriSpeech split {split!r}: more than {LS_SPLIT_WIDTH} speakers requested")
     speaker_id = librispeech_speaker_base(split) + spk_index
-    voice = speaker_voice(seed, "librispeech", speaker_id)
+    voice = speaker_voice(seed, "librispeech", speaker_id, voice_spread)
     chapter_id = speaker_id * 10 + utt_no % voice.n_chapters
     chapter = _rng(seed, _T_CHAPTER, chapter_id)
     eq = (np.maximum(FREQS, 60.0) / 1000.0) ** (chapter.uniform(-1.5, 1.5) / 6.02)
@@ -498,7 +536,7 @@ def librispeech_row(split: str, i: int, seed: int = 0, n_speakers: int | None = 
 
 
 def librispeech_rows(
-    split: str, n_utterances: int, seed: int = 0, n_speakers: int | None = None
+    split: str, n_utterances: int, seed: int = 0, n_speakers: int | None = None, voice_spread: float = VOICE_SPREAD
 ) -> Iterator[dict[str, Any]]:
     """Lazily yield ``n_utterances`` LibriSpeech-like rows of ``split``.
 
@@ -507,7 +545,7 @@ def librispeech_rows(
     ``n_speakers`` for a fixed pool with balanced, interleaved utterances.
     """
     for i in range(int(n_utterances)):
-        yield librispeech_row(split, i, seed, n_speakers)
+        yield librispeech_row(split, i, seed, n_speakers, voice_spread)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,9 +620,14 @@ def _room_tail(n_taps: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def ami_meeting(
-    split: str, i: int, seed: int = 0, meeting_seconds: float = 60.0, pool_size: int = AMI_POOL_SIZE
+    split: str, i: int, seed: int = 0, meeting_seconds: float = 60.0, pool_size: int = AMI_POOL_SIZE,
+    voice_spread: float = VOICE_SPREAD,
 ) -> dict[str, Any]:
-    """Meeting ``i`` of the AMI-like ``split`` (schema of ``diarizers-community/ami``)."""
+    """Meeting ``i`` of the AMI-like ``split`` (schema of ``diarizers-community/ami``).
+
+    ``voice_spread`` (see :func:`speaker_voice`) also scales the per-speaker differences of the
+    meeting itself (level/distance and pitch offset): with 0, nothing in the audio tells the
+    speakers apart."""
     if not 5.0 <= meeting_seconds <= 3600.0:
         raise ConfigError(f"synthetic AMI: meeting_seconds must be in 5..3600, got {meeting_seconds}")
     if not 2 <= pool_size <= AMI_SPLIT_WIDTH:
@@ -592,7 +635,7 @@ def ami_meeting(
     rng = _rng(seed, _T_AMI_MEETING, _split_code(split), i)
     n_spk = int(rng.choice([2, 3, 4], p=[0.25, 0.35, 0.4])) if pool_size >= 4 else min(pool_size, 3)
     members = ami_speaker_base(split) + np.sort(rng.choice(pool_size, n_spk, replace=False))
-    voices = [speaker_voice(seed, "ami", int(m)) for m in members]
+    voices = [speaker_voice(seed, "ami", int(m), voice_spread) for m in members]
     labels = [ami_speaker_label(seed, int(m)) for m in members]
     n = int(round(meeting_seconds * SAMPLE_RATE))
     turns = _turns(n / SAMPLE_RATE, n_spk, rng)
@@ -603,8 +646,9 @@ def ami_meeting(
         mine = [b for (spk, _, _), b in zip(turns, bounds, strict=True) if spk == k]
         if not mine:
             continue
-        rendered = synthesize(voice, [e - s for s, e in mine], rng, f0_shift_st=rng.normal(0.0, 0.5))
-        gain = np.float32(_db(voice.loudness_db + rng.uniform(-3.0, 2.0)))  # level and distance
+        shift = voice_spread * rng.normal(0.0, 0.5)
+        rendered = synthesize(voice, [e - s for s, e in mine], rng, f0_shift_st=shift)
+        gain = np.float32(_db(voice.loudness_db + voice_spread * rng.uniform(-3.0, 2.0)))  # level and distance
         offset = 0
         for s, e in mine:
             mix[s:e] += rendered.audio[offset : offset + e - s] * gain
@@ -628,7 +672,8 @@ def ami_meeting(
 
 
 def ami_rows(
-    split: str, n_meetings: int, seed: int = 0, meeting_seconds: float = 60.0, pool_size: int = AMI_POOL_SIZE
+    split: str, n_meetings: int, seed: int = 0, meeting_seconds: float = 60.0, pool_size: int = AMI_POOL_SIZE,
+    voice_spread: float = VOICE_SPREAD,
 ) -> Iterator[dict[str, Any]]:
     """Lazily yield ``n_meetings`` AMI-like meetings (one row per meeting) of ``split``.
 
@@ -636,7 +681,7 @@ def ami_rows(
     from the split's pool of ``pool_size`` speakers, turn-taking with short overlaps and silences.
     """
     for i in range(int(n_meetings)):
-        yield ami_meeting(split, i, seed, meeting_seconds, pool_size)
+        yield ami_meeting(split, i, seed, meeting_seconds, pool_size, voice_spread)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import os
 import platform
 import time
 from dataclasses import asdict, fields, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,8 @@ import torch
 
 from vfreport.config import ArmConfig, TrainSettings
 from vfreport.errors import ConfigError
-from vfreport.experiment.layout import ExperimentDir, atomic_write_json
-from vfreport.model.train import TrainSpec, train_run
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json, now_iso
+from vfreport.model.train import TrainSpec, train_run, training_objective
 
 ARM_PARAMETERS = [f.name for f in fields(ArmConfig) if f.name not in ("name", "display_name", "role")]
 TRAIN_PARAMETERS = [f.name for f in fields(TrainSettings)]
@@ -30,10 +29,6 @@ PARAMETERS = [
     "experiment_dir", "arm", "seed", "epochs", "checkpoint_every", "progress", *ARM_PARAMETERS, *TRAIN_PARAMETERS
 ]
 """Every parameter the training notebook accepts (anything else is an error, not a warning)."""
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def default_cache_dir() -> Path:
@@ -92,9 +87,15 @@ def hardware() -> dict[str, Any]:
     return info
 
 
-def data_summary(train: Any, val: Any) -> dict[str, Any]:
-    """What the report says about a run's data (status.json "data")."""
-    from vfreport.data.labels import position_baseline_accuracy
+def data_summary(train: Any, val: Any, objective: str = "fixed") -> dict[str, Any]:
+    """What the report says about a run's data (status.json "data").
+
+    ``audio_free_baseline_val_acc``: the best audio-free predictor's validation accuracy under the
+    run's scoring (``objective``; :func:`vfreport.data.labels.audio_free_baseline_accuracy`): a
+    run's lift is its val accuracy minus this. ``*_windows_requested`` / ``*_windows`` (found) /
+    ``*_windows_eligible`` (two-speaker, cluster: eligible positions in the rows read) flag a
+    shortfall."""
+    from vfreport.data.labels import audio_free_baseline_accuracy, position_baseline_accuracy
 
     def count(info: dict[str, Any], key: str) -> int:
         return int(info.get(key) or 0)
@@ -105,12 +106,20 @@ def data_summary(train: Any, val: Any) -> dict[str, Any]:
         "origin": train.info.get("origin"),
         "train_windows": len(train),
         "val_windows": len(val),
+        "train_windows_requested": train.info.get("requested_windows"),
+        "val_windows_requested": val.info.get("requested_windows"),
+        "train_windows_eligible": train.info.get("windows_eligible"),
+        "val_windows_eligible": val.info.get("windows_eligible"),
+        "voice_spread": train.info.get("voice_spread"),
+        "objective": objective,
         "skipped_rows": count(train.info, "skipped_rows") + count(val.info, "skipped_rows"),
         "train_speakers": train.info.get("speakers"),
         "val_speakers": val.info.get("speakers"),
         "scored_fraction": round(float(val.mask.mean()), 4) if len(val) else None,
         "position_baseline_val_acc": round(
             position_baseline_accuracy(train.labels, train.mask, val.labels, val.mask), 4),
+        "audio_free_baseline_val_acc": round(
+            audio_free_baseline_accuracy(objective, train.labels, train.mask, val.labels, val.mask), 4),
     }
 
 
@@ -130,7 +139,8 @@ def run_job(**params: Any) -> pd.DataFrame:
                      hardware=hardware())
     train, val = prepare_arm(arm, float(params.get("window_seconds", 2.0)), cache_dir=default_cache_dir() / "windows",
                              progress=bool(params.get("progress", True)))
-    run.write_status(data=data_summary(train, val), data_seconds=round(time.perf_counter() - t0, 3))
+    run.write_status(data=data_summary(train, val, training_objective(spec, train)),
+                     data_seconds=round(time.perf_counter() - t0, 3))
 
     def on_epoch(row: dict[str, Any]) -> None:
         run.write_status(last_epoch=int(row["epoch"]))
