@@ -1,0 +1,222 @@
+"""The common yardstick (vfreport.analysis.evaluation) and lift (vfreport.analysis.lift)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from _expdir import LIBRISPEECH_VAL, make_experiment, make_history
+from _paths import AMI_DEBUG
+
+from vfreport import __version__
+from vfreport.analysis import evaluation as E
+from vfreport.analysis import lift as L
+from vfreport.data.rttm import Segment
+from vfreport.deploy.predict import predict_audio
+from vfreport.experiment.layout import ExperimentDir
+from vfreport.model.network import FastDiarizationModel
+
+needs_fixture = pytest.mark.skipif(not AMI_DEBUG.exists(), reason="ami-debug fixture not available")
+SPLIT = "debug.development"
+
+
+def seg(start: float, end: float, speaker: str, uri: str = "m") -> Segment:
+    return Segment(uri, start, end - start, speaker)
+
+
+# ---------------------------------------------------------------------------------------------
+# pure pieces
+# ---------------------------------------------------------------------------------------------
+
+
+def test_speech_regions_merge_and_crop() -> None:
+    ref = [seg(0, 2, "A"), seg(1.5, 3, "B"), seg(5, 6, "A")]
+    assert E.speech_regions(ref) == [(0, 3), (5, 6)]
+    hyp = [seg(0, 4, "0"), seg(4, 10, "1")]
+    cropped = E.crop_to_regions(hyp, E.speech_regions(ref))
+    assert [(s.start, s.end, s.speaker) for s in cropped] == [(0, 3, "0"), (5, 6, "1")]
+
+
+def test_one_speaker_baseline_der() -> None:
+    """A: 0-6 s, B: 6-10 s; one label for all speech maps to A; B's 4 s are confusion: DER 0.4."""
+    ref = [seg(0, 6, "A"), seg(6, 10, "B")]
+    s = E.score(ref, E.one_speaker_segments(ref, "m"), [(0, 10)], "m")
+    assert s["der"] == pytest.approx(0.4)
+    assert s["confusion"] == pytest.approx(0.4)
+    assert s["missed_detection"] == 0 and s["false_alarm"] == 0
+    assert E.score(ref, [seg(0, 6, "x"), seg(6, 10, "y")], [(0, 10)], "m")["der"] == 0
+
+
+def test_uem_and_collar_are_applied() -> None:
+    ref = [seg(0, 6, "A"), seg(6, 10, "B")]
+    hyp = [seg(0, 6.2, "x"), seg(6.2, 10, "y")]
+    assert E.score(ref, hyp, [(0, 10)], "m")["der"] == pytest.approx(0.02)
+    assert E.score(ref, hyp, [(0, 10)], "m", collar=0.5)["der"] == 0  # total width 0.5 covers ±0.25
+    assert E.score(ref, hyp, [(0, 5)], "m")["der"] == 0  # the error lies outside the UEM
+
+
+def test_position_rule_changes_speaker_every_hop() -> None:
+    """Through predict's windows (2 s, hop 1 s) and alignment the position rule alternates per hop."""
+    audio = np.zeros(8 * 16_000, dtype=np.float32)
+    segments = predict_audio(E.position_predictor(window_seconds=2.0), audio, "m")
+    assert len(segments) >= 7
+    assert all(a.speaker != b.speaker for a, b in zip(segments, segments[1:], strict=False))
+    assert np.median([s.duration for s in segments]) == pytest.approx(1.0, abs=0.05)
+
+
+def test_summaries_see_a_real_improvement_and_its_absence() -> None:
+    """Target DER 10 points below the baseline arm and both audio-free baselines on every meeting:
+    hypothesis supported, gate passed; identical scores: neither."""
+    rng = np.random.default_rng(0)
+    uris = [f"m{i}" for i in range(6)]
+    base_der = rng.uniform(0.4, 0.6, len(uris))
+
+    def table(offset: float, runs: int, noise: float) -> dict:
+        return {str(r): {u: {"der": d + offset + e, "error": 100 * (d + offset + e), "total": 100.0,
+                             "confusion": d + offset + e, "missed_detection": 0.0, "false_alarm": 0.0}
+                         for u, d, e in zip(uris, base_der, rng.normal(0, noise, len(uris)), strict=True)}
+                for r in range(runs)}
+
+    audio_free = {"one-speaker": table(0.0, 1, 0.0)["0"], "position": table(0.01, 1, 0.0)["0"]}
+    good = E.summarize_evaluation({"ami": table(-0.10, 3, 0.01), "ls": table(0.0, 3, 0.01)}, audio_free, uris,
+                                  "ami", "ls", 0.05, n_resamples=2000)
+    assert good["hypothesis"]["verdict"] == "supported"
+    assert good["gate"]["passed"] is True
+    assert good["comparisons"]["ls"]["probability_of_improvement"] > 0.9
+    assert good["summary"]["ami"]["der"]["mean"] == pytest.approx(base_der.mean() - 0.10, abs=0.02)
+    same = E.summarize_evaluation({"ami": table(0.0, 3, 0.01), "ls": table(0.0, 3, 0.01)}, audio_free, uris,
+                                  "ami", "ls", 0.05, n_resamples=2000)
+    assert same["hypothesis"]["verdict"] == "not supported"
+    assert same["gate"]["passed"] is False
+    assert "does not beat" in same["gate"]["sentence"]
+
+
+# ---------------------------------------------------------------------------------------------
+# lift
+# ---------------------------------------------------------------------------------------------
+
+
+def test_lift_summary_gate_and_wording() -> None:
+    high = L.lift_summary([0.90, 0.92, 0.91], [0.80, 0.80, 0.80], [0, 1, 2], min_lift=0.05)
+    assert high["mean"] == pytest.approx(0.11)
+    assert high["ci95"][0] > 0 and high["ci_excludes_zero"] and high["above_min_lift"]
+    assert L.lift_gate(high, "AMI")["passed"] is True
+    low = L.lift_summary([0.70, 0.71, 0.69], [0.799, 0.799, 0.799], [0, 1, 2])
+    gate = L.lift_gate(low, "AMI")
+    assert gate["passed"] is False
+    assert gate["sentence"].startswith(L.INCONCLUSIVE)
+    assert "9.9 points below" in gate["sentence"]
+    assert L.describe(-0.096) == "9.6 points below"
+    assert L.lift_gate(L.lift_summary([0.9], [None], [0]), "AMI")["passed"] is None
+
+
+def test_arm_lifts_read_each_runs_baseline(tmp_path: Path) -> None:
+    hist = {("librispeech", s): make_history(LIBRISPEECH_VAL) for s in range(2)}
+    hist |= {("ami", s): make_history([0.80 + 0.01 * s] * 12) for s in range(2)}
+    extra = {("ami", 0): {"data": {"audio_free_baseline_val_acc": 0.70}},
+             ("ami", 1): {"data": {"position_baseline_val_acc": 0.75}},
+             ("librispeech", 0): {"data": {"audio_free_baseline_val_acc": 0.5}}}
+    exp = make_experiment(tmp_path, hist, status_extra=extra)
+    runs = [{"arm": a, "seed": s, "included": True, "best_val_acc": float(h["val_acc"].max())}
+            for (a, s), h in hist.items()]
+    lifts = L.arm_lifts(exp, runs, ["ami", "librispeech"])
+    assert lifts["ami"]["per_seed"] == pytest.approx([0.10, 0.06])
+    assert lifts["librispeech"]["per_seed"][1] is None and lifts["librispeech"]["n"] == 1
+    assert "audio_free_baseline_val_acc" in lifts["ami"]["source"]
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end on the real AMI excerpts: files written, re-scored independently
+# ---------------------------------------------------------------------------------------------
+
+
+def _checkpoint(path: Path, seed: int) -> None:
+    torch.manual_seed(seed)
+    model = FastDiarizationModel()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"format": "vfreport-checkpoint-1", "model_config": asdict(model.config),
+                "model_state": model.state_dict(), "epoch": 1, "vfreport_version": __version__}, path)
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    tmp = tmp_path_factory.mktemp("eval")
+    hist = {(arm, s): make_history(LIBRISPEECH_VAL) for arm in ("librispeech", "ami") for s in range(2)}
+    exp = make_experiment(tmp, hist, overrides={"arms": {"ami": {"source": "local", "path": str(AMI_DEBUG)}}})
+    for arm, s in hist:
+        _checkpoint(ExperimentDir(exp).run(arm, s).best, 10 * s + len(arm))
+    return exp, E.evaluate_experiment(exp, split=SPLIT, n_resamples=500)
+
+
+def _read_rttm(path: Path):
+    from pyannote.core import Annotation
+    from pyannote.core import Segment as PSegment
+
+    out: dict[str, Annotation] = {}
+    for i, line in enumerate(path.read_text().splitlines()):
+        f = line.split()
+        if not f:
+            continue
+        ann = out.setdefault(f[1], Annotation(uri=f[1]))
+        ann[PSegment(float(f[3]), float(f[3]) + float(f[4])), i] = f[7]
+    return out
+
+
+@needs_fixture
+def test_written_rttms_rescore_to_the_reported_numbers(evaluated: tuple[Path, dict]) -> None:
+    """Anyone re-scoring the files with pyannote.metrics and results.json's convention gets its numbers."""
+    from pyannote.core import Segment as PSegment
+    from pyannote.core import Timeline
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    exp, ev = evaluated
+    assert ev["available"] and [m["uri"] for m in ev["meetings"]] == ["dev00", "dev01"]
+    ref = _read_rttm(exp / ev["reference_rttm"])
+    uem = {}
+    for line in (exp / ev["reference_uem"]).read_text().splitlines():
+        f = line.split()
+        uem.setdefault(f[0], []).append(PSegment(float(f[2]), float(f[3])))
+    metric = DiarizationErrorRate(collar=ev["collar"], skip_overlap=ev["skip_overlap"])
+    checked = 0
+    for arm, runs in ev["der"].items():
+        for seed, meetings in runs.items():
+            folder = exp / ev["hypothesis_dirs"][arm][seed]
+            for uri, reported in meetings.items():
+                hyp = _read_rttm(folder / f"{uri}.rttm").get(uri)
+                from pyannote.core import Annotation
+
+                der = metric(ref[uri], hyp if hyp is not None else Annotation(uri=uri), uem=Timeline(uem[uri]))
+                assert der == pytest.approx(reported["der"], abs=1e-12)
+                assert reported["false_alarm"] == 0  # oracle speech: non-speech is never hypothesised
+                checked += 1
+    assert checked == 2 * 2 * 2
+    for name, scores in ev["baseline_der"].items():
+        for uri, reported in scores.items():
+            hyp = _read_rttm(exp / ev["baseline_dirs"][name] / f"{uri}.rttm")[uri]
+            assert metric(ref[uri], hyp, uem=Timeline(uem[uri])) == pytest.approx(reported["der"], abs=1e-12)
+
+
+@needs_fixture
+def test_evaluation_entry_summaries(evaluated: tuple[Path, dict]) -> None:
+    exp, ev = evaluated
+    assert ev["convention"]["collar_convention"].startswith("total width")
+    assert set(ev["summary"]) == {"ami", "librispeech"}
+    s = ev["summary"]["ami"]["der"]
+    assert s["n"] == 2 and s["ci95"][0] <= s["mean"] <= s["ci95"][1]
+    per_run = [E.corpus_der(ev["der"]["ami"][k])["der"] for k in ("0", "1")]
+    assert s["per_seed"] == pytest.approx(per_run)
+    assert set(ev["comparisons"]) == {"librispeech", "one-speaker", "position"}
+    assert ev["hypothesis"]["verdict"] in ("supported", "not supported")
+    assert ev["gate"]["passed"] in (True, False)
+    # one speaker on a two-speaker meeting is wrong on the minority speaker's speech
+    assert 0 < ev["baselines"]["one-speaker"]["der"] < 0.6
+
+
+def test_unavailable_meetings_are_reported_not_raised(tmp_path: Path) -> None:
+    hist = {(arm, 0): make_history(LIBRISPEECH_VAL) for arm in ("librispeech", "ami")}
+    exp = make_experiment(tmp_path, hist, overrides={"arms": {"ami": {"source": "local", "path": str(tmp_path)}}})
+    ev = E.evaluate_experiment(exp, split="nothing-here", n_resamples=10)
+    assert ev["available"] is False and "nothing-here" in ev["reason"]
