@@ -4,15 +4,15 @@ import json
 
 import pytest
 
-from vfreport.bench.benchmarks import Figure, _met, print_table, run_benchmarks, synthetic_experiment
+from vfreport.bench.benchmarks import Figure, meets, print_table, run_benchmarks, synthetic_experiment
 
 
 def test_met_compares_against_the_target():
-    assert _met(1.05, "<=", 1.10) is True
-    assert _met(1.2, "<=", 1.10) is False
-    assert _met(2500, ">=", 2000) is True
-    assert _met(None, ">=", 1) is None
-    assert _met(float("nan"), ">=", 1) is None
+    assert meets(1.05, "<=", 1.10) is True
+    assert meets(1.2, "<=", 1.10) is False
+    assert meets(2500, ">=", 2000) is True
+    assert meets(None, ">=", 1) is None
+    assert meets(float("nan"), ">=", 1) is None
 
 
 def test_table_shows_every_figure_and_its_target(capsys):

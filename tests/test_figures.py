@@ -12,12 +12,12 @@ from _expdir import ami_history, librispeech_history, make_experiment, make_hist
 from vfreport.analysis.results import analyze_experiment
 from vfreport.report.figures import (
     FIGURE_NAMES,
-    _png_bytes,
     best_val_acc_figure,
     learning_curves_figure,
     load_histories,
     make_figures,
     plot_label,
+    png_bytes,
     variability_figure,
 )
 
@@ -77,19 +77,19 @@ def test_make_figures_writes_valid_pngs(experiment):
 
 def test_figures_differ_when_the_data_differ(experiment):
     _, results = experiment
-    before = _png_bytes(best_val_acc_figure(results))
+    before = png_bytes(best_val_acc_figure(results))
     r = copy.deepcopy(results)
     r["arms"]["ami"]["best_val_acc"]["per_seed"] = [0.5, 0.55, 0.6]
-    assert _png_bytes(best_val_acc_figure(r)) != before
-    assert _png_bytes(best_val_acc_figure(copy.deepcopy(results))) == before  # deterministic
+    assert png_bytes(best_val_acc_figure(r)) != before
+    assert png_bytes(best_val_acc_figure(copy.deepcopy(results))) == before  # deterministic
 
 
 def test_figures_are_reproducible(experiment):
     exp, results = experiment
     hist = load_histories(exp)
     hist = hist[hist["state"] == "completed"]
-    first = _png_bytes(variability_figure(hist, results))
-    assert _png_bytes(variability_figure(hist, results)) == first  # jitter is seeded
+    first = png_bytes(variability_figure(hist, results))
+    assert png_bytes(variability_figure(hist, results)) == first  # jitter is seeded
 
 
 def test_no_history_no_figures_and_stale_ones_removed(tmp_path):

@@ -72,11 +72,11 @@ def test_external_references():
 
 
 def _tiny_png() -> bytes:
-    from vfreport.report.figures import _new_figure, _png_bytes
+    from vfreport.report.figures import new_figure, png_bytes
 
-    fig = _new_figure(1, 1)
+    fig = new_figure(1, 1)
     fig.subplots().plot([0, 1], [0, 1])
-    return _png_bytes(fig)
+    return png_bytes(fig)
 
 
 def test_render_html_hides_inputs_embeds_images_and_loads_nothing():

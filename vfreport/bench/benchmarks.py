@@ -39,7 +39,7 @@ class Figure:
     note: str = ""
 
 
-def _met(value: float | None, op: str, bound: float) -> bool | None:
+def meets(value: float | None, op: str, bound: float) -> bool | None:
     if value is None or not math.isfinite(value):
         return None
     return value <= bound if op == "<=" else value >= bound
@@ -108,10 +108,11 @@ def bench_data_pipeline(work: Path) -> list[Figure]:
                 prepare_arm(local, cfg.train.window_seconds, cache_dir=work / "cache", progress=False)
                 cached = min(cached, time.perf_counter() - t0)
             figures.append(Figure(f"data cold ({arm.name}): decode + window", decoded_s / cold, "x real time/core",
-                                  ">= 2000", _met(decoded_s / cold, ">=", 2000),
+                                  ">= 2000", meets(decoded_s / cold, ">=", 2000),
                                   f"{decoded_s:.0f} s of audio decoded in {cold:.2f} s"))
             figures.append(Figure(f"data cached ({arm.name})", audio_s / cached, "x real time/core", ">= 10000",
-                                  _met(audio_s / cached, ">=", 10000), f"{audio_s:.0f} s of windows in {cached:.3f} s"))
+                                  meets(audio_s / cached, ">=", 10000),
+                                  f"{audio_s:.0f} s of windows in {cached:.3f} s"))
     finally:
         torch.set_num_threads(old)
     return figures
@@ -153,7 +154,7 @@ def bench_training(peak_gflops: float, threads: int) -> list[Figure]:
                f"{threads} threads, {tr.audio.shape[1] / 16000:.1f} s windows, batch {cfg.train.batch_size}"),
         Figure("training epoch time (demo AMI arm)", epoch_s, "s", "(rate)", None,
                f"{len(tr)} train + {len(va)} val windows"),
-        Figure("training share of fp32 matmul peak", 100 * share, "%", ">= 30", _met(100 * share, ">=", 30),
+        Figure("training share of fp32 matmul peak", 100 * share, "%", ">= 30", meets(100 * share, ">=", 30),
                f"{flops / 1e6:.0f} MFLOP/window forward, x3 for training; peak {peak_gflops:.0f} GFLOP/s"),
     ]
 
@@ -164,7 +165,7 @@ def bench_gpu() -> list[Figure]:
         return [Figure("training throughput (CUDA)", None, "windows/s", ">= 20000 (H100)", None, "no CUDA device here")]
     from torch.profiler import ProfilerActivity, profile
 
-    from vfreport.model.train import _autocast, masked_loss_and_hits
+    from vfreport.model.train import autocast, masked_loss_and_hits
 
     dev = torch.device("cuda")
     model = FastDiarizationModel().to(dev)
@@ -177,7 +178,7 @@ def bench_gpu() -> list[Figure]:
 
     def epoch() -> None:
         for i in range(0, n, batch):
-            with _autocast(dev):
+            with autocast(dev):
                 out = model(audio[i : i + batch])
             ls, _, s = masked_loss_and_hits(out, labels[i : i + batch], mask[i : i + batch])
             opt.zero_grad(set_to_none=True)
@@ -195,9 +196,9 @@ def bench_gpu() -> list[Figure]:
     busy = min(1.0, busy_us / 1e6 / wall)
     wps = n / wall
     return [
-        Figure("training throughput (CUDA)", wps, "windows/s", ">= 20000 (H100)", _met(wps, ">=", 20000),
+        Figure("training throughput (CUDA)", wps, "windows/s", ">= 20000 (H100)", meets(wps, ">=", 20000),
                f"{torch.cuda.get_device_name(0)}, batch {batch}, bf16, data on device"),
-        Figure("GPU busy share of an epoch", 100 * busy, "%", ">= 90", _met(100 * busy, ">=", 90), ""),
+        Figure("GPU busy share of an epoch", 100 * busy, "%", ">= 90", meets(100 * busy, ">=", 90), ""),
     ]
 
 
@@ -228,7 +229,7 @@ def bench_papermill_overhead(threads: int) -> list[Figure]:
         execute_notebook(TRAIN_TEMPLATE, out / "train.ipynb", params, cwd=out)
         via_pm = time.perf_counter() - t0
     ratio = via_pm / direct
-    return [Figure("papermill overhead (papermill / direct)", ratio, "x", "<= 1.10", _met(ratio, "<=", 1.10),
+    return [Figure("papermill overhead (papermill / direct)", ratio, "x", "<= 1.10", meets(ratio, "<=", 1.10),
                    f"direct {direct:.1f} s, papermill {via_pm:.1f} s, {cfg.epochs} epochs, {threads} threads")]
 
 
@@ -243,11 +244,11 @@ def bench_run_all() -> list[Figure]:
             times[jobs] = time.perf_counter() - t0
     speedup = times[1] / times[2]
     return [
-        Figure("run-all demo, --jobs 2 (training only)", times[2] / 60, "min", "<= 3", _met(times[2] / 60, "<=", 3),
+        Figure("run-all demo, --jobs 2 (training only)", times[2] / 60, "min", "<= 3", meets(times[2] / 60, "<=", 3),
                f"{times[2]:.0f} s"),
         Figure("run-all demo, --jobs 1 (training only)", times[1] / 60, "min", "(reference)", None,
                f"{times[1]:.0f} s"),
-        Figure("run-all speed-up, 2 jobs vs 1", speedup, "x", ">= 1.6", _met(speedup, ">=", 1.6), ""),
+        Figure("run-all speed-up, 2 jobs vs 1", speedup, "x", ">= 1.6", meets(speedup, ">=", 1.6), ""),
     ]
 
 
@@ -292,13 +293,13 @@ def bench_analysis(work: Path) -> list[Figure]:
     write_results(exp, results)
     render_markdown(results, {})
     dt = time.perf_counter() - t0
-    figs = [Figure("analysis + Markdown (2 x 10 seeds x 30 epochs)", dt, "s", "<= 2", _met(dt, "<=", 2), "")]
+    figs = [Figure("analysis + Markdown (2 x 10 seeds x 30 epochs)", dt, "s", "<= 2", meets(dt, "<=", 2), "")]
     from vfreport.report.write import write_report
 
     t0 = time.perf_counter()
     write_report(exp, results, html=True)
     dt = time.perf_counter() - t0
-    figs.append(Figure("full report incl. figures, review notebook, HTML", dt, "s", "<= 30", _met(dt, "<=", 30), ""))
+    figs.append(Figure("full report incl. figures, review notebook, HTML", dt, "s", "<= 30", meets(dt, "<=", 30), ""))
     return figs
 
 
@@ -313,11 +314,12 @@ def bench_onnx_figures(work: Path) -> list[Figure]:
     run = ExperimentDir(work / "onnx").run(arm.name, 0)
     train_run(TrainSpec(seed=0, epochs=1, device="cpu", arm=arm.name), run, tr, va, progress=False)
     info = bench_onnx(run.best)
-    out = [Figure("ONNX export time", info["export_seconds"], "s", "<= 10", _met(info["export_seconds"], "<=", 10), "")]
+    out = [Figure("ONNX export time", info["export_seconds"], "s", "<= 10",
+                  meets(info["export_seconds"], "<=", 10), "")]
     for key, value in info.items():
         if key.startswith("speedup"):
             out.append(Figure(f"ONNX Runtime vs torch eager ({key.removeprefix('speedup').strip('_') or 'CPU'})",
-                              value, "x", ">= 1.5", _met(value, ">=", 1.5), ""))
+                              value, "x", ">= 1.5", meets(value, ">=", 1.5), ""))
     return out
 
 

@@ -24,7 +24,6 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from vfreport.experiment.layout import (
     atomic_write_json,
     atomic_write_text,
     check_name,
+    now_iso,
     read_json,
 )
 
@@ -242,10 +242,6 @@ def parse_history(path: Path | str) -> ParsedHistory:
 # ---------------------------------------------------------------------------------------------
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _is_safe_name(name: str) -> bool:
     try:
         check_name(name)
@@ -308,7 +304,7 @@ def import_histories(out_dir: Path | str, items: list[ImportItem], config: Exper
 
     exp.root.mkdir(parents=True, exist_ok=True)
     atomic_write_text(exp.config, cfg.to_toml())
-    now = _now()
+    now = now_iso()
     for item, hist, run in zip(items, histories, runs, strict=True):
         run.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run.history, hist.frame.to_csv(index=False))

@@ -19,6 +19,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ RUN_STATES = ("pending", "running", "completed", "failed")
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 to the second: every timestamp in the experiment directory."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def check_name(name: str, what: str = "name") -> str:

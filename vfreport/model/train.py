@@ -118,7 +118,7 @@ class _Arrays:
         return tuple(t.to(self.device, non_blocking=True) for t in out)  # type: ignore[return-value]
 
 
-def _autocast(device: torch.device):
+def autocast(device: torch.device):
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return torch.autocast("cpu", enabled=False)
@@ -129,7 +129,7 @@ def evaluate(model: FastDiarizationModel, data: _Arrays, batch_size: int,
     """Mean loss over scored frames, and per-window (frames correct, frames scored)."""
     model.eval()
     loss_sum, hits, scored = 0.0, [], []
-    with torch.no_grad(), _autocast(data.device):
+    with torch.no_grad(), autocast(data.device):
         for start in range(0, data.n, batch_size):
             idx = torch.arange(start, min(start + batch_size, data.n))
             x, y, m = data.batch(idx)
@@ -236,7 +236,7 @@ def train_run(
             for group in optimizer.param_groups:
                 group["lr"] = lr
             x, y, m = tr.batch(order[b * spec.batch_size : (b + 1) * spec.batch_size])
-            with _autocast(device):
+            with autocast(device):
                 logits = model(x)
             ls, hits, scored = masked_loss_and_hits(logits, y, m, objective)
             n_scored = scored.sum()

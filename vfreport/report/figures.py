@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from vfreport.analysis.metrics import EARLY_EPOCHS, LN2
 from vfreport.config import read_experiment_config
 from vfreport.errors import ConfigError
 from vfreport.experiment.history import read_history
@@ -32,8 +33,6 @@ from vfreport.experiment.layout import ExperimentDir, atomic_write_bytes
 if TYPE_CHECKING:  # matplotlib and seaborn load only when a figure is drawn (load_histories is light)
     from matplotlib.figure import Figure
 
-LN2 = math.log(2.0)
-EARLY_EPOCHS = 10
 DPI = 120
 FIGURE_NAMES = ("learning_curves", "val_acc_variability", "best_val_acc")
 ID_COLUMNS = ["arm", "display_name", "role", "seed", "state"]
@@ -126,7 +125,7 @@ def _completed(hist: pd.DataFrame, results: Mapping[str, Any]) -> pd.DataFrame:
     return hist[hist["state"] == "completed"]
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
@@ -140,7 +139,7 @@ def _style(ax: Any) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _png_bytes(fig: Figure) -> bytes:
+def png_bytes(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
     return buf.getvalue()
@@ -181,7 +180,7 @@ def learning_curves_figure(hist: pd.DataFrame, results: Mapping[str, Any]) -> Fi
     arms = [a for a in _arm_order(results) if a in set(hist["arm"])]
     colors = _palette(_arm_order(results))
     th = results.get("thresholds", {})
-    fig = _new_figure(11.0, 7.2)
+    fig = new_figure(11.0, 7.2)
     axes = fig.subplots(2, 2, sharex=True)
     panels = [("val_acc", "Validation accuracy", True), ("train_acc", "Training accuracy", True),
               ("val_loss", "Validation loss", False), ("train_loss", "Training loss", False)]
@@ -239,7 +238,7 @@ def variability_figure(hist: pd.DataFrame, results: Mapping[str, Any]) -> Figure
 
     order = _arm_order(results)
     colors = _palette(order)
-    fig = _new_figure(11.0, 4.4)
+    fig = new_figure(11.0, 4.4)
     ax_j, ax_h = fig.subplots(1, 2)
     for ax in (ax_j, ax_h):
         _style(ax)
@@ -316,7 +315,7 @@ def best_val_acc_figure(results: Mapping[str, Any]) -> Figure:
     order = _arm_order(results)
     colors = _palette(order)
     th = results.get("thresholds", {})
-    fig = _new_figure(7.5, 4.8)
+    fig = new_figure(7.5, 4.8)
     ax = fig.subplots()
     _style(ax)
     arms = [a for a in order if any(v is not None for v in
@@ -380,7 +379,7 @@ def make_figures(exp_dir: Path | str, results: Mapping[str, Any]) -> dict[str, P
     for name in FIGURE_NAMES:
         path = exp.figures / f"{name}.png"
         if name in figs:
-            out[name] = atomic_write_bytes(path, _png_bytes(figs[name]))
+            out[name] = atomic_write_bytes(path, png_bytes(figs[name]))
         elif path.exists():
             path.unlink()
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import time
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -136,6 +137,7 @@ def run_job(**params: Any) -> pd.DataFrame:
     started = now_iso()
     t0 = time.perf_counter()
     run.write_status(state="running", error=None, started=started, epochs=spec.epochs, pid=os.getpid(),
+                     host=socket.gethostname(),
                      hardware=hardware())
     train, val = prepare_arm(arm, float(params.get("window_seconds", 2.0)), cache_dir=default_cache_dir() / "windows",
                              progress=bool(params.get("progress", True)))

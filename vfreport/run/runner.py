@@ -1,7 +1,11 @@
 """`run-all`: execute the training notebook with papermill for every (arm, seed).
 
-- jobs run in parallel threads, each driving one papermill kernel; torch threads are split so
-  that jobs x threads <= cores;
+- an executor (:mod:`vfreport.run.executors`: ``local`` threads, or ``dask`` tasks on a
+  LocalCluster or a running scheduler) runs the notebooks, ``jobs`` at a time; torch threads are
+  split so that jobs x threads <= cores;
+- before any kernel starts: whatever runs the notebooks must see the experiment directory and
+  the window cache, an arm whose hub cannot be reached fails all its runs with one message, and
+  the windows are prepared once;
 - a run whose status is ``completed`` (with a full history) is skipped; an unfinished one
   resumes from its ``last.pt`` (the training loop does that);
 - a failed run (exception in a cell, dead kernel) is recorded in its ``status.json`` with the
@@ -20,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -32,9 +36,9 @@ from tqdm.auto import tqdm
 from vfreport import __version__
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ConfigError, ExperimentError, ExperimentLockedError, VfreportError
-from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, read_json
-from vfreport.run.job import check_parameters, hardware, job_parameters, now_iso
-from vfreport.run.notebooks import execute_notebook, template_path
+from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, now_iso, read_json
+from vfreport.run.job import check_parameters, hardware, job_parameters
+from vfreport.run.notebooks import template_path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 TRAIN_TEMPLATE = template_path("train.ipynb")
@@ -147,31 +151,6 @@ def is_complete(run: RunDir, epochs: int) -> bool:
         return False
 
 
-def describe_failure(exc: BaseException) -> dict[str, Any]:
-    """status.json's error entry for a failed notebook: exception type, message and cell."""
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(exc, PapermillExecutionError):
-        return {"type": exc.ename, "message": str(exc.evalue), "cell": int(exc.cell_index),
-                "exec_count": exc.exec_count}
-    name = type(exc).__name__
-    msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else name
-    if name == "DeadKernelError":
-        msg = f"the kernel died (killed or out of memory): {msg}"
-    return {"type": name, "message": msg, "cell": None}
-
-
-def run_one(exp: ExperimentDir, params: dict[str, Any], template: Path = TRAIN_TEMPLATE) -> dict[str, Any]:
-    """Execute one run's notebook; never raises for a failed run: records it and returns the status."""
-    run = exp.run(params["arm"], params["seed"])
-    run.root.mkdir(parents=True, exist_ok=True)
-    try:
-        execute_notebook(template, run.notebook, params, cwd=run.root)
-    except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, the others go on
-        return run.write_status(state="failed", error=describe_failure(exc), ended=now_iso())
-    return run.read_status()
-
-
 # ---------------------------------------------------------------------------------------------
 # run-all
 # ---------------------------------------------------------------------------------------------
@@ -184,10 +163,6 @@ class RunAllResult:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, dict] = field(default_factory=dict)
     seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
 
 
 def prepare_experiment_dir(cfg: ExperimentConfig, out: Path) -> ExperimentDir:
@@ -212,14 +187,47 @@ def threads_per_job(jobs: int, requested: int = 0) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, jobs))
 
 
-def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool) -> None:
+def unreachable_arms(cfg: ExperimentConfig, cache_dir: Path) -> dict[str, dict[str, Any]]:
+    """Arms whose remote source cannot be reached, checked once (per endpoint) before any kernel
+    starts: arm name -> the error entry every run of that arm records. An arm whose windows are
+    already in the cache needs no source and is never listed."""
+    from vfreport.data.sources import check_hub
+    from vfreport.data.windows import cache_key, cache_path
+    from vfreport.errors import HubUnavailableError
+
+    def cached(arm: Any) -> bool:
+        return all(cache_path(cache_dir, arm, split, cache_key(arm, split, n, cfg.train.window_seconds, role)).exists()
+                   for split, n, role in ((arm.train_split, arm.train_windows, "train"),
+                                          (arm.val_split, arm.val_windows, "val")))
+
+    verdict: str | None = None
+    checked = False
+    out: dict[str, dict[str, Any]] = {}
+    for arm in cfg.arms.values():
+        if arm.source != "hub" or cached(arm):
+            continue
+        if not checked:
+            checked = True
+            try:
+                check_hub()
+            except HubUnavailableError as e:
+                verdict = str(e)
+        if verdict is not None:
+            out[arm.name] = {"type": "HubUnavailableError", "message": verdict, "cell": None}
+    return out
+
+
+def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool, skip: set[str] = frozenset()) -> None:
     """Build (or find in the cache) every arm's model-ready windows before the notebooks start."""
     from vfreport.data.windows import prepare_arm
     from vfreport.run.job import default_cache_dir
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(cfg.arms)))) as pool:
+    arms = [arm for arm in cfg.arms.values() if arm.name not in skip]
+    if not arms:
+        return
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(arms)))) as pool:
         futures = {arm.name: pool.submit(prepare_arm, arm, cfg.train.window_seconds,
-                                         default_cache_dir() / "windows", progress) for arm in cfg.arms.values()}
+                                         default_cache_dir() / "windows", progress) for arm in arms}
         for name, f in futures.items():
             try:
                 f.result()
@@ -228,18 +236,32 @@ def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool) -> None:
 
 
 def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = True,
-            config_file: str | None = None, template: Path = TRAIN_TEMPLATE) -> RunAllResult:
-    """Train every (arm, seed) of ``cfg`` into ``out`` through papermill; see the module docstring."""
+            config_file: str | None = None, template: Path = TRAIN_TEMPLATE, executor: str = "local",
+            **executor_options: Any) -> RunAllResult:
+    """Train every (arm, seed) of ``cfg`` into ``out`` through papermill; see the module docstring.
+
+    ``executor`` names a backend of :data:`vfreport.run.executors.executors` (``local``, ``dask``);
+    ``executor_options`` are its options (dask: ``scheduler``, ``resources``); ``jobs`` is its
+    parallelism (local threads, or the dask LocalCluster's worker processes)."""
+    from vfreport.run.executors import executors
+    from vfreport.run.job import default_cache_dir
+
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     if not template.exists():
         raise ExperimentError(f"training notebook template not found: {template}")
+    backend = executors.create(executor, jobs=jobs, **executor_options)
     t0 = time.perf_counter()
     exp = prepare_experiment_dir(cfg, Path(out).resolve())
     result = RunAllResult(exp.root)
-    with experiment_lock(exp):
-        write_manifest(exp, cfg, config_file, started=now_iso(), ended=None)
-        threads = threads_per_job(jobs, cfg.train.threads)
+    with experiment_lock(exp), backend:
+        dashboard = getattr(backend, "dashboard", None)
+        if dashboard and progress:
+            tqdm.write(f"dask dashboard: {dashboard}")
+        cache_dir = default_cache_dir() / "windows"
+        backend.check_storage([exp.root, cache_dir])
+        write_manifest(exp, cfg, config_file, started=now_iso(), ended=None, executor=backend.describe())
+        threads = backend.threads_per_run(cfg.train.threads)
         todo: list[dict[str, Any]] = []
         for arm in cfg.arms.values():
             for seed in cfg.seeds:
@@ -254,76 +276,84 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
                 run.root.mkdir(parents=True, exist_ok=True)
                 run.write_status(state="pending", epochs=cfg.epochs, error=None)
                 todo.append(params)
+        unreachable = unreachable_arms(cfg, cache_dir) if todo else {}
+        for p in [p for p in todo if p["arm"] in unreachable]:  # fail fast: no kernel for an unreachable source
+            err = unreachable[p["arm"]]
+            exp.run(p["arm"], p["seed"]).write_status(state="failed", ended=now_iso(), error=err)
+            result.failed[f"{p['arm']}/seed-{p['seed']}"] = err
+            todo.remove(p)
+        for name, err in unreachable.items():
+            tqdm.write(f"arm {name!r}: every run failed: {err['message']}")
         if todo:
-            prepare_data(cfg, jobs, progress)
+            prepare_data(cfg, jobs, progress, skip=set(unreachable))
         try:
-            _execute_all(exp, todo, jobs, cfg.epochs, progress, result, template)
+            _execute_all(exp, todo, backend, cfg.epochs, progress, result, template)
         finally:
             write_manifest(exp, cfg, config_file, ended=now_iso(), seconds=round(time.perf_counter() - t0, 2))
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def _interrupt_kernels(exp: ExperimentDir, todo: list[dict[str, Any]]) -> None:
-    """Send SIGINT to the kernels of running runs (their pids are in status.json)."""
-    import signal
-
-    for p in todo:
-        status = exp.run(p["arm"], p["seed"]).read_status()
-        pid = status.get("pid")
-        if status.get("state") == "running" and isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGINT)
+INTERRUPTED = {"type": "KeyboardInterrupt", "message": "interrupted by the user", "cell": None}
 
 
-def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], jobs: int, epochs: int, progress: bool,
+def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], backend: Any, epochs: int, progress: bool,
                  result: RunAllResult, template: Path) -> None:
     total_epochs = len(todo) * epochs
     bar = tqdm(total=total_epochs, desc="run-all", unit="epoch", disable=not progress or not todo)
+    keys = [(p["arm"], p["seed"]) for p in todo]
 
-    def refresh() -> None:
+    def refresh() -> None:  # progress from the runs' status.json, written by whichever machine runs them
         done = 0
-        for p in todo:
+        for arm, seed in keys:
             with contextlib.suppress(OSError, ValueError, TypeError):
-                done += int(exp.run(p["arm"], p["seed"]).read_status().get("last_epoch") or 0)
+                done += int(exp.run(arm, seed).read_status().get("last_epoch") or 0)
         bar.n = min(total_epochs, done)
         bar.set_postfix(failed=len(result.failed))
         bar.refresh()
 
-    def collect(finished: set[Future]) -> None:
-        for f in finished:
-            key = futures[f]
-            if f.cancelled():
-                continue
-            status = f.result()
+    def collect(finished: set[Any]) -> None:
+        for h in finished:
+            key, (arm, seed) = handles[h]
+            status = backend.result(h)
             if status.get("state") == "completed":
                 result.completed.append(key)
-            else:
-                err = status.get("error") or {"type": "unknown", "message": "run did not complete"}
-                result.failed[key] = err
-                bar.write(f"run {key} failed: {err.get('type')}: {err.get('message')}")
+                continue
+            err = status.get("error") or {"type": "unknown", "message": "run did not complete", "cell": None}
+            run = exp.run(arm, seed)
+            if run.read_status().get("state") in ("pending", "running"):  # the task died before recording it
+                run.write_status(state="failed", ended=now_iso(), error=err)
+            result.failed[key] = err
+            bar.write(f"run {key} failed: {err.get('type')}: {err.get('message')}")
 
-    pool = ThreadPoolExecutor(max_workers=jobs)
-    futures = {pool.submit(run_one, exp, p, template): f"{p['arm']}/seed-{p['seed']}" for p in todo}
-    pending = set(futures)
+    handles: dict[Any, tuple[str, tuple[str, int]]] = {}
     try:
+        for p in todo:
+            handles[backend.submit(exp, p, template)] = (f"{p['arm']}/seed-{p['seed']}", (p["arm"], p["seed"]))
+        pending = set(handles)
         while pending:
-            finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            finished, pending = backend.wait(pending, timeout=1.0)
             collect(finished)
             refresh()
     except KeyboardInterrupt:
         # Ctrl-C: nothing new starts; running kernels are interrupted (checkpoints are atomic) and
         # their runs recorded as failed with the reason, so the next run-all resumes them.
-        for f in pending:
-            f.cancel()
-        _interrupt_kernels(exp, todo)
-        wait(pending, timeout=60)
-        for p in todo:
-            run = exp.run(p["arm"], p["seed"])
+        backend.cancel(set(handles))
+        backend.interrupt(exp, keys)
+        _wait_until_stopped(exp, keys, timeout=60)
+        for arm, seed in keys:
+            run = exp.run(arm, seed)
             if run.read_status().get("state") in ("pending", "running"):
-                err = {"type": "KeyboardInterrupt", "message": "interrupted by the user", "cell": None}
-                run.write_status(state="failed", ended=now_iso(), error=err)
+                run.write_status(state="failed", ended=now_iso(), error=INTERRUPTED)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
+
+
+def _wait_until_stopped(exp: ExperimentDir, keys: list[tuple[str, int]], timeout: float) -> None:
+    """Wait until no run of ``keys`` has a live kernel (an interrupted kernel records its failure)."""
+    from vfreport.run.executors import running_kernel
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(running_kernel(exp.run(a, s)) is not None for a, s in keys):
+        time.sleep(0.1)
