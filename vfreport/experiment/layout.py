@@ -218,10 +218,6 @@ class ExperimentDir:
     def lock(self) -> Path:
         return self.root / ".vfreport.lock"
 
-    @property
-    def cache(self) -> Path:
-        return self.root / ".cache"
-
     def run(self, arm: str, seed: int) -> RunDir:
         check_name(arm, "arm name")
         return RunDir(self.root / arm / f"seed-{int(seed)}", arm, int(seed))
