@@ -12,8 +12,10 @@ import pytest
 from vfreport.config import load_config
 from vfreport.errors import ConfigError, ExperimentLockedError
 from vfreport.experiment.layout import ExperimentDir
+from vfreport.run.executors import run_one
 from vfreport.run.job import PARAMETERS, check_parameters
-from vfreport.run.runner import execute_notebook, experiment_lock, prepare_experiment_dir, run_one, threads_per_job
+from vfreport.run.notebooks import execute_notebook
+from vfreport.run.runner import experiment_lock, prepare_experiment_dir, threads_per_job
 
 
 def notebook(path: Path, *cells: str) -> Path:
@@ -36,7 +38,7 @@ def test_kernels_talk_over_ipc_not_tcp(tmp_path):
 def test_exception_in_a_cell_is_recorded_with_the_cell(tmp_path):
     src = notebook(tmp_path / "t.ipynb", "y = 1", "raise ValueError('bad data in row 7')")
     exp = ExperimentDir(tmp_path / "exp")
-    status = run_one(exp, {"arm": "ami", "seed": 3}, template=src)
+    status = run_one(exp, {"arm": "ami", "seed": 3}, src)
     assert status["state"] == "failed"
     assert status["error"]["type"] == "ValueError"
     assert "bad data in row 7" in status["error"]["message"]
@@ -48,7 +50,7 @@ def test_exception_in_a_cell_is_recorded_with_the_cell(tmp_path):
 
 def test_a_dead_kernel_marks_the_run_failed_with_the_reason(tmp_path):
     src = notebook(tmp_path / "t.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
-    status = run_one(ExperimentDir(tmp_path / "exp"), {"arm": "ami", "seed": 0}, template=src)
+    status = run_one(ExperimentDir(tmp_path / "exp"), {"arm": "ami", "seed": 0}, src)
     assert status["state"] == "failed"
     assert status["error"]["type"] == "DeadKernelError"
     assert "kernel died" in status["error"]["message"]

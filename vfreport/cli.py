@@ -43,17 +43,32 @@ def _show_report(results: dict, paths: dict[str, Path]) -> None:
               help="Runs trained in parallel (torch threads are split between them).")
 @click.option("--preset", type=click.Choice(["demo", "full"]), default="demo", show_default=True)
 @click.option("--no-report", is_flag=True, help="Train only; skip analysis, report and ONNX export.")
-def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: str, no_report: bool) -> None:
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the runs' notebooks execute: threads here, or dask tasks (needs vfreport[dask]).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="dask: a running scheduler (tcp://host:8786) [default: a LocalCluster of --workers processes].")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="dask: worker processes of the LocalCluster [default: --jobs].")
+@click.option("--resources", default=None, metavar="NAME=N[,..]",
+              help="dask: resources each LocalCluster worker declares, e.g. GPU=1 (runs on cuda ask for GPU=1).")
+def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: str, no_report: bool,
+                executor: str, scheduler: str | None, workers: int | None, resources: str | None) -> None:
     """Train every (arm, seed) with papermill, then analyse, report and export the winner to ONNX."""
     from vfreport.config import load_config
     from vfreport.pipeline import run_all
 
     cfg = load_config(config_file, preset=preset)
     out = out or Path("runs") / cfg.name
+    executor_options: dict = {"executor": executor}
+    if executor == "dask":
+        executor_options.update(scheduler=scheduler, resources=resources)
+    elif scheduler or workers or resources:
+        raise click.UsageError("--scheduler, --workers and --resources go with --executor dask")
     click.echo(f"vfreport run-all: {len(cfg.arms)} arms x {len(cfg.seeds)} seeds x {cfg.epochs} epochs -> {out}")
     try:
-        trained, outcome = run_all(cfg, out, jobs=jobs, config_file=str(config_file) if config_file else None,
-                                   report_after=not no_report, echo=click.echo)
+        trained, outcome = run_all(cfg, out, jobs=workers or jobs,
+                                   config_file=str(config_file) if config_file else None,
+                                   report_after=not no_report, echo=click.echo, **executor_options)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished epochs are checkpointed; resume with the same command "
                    f"(vfreport run-all --out {out}{' --config ' + str(config_file) if config_file else ''} "
