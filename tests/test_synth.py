@@ -332,3 +332,26 @@ def test_generation_is_vectorised():
     Python loop would run near 1x real time, the vectorised synthesiser runs at hundreds."""
     speed = synth.realtime_factor(seconds=20.0)
     assert speed["synth"] > 30.0 and speed["rows"] > 20.0
+
+
+def test_voice_spread_scales_the_speaker_differences():
+    fields = list(synth.COMMON_VOICE)
+    default = [synth.speaker_voice(0, "ami", k) for k in range(12)]
+    assert [synth.speaker_voice(0, "ami", k, voice_spread=1.0) for k in range(12)] == default
+    same = [synth.speaker_voice(0, "ami", k, voice_spread=0.0) for k in range(12)]
+    for v in same:  # one voice for everybody: the common voice
+        for f in fields:
+            assert np.asarray(getattr(v, f)) == pytest.approx(np.asarray(synth.COMMON_VOICE[f])), f
+    half = [synth.speaker_voice(0, "ami", k, voice_spread=0.5) for k in range(12)]
+    spread_f0 = [np.std(np.log([v.f0_hz for v in vs])) for vs in (same, half, default)]
+    assert spread_f0[0] < 1e-12 and spread_f0[1] == pytest.approx(spread_f0[2] / 2, rel=0.05)
+    with pytest.raises(ConfigError):
+        synth.speaker_voice(0, "ami", 1, voice_spread=-1.0)
+
+
+def test_voice_spread_keeps_the_turns_and_changes_only_the_voices():
+    a = synth.ami_meeting("train", 0, seed=0, meeting_seconds=8.0)
+    b = synth.ami_meeting("train", 0, seed=0, meeting_seconds=8.0, voice_spread=0.0)
+    assert {k: a[k] for k in ("timestamps_start", "timestamps_end", "speakers")} == {
+        k: b[k] for k in ("timestamps_start", "timestamps_end", "speakers")}
+    assert a["audio"]["bytes"] != b["audio"]["bytes"]

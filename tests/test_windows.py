@@ -82,6 +82,40 @@ def test_two_speaker_windows_on_real_ami_match_the_rttm():
 
 
 @needs_fixture
+@pytest.mark.parametrize("strategy", ["two-speaker", "cluster"])
+def test_short_recordings_give_every_eligible_window_on_the_grid(strategy):
+    """Two 30-s excerpts, 240 windows asked: all eligible positions of the T/4 grid are taken
+    (overlapping when needed), and the shortfall is recorded, not hidden."""
+    with pytest.warns(UserWarning, match=r"ran dry after \d+ of 240 windows"):
+        w = build_windows(fixture_arm(strategy), SPLIT, 240, 2.0)
+    t = num_frames(32_000)
+    assert len(w) >= 20  # dozens from one minute of audio (the first release found 11 two-speaker windows)
+    assert w.info["short"] is True and w.info["requested_windows"] == 240 and w.info["windows"] == len(w)
+    assert w.info["windows_eligible"] == len(w)  # nothing eligible was left behind
+    for row in (0, 1):
+        starts = np.sort(w.start[w.row == row]) // GEOMETRY.hop
+        assert len(np.unique(starts)) == len(starts)
+        assert len({int(k) % (t // 4) for k in starts}) == 1  # one grid of stride T/4 per recording
+    rule = L.two_speaker_window if strategy == "two-speaker" else None
+    for i in range(len(w)):  # every window satisfies its strategy's rule against the RTTM
+        uri = ["dev00", "dev01"][w.row[i]]
+        act, names = _rttm_activity(uri, int(w.start[i]), t)
+        built = rule(act) if rule else L.cluster_window(act, L.speaker_groups(names))
+        assert built is not None
+        np.testing.assert_array_equal(w.labels[i], built[0])
+        np.testing.assert_array_equal(w.mask[i], built[1])
+
+
+def test_long_meetings_keep_windows_half_a_window_apart():
+    w = build_windows(arm("ami", train_windows=24), "train", 24, 2.0)
+    t = num_frames(32_000)
+    assert len(w) == 24 and w.info["windows_eligible"] >= 24
+    for row in np.unique(w.row):
+        starts = np.sort(w.start[w.row == row]) // GEOMETRY.hop
+        assert (np.diff(starts) >= t // 2).all()
+
+
+@needs_fixture
 def test_cluster_and_pairs_on_real_ami():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -209,6 +243,7 @@ def test_cache_key_covers_what_determines_windows():
         cache_key(arm("ami", source="hub"), "train", 10, 2.0, "train"),
         cache_key(arm("ami", source="hub", hub_config="sdm"), "train", 10, 2.0, "train"),
         cache_key(arm("ami", on_bad_audio="error"), "train", 10, 2.0, "train"),
+        cache_key(arm("ami", voice_spread=0.0), "train", 10, 2.0, "train"),
     ]
     assert len(set(changed + [base])) == len(changed) + 1
 
