@@ -17,16 +17,17 @@ import pytest
 import torch
 
 from vfreport import __version__
+from vfreport.bench.onnx_speed import bench_onnx
 from vfreport.deploy import onnx as export_mod
 from vfreport.deploy.onnx import (
     CHECK_SHAPES,
     EXAMPLE_SHAPE,
     PARITY_TOLERANCE,
-    choose_winner,
     export_experiment,
     read_metadata,
     verify_parity,
 )
+from vfreport.deploy.winner import choose_winner
 from vfreport.errors import ExperimentError, ExportError, UnsafePathError
 from vfreport.experiment.layout import ExperimentDir, read_json
 from vfreport.model.network import FastDiarizationModel, num_frames
@@ -262,7 +263,7 @@ def test_explicit_arm_and_out_path(exported: tuple[Path, dict], tmp_path: Path) 
 
 @pytest.mark.slow
 def test_bench_onnx_reports_speed_and_export_time() -> None:
-    res = export_mod.bench_onnx(None, n_runs=3, batch=(2, 16_000))
+    res = bench_onnx(None, n_runs=3, batch=(2, 16_000))
     assert res["parity_ok"] and 0 < res["export_seconds"] < 120
     for key in ("single_thread", "default_threads"):
         r = res[key]

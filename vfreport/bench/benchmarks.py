@@ -304,7 +304,7 @@ def bench_analysis(work: Path) -> list[Figure]:
 
 
 def bench_onnx_figures(work: Path) -> list[Figure]:
-    from vfreport.deploy.onnx import bench_onnx
+    from vfreport.bench.onnx_speed import bench_onnx
     from vfreport.experiment.layout import ExperimentDir
     from vfreport.model.train import TrainSpec, train_run
 

@@ -20,9 +20,6 @@ import contextlib
 import json
 import logging
 import math
-import os
-import statistics
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from vfreport.deploy.winner import Selection, choose_winner, read_checkpoint
 from vfreport.errors import ExperimentError, ExportError
 from vfreport.experiment.layout import (
     ExperimentDir,
     atomic_write_bytes,
-    check_name,
 )
 
 INPUT_NAME = "waveform"
@@ -60,17 +57,6 @@ METADATA_KEYS = ("arm", "seed", "epoch", "val_acc", "sample_rate", "frame_step",
 _INT_KEYS = {"seed", "epoch", "sample_rate", "frame_step", "n_fft"}
 _FLOAT_KEYS = {"val_acc", "window_seconds"}
 _JSON_KEYS = {"model_config"}
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The checkpoint chosen for export."""
-
-    arm: str
-    seed: int
-    epoch: int
-    val_acc: float
-    checkpoint: Path
 
 
 @dataclass(frozen=True)
@@ -108,85 +94,6 @@ class ExportInfo:
     @property
     def parity_ok(self) -> bool:
         return self.parity.ok
-
-
-# ---------------------------------------------------------------------------------------------
-# choosing the winner
-# ---------------------------------------------------------------------------------------------
-
-
-def _arm_mean(results: dict[str, Any], arm: str) -> float | None:
-    stat = (results.get("arms", {}).get(arm) or {}).get("best_val_acc") or {}
-    mean = stat.get("mean") if isinstance(stat, dict) else None
-    return float(mean) if isinstance(mean, int | float) and math.isfinite(mean) else None
-
-
-def _completed_seeds(results: dict[str, Any], arm: str) -> list[int]:
-    runs = results.get("runs")
-    if isinstance(runs, list) and runs:
-        return sorted({int(r["seed"]) for r in runs if r.get("arm") == arm and r.get("state") == "completed"})
-    return sorted(int(s) for s in (results.get("arms", {}).get(arm) or {}).get("seeds", []))
-
-
-def choose_winner(results: dict[str, Any], exp_dir: Path, arm: str | None = None) -> Selection:
-    """Pick the checkpoint to export.
-
-    Arm: ``arm`` if given, else the arm with the highest mean best val acc over seeds
-    (``results["arms"][arm]["best_val_acc"]["mean"]``; ties go to the alphabetically first arm).
-    Within the arm: among completed runs, the ``best.pt`` whose own ``best_val_acc`` is highest
-    (ties: lowest seed). Raises ExportError naming the paths when no such checkpoint exists.
-    """
-    arms = results.get("arms") or {}
-    if not isinstance(arms, dict) or not arms:
-        raise ExportError(f"{Path(exp_dir) / 'results.json'} has no 'arms': nothing to export")
-    if arm is not None:
-        check_name(arm, "arm name")
-        if arm not in arms:
-            raise ExportError(
-                f"arm {arm!r} is not in {Path(exp_dir) / 'results.json'} (arms: {', '.join(sorted(arms))})"
-            )
-    else:
-        scored = [(m, name) for name in sorted(arms) if (m := _arm_mean(results, name)) is not None]
-        if not scored:
-            raise ExportError(
-                f"no arm in {Path(exp_dir) / 'results.json'} has a best val acc (no completed runs): nothing to export"
-            )
-        best_mean = max(m for m, _ in scored)
-        arm = next(name for m, name in scored if m == best_mean)
-
-    exp = ExperimentDir(exp_dir)
-    seeds = _completed_seeds(results, arm)
-    candidates: list[Selection] = []
-    looked: list[str] = []
-    for seed in seeds:
-        path = exp.run(arm, seed).best
-        looked.append(str(path))
-        if not path.is_file():
-            continue
-        ckpt = _load_checkpoint(path)
-        try:
-            val_acc = float(ckpt["best_val_acc"])
-            epoch = int(ckpt.get("best_epoch", ckpt.get("epoch")))
-        except (KeyError, TypeError, ValueError) as e:
-            raise ExportError(f"{path} lacks 'best_val_acc'/'best_epoch': not a vfreport best checkpoint") from e
-        if int(ckpt.get("seed", seed)) != seed:
-            raise ExportError(f"{path} says seed {ckpt.get('seed')} but lives in seed-{seed}")
-        candidates.append(Selection(arm, seed, epoch, val_acc, path))
-    if not candidates:
-        where = ", ".join(looked) if looked else f"no completed run of arm {arm!r} in results.json"
-        raise ExportError(
-            f"no best.pt checkpoint for arm {arm!r} ({where}); train it first or choose another arm with --arm"
-        )
-    return max(candidates, key=lambda s: (s.val_acc, -s.seed))
-
-
-def _load_checkpoint(path: Path) -> dict[str, Any]:
-    from vfreport.model.network import load_checkpoint
-
-    try:
-        return load_checkpoint(path)
-    except ExperimentError as e:
-        raise ExportError(str(e)) from e
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,7 +265,7 @@ def verify_parity(
     return ParityReport(worst, float(tolerance), [list(map(int, s)) for s in shapes], per_shape)
 
 
-def _checkpoint_metadata(ckpt: dict[str, Any], model: Any) -> dict[str, Any]:
+def checkpoint_metadata(ckpt: dict[str, Any], model: Any) -> dict[str, Any]:
     from vfreport import __version__
 
     cfg = model.config
@@ -448,14 +355,14 @@ def export_onnx(
     from vfreport.model.network import FastDiarizationModel
 
     checkpoint = Path(checkpoint)
-    ckpt = _load_checkpoint(checkpoint)
+    ckpt = read_checkpoint(checkpoint)
     try:
         model = FastDiarizationModel.from_checkpoint(checkpoint)
     except ExperimentError as e:
         raise ExportError(str(e)) from e
     except Exception as e:  # noqa: BLE001 - config/state mismatch
         raise ExportError(f"cannot rebuild the model from {checkpoint}: {type(e).__name__}: {e}") from e
-    meta = {**_checkpoint_metadata(ckpt, model), **(metadata or {})}
+    meta = {**checkpoint_metadata(ckpt, model), **(metadata or {})}
     return export_model(model, out, meta, opset, tolerance, check_shapes)
 
 
@@ -517,80 +424,3 @@ def export_experiment(exp_dir: Path | str, results: Mapping[str, Any], arm: str 
             e.entry = {**_entry(info, sel, exp.root, written=False), "error": str(e)}
         raise
     return _entry(info, sel, exp.root, written=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# benchmark (called by `vfreport bench`)
-# ---------------------------------------------------------------------------------------------
-
-
-def _median_seconds(fn: Any, n_runs: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(n_runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def bench_onnx(
-    checkpoint: Path | str | None = None,
-    n_runs: int = 20,
-    batch: tuple[int, int] = (8, 32_000),
-) -> dict[str, Any]:
-    """Export time and ONNX Runtime vs torch eager CPU inference speed on one batch.
-
-    ``checkpoint`` None benchmarks an untrained default model (speed does not depend on the
-    weights). Times are medians of ``n_runs`` after 3 warm-up runs, torch under
-    ``inference_mode``; first with 1 thread in both runtimes, then with the default thread count
-    (torch's ``get_num_threads()`` for both). Torch runs before ONNX Runtime at each setting so
-    ORT's spinning worker threads never compete with it. ``speedup`` = torch / ORT time, also
-    given flat as ``speedup_single_thread`` and ``speedup_default_threads``.
-    """
-    import onnxruntime as ort
-    import torch
-
-    from vfreport.model.network import FastDiarizationModel
-
-    if checkpoint is None:
-        torch.manual_seed(0)
-        model = FastDiarizationModel().eval()
-        meta: dict[str, Any] = {"arm": "untrained", "seed": 0, "epoch": 0}
-    else:
-        model = FastDiarizationModel.from_checkpoint(checkpoint)
-        meta = _checkpoint_metadata(_load_checkpoint(Path(checkpoint)), model)
-    wav = (0.1 * np.random.default_rng(0).standard_normal(batch)).astype(np.float32)
-    x = torch.from_numpy(wav)
-    default_threads = torch.get_num_threads()
-    out: dict[str, Any] = {"batch": list(batch), "n_runs": int(n_runs), "checkpoint": str(checkpoint)}
-    with tempfile.TemporaryDirectory(prefix="vfreport-bench-") as tmp:
-        path = Path(tmp) / "model.onnx"
-        info = export_model(model, path, meta)
-        out.update(export_seconds=info.export_seconds, exporter=info.exporter, check_seconds=info.check_seconds,
-                   max_abs_diff=info.max_abs_diff, parity_ok=info.parity_ok)
-        try:
-            for label, threads in (("single_thread", 1), ("default_threads", default_threads)):
-                torch.set_num_threads(threads)
-                with torch.inference_mode():
-                    t_torch = _median_seconds(lambda: model(x), n_runs)
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = threads
-                opts.inter_op_num_threads = 1
-                session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-                t_ort = _median_seconds(lambda s=session: s.run(None, {INPUT_NAME: wav}), n_runs)
-                del session
-                out[label] = {"threads": threads, "torch_ms": 1000 * t_torch, "onnxruntime_ms": 1000 * t_ort,
-                              "speedup": t_torch / t_ort,
-                              "windows_per_s_onnxruntime": batch[0] / t_ort, "windows_per_s_torch": batch[0] / t_torch}
-                out[f"speedup_{label}"] = t_torch / t_ort  # flat keys for `vfreport bench`
-        finally:
-            torch.set_num_threads(default_threads)
-    out["target_speedup"] = 1.5
-    out["target_export_seconds"] = 10.0
-    out["meets_speedup_target"] = out["default_threads"]["speedup"] >= 1.5
-    out["meets_export_target"] = out["export_seconds"] <= 10.0
-    out["torch_version"], out["onnxruntime_version"] = torch.__version__, ort.__version__
-    out["cpu_count"] = os.cpu_count()
-    return out
