@@ -113,17 +113,17 @@ def test_lift_summary_gate_and_wording() -> None:
     assert L.lift_gate(L.lift_summary([0.9], [None], [0]), "AMI")["passed"] is None
 
 
-def test_arm_lifts_read_each_runs_baseline(tmp_path: Path) -> None:
+def test_experiment_lifts_read_each_runs_baseline(tmp_path: Path) -> None:
     hist = {("librispeech", s): make_history(LIBRISPEECH_VAL) for s in range(2)}
     hist |= {("ami", s): make_history([0.80 + 0.01 * s] * 12) for s in range(2)}
     extra = {("ami", 0): {"data": {"audio_free_baseline_val_acc": 0.70}},
              ("ami", 1): {"data": {"position_baseline_val_acc": 0.75}},
              ("librispeech", 0): {"data": {"audio_free_baseline_val_acc": 0.5}}}
     exp = make_experiment(tmp_path, hist, status_extra=extra)
-    runs = [{"arm": a, "seed": s, "included": True, "best_val_acc": float(h["val_acc"].max())}
-            for (a, s), h in hist.items()]
-    lifts = L.arm_lifts(exp, runs, ["ami", "librispeech"])
-    assert lifts["ami"]["per_seed"] == pytest.approx([0.10, 0.06])
+    lifts = L.experiment_lifts(exp)
+    assert lifts["ami"]["per_seed"] == pytest.approx([0.10, 0.06])  # final val acc − each run's baseline
+    assert lifts["ami"]["seeds"] == [0, 1]
+    assert lifts["librispeech"]["per_seed"][0] == pytest.approx(LIBRISPEECH_VAL[-1] - 0.5)
     assert lifts["librispeech"]["per_seed"][1] is None and lifts["librispeech"]["n"] == 1
     assert "audio_free_baseline_val_acc" in lifts["ami"]["source"]
 
@@ -220,3 +220,73 @@ def test_unavailable_meetings_are_reported_not_raised(tmp_path: Path) -> None:
     exp = make_experiment(tmp_path, hist, overrides={"arms": {"ami": {"source": "local", "path": str(tmp_path)}}})
     ev = E.evaluate_experiment(exp, split="nothing-here", n_resamples=10)
     assert ev["available"] is False and "nothing-here" in ev["reason"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the yardstick in results.json, the verdict's gates and the report
+# ---------------------------------------------------------------------------------------------
+
+
+def _fake_results(target_offset: float, lift_values: list[float]) -> dict:
+    """An analysed results dict with an evaluation from score tables (target DER offset vs the rest)."""
+    from vfreport.analysis import yardstick as Y
+    from vfreport.config import load_config
+
+    uris = ["m0", "m1", "m2", "m3"]
+    base_der = [0.5, 0.55, 0.45, 0.6]
+
+    def table(offset: float, runs: int) -> dict:
+        return {str(r): {u: {"der": d + offset + 0.005 * r, "error": 60 * (d + offset + 0.005 * r), "total": 60.0,
+                             "confusion": d + offset + 0.005 * r, "missed_detection": 0.0, "false_alarm": 0.0}
+                         for u, d in zip(uris, base_der, strict=True)} for r in range(runs)}
+
+    der = {"ami": table(target_offset, 3), "librispeech": table(0.0, 3)}
+    audio_free = {"one-speaker": table(0.0, 1)["0"], "position": table(0.02, 1)["0"]}
+    ev = {"available": True, "collar": 0.0, "skip_overlap": False, "split": "test", "origin": "synthetic",
+          "window_seconds": 2.0, "meetings": [{"uri": u, "seconds": 60.0} for u in uris], "der": der,
+          "baseline_der": audio_free, "reference_rttm": "eval/reference.rttm", "reference_uem": "eval/reference.uem",
+          **E.summarize_evaluation(der, audio_free, uris, "ami", "librispeech", 0.05, n_resamples=1000)}
+    cfg = load_config(preset="demo")
+    lifts = {"ami": L.lift_summary([0.8 + v for v in lift_values], [0.8] * len(lift_values),
+                                   list(range(len(lift_values))), cfg.thresholds.min_lift)}
+    ys = Y.Yardstick(ev, lifts, Y.gates(cfg, ev, lifts))
+    results = {"arms": {"librispeech": {"display_name": "LS"}, "ami": {"display_name": "AMI"}},
+               "baseline": "librispeech", "target": "ami", "delta": {}}
+    return Y.attach(results, ys)
+
+
+def test_gates_follow_der_and_lift() -> None:
+    good = _fake_results(-0.15, [0.12, 0.11, 0.13])
+    assert [g["passed"] for g in good["yardstick_gates"]] == [True, True]
+    assert good["delta"]["der"]["value"] == pytest.approx(-0.15, abs=1e-9)
+    assert good["arms"]["ami"]["lift"]["mean"] == pytest.approx(0.12)
+    bad = _fake_results(0.0, [0.01, -0.01, 0.0])
+    lift_gate, der_gate = bad["yardstick_gates"]
+    assert lift_gate["passed"] is False and der_gate["passed"] is False
+    assert L.INCONCLUSIVE in lift_gate["sentence"]
+
+
+def test_verdict_gates_block_best_and_realistic() -> None:
+    from vfreport.analysis import verdicts as V
+    from vfreport.analysis import yardstick as Y
+
+    gates = Y.verdict_gates(Y.Yardstick(None, {}, [{"name": "lift", "passed": False, "sentence": "x"}]))
+    assert isinstance(gates[0], V.Gate) and gates[0].passed is False
+
+
+def test_report_rows_section_and_figure() -> None:
+    from vfreport.report import yardstick as R
+
+    results = _fake_results(-0.15, [0.12, 0.11, 0.13])
+    rows = R.delta_rows(results)
+    assert rows[0][0].startswith("DER") and "-15.0 points" in rows[0][3]
+    assert rows[1][2].startswith("12.0 points above")
+    text = R.section(results, "figures/der_per_meeting.png")
+    assert "Oracle speech activity" in text and "total width" in text
+    assert "supported" in text and "figures/der_per_meeting.png" in text
+    fig = R.der_figure(results)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "DER (%)" and len(ax.collections) >= 4  # 2 arms' strips + 2 baselines
+    assert "n = 3" in ax.get_title()
+    below = _fake_results(0.0, [-0.1, -0.09, -0.11])
+    assert "below" in R.delta_rows(below)[1][2]

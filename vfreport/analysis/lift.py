@@ -5,10 +5,12 @@ An arm's frame accuracy mixes what the model heard with what the task's structur
 Lift subtracts, run by run, what an audio-free predictor scores on the same windows; one value per
 run (the unit of analysis), summarised with a Student t-interval over runs.
 
-Which numbers: a run's selection-unbiased test accuracy against its ``audio_free_baseline_test_acc``
-when the run records both; otherwise best validation accuracy against
-``audio_free_baseline_val_acc`` (or, from runs trained before that field, ``position_baseline_val_acc``),
-the source named in the entry. Baselines are read from each run's ``status.json`` ``data``.
+Which numbers: a run's test accuracy at its best-validation epoch against its
+``audio_free_baseline_test_acc`` when the run records both; otherwise its final-epoch validation
+accuracy (the selection-unbiased accuracy without a test split; not the max over epochs, which is
+optimistic) against ``audio_free_baseline_val_acc`` (or, from runs trained before that field,
+``position_baseline_val_acc``). The pair used is named in the entry's ``source``. Baselines are
+read from each run's ``status.json`` ``data``.
 
 The best/realistic gate (:func:`lift_gate`): the target's mean lift is at least ``min_lift`` and
 its interval excludes 0; otherwise the accuracy is explained by window structure.
@@ -27,8 +29,8 @@ DEFAULT_MIN_LIFT = 0.05
 """Smallest lift that counts as learning from the voices (5 points), when the config has no ``min_lift``."""
 PAIRS = (
     ("test_acc", "audio_free_baseline_test_acc"),
-    ("best_val_acc", "audio_free_baseline_val_acc"),
-    ("best_val_acc", "position_baseline_val_acc"),
+    ("final_val_acc", "audio_free_baseline_val_acc"),
+    ("final_val_acc", "position_baseline_val_acc"),
 )
 """(accuracy in results.json's run entry, baseline in the run's status.json data), in order of preference."""
 GATE_NAME = "lift over the audio-free baseline"
@@ -98,28 +100,29 @@ def lift_gate(lift: Mapping[str, Any] | None, arm_name: str) -> dict[str, Any]:
     return {"name": GATE_NAME, "passed": passed, "sentence": sentence}
 
 
-def arm_lifts(exp_dir: Path | str, runs: Sequence[Mapping[str, Any]], arms: Sequence[str],
-              min_lift: float = DEFAULT_MIN_LIFT) -> dict[str, dict[str, Any]]:
-    """``arms.<arm>.lift`` for every arm, from results.json's ``runs`` entries (included runs) and
-    each run's status.json ``data`` (the I/O edge)."""
+def arm_lift(arm: Any, min_lift: float = DEFAULT_MIN_LIFT) -> dict[str, Any]:
+    """``arms.<arm>.lift`` of one arm from what the analysis reads of its included runs: an object with
+    ``metrics`` (per run: ``test_acc``, ``final_val_acc``), ``received`` (per run: status.json ``data``)
+    and ``seeds``, in the same order (:class:`vfreport.analysis.compute.ArmInput`)."""
+    acc, base, sources = [], [], set()
+    for m, data in zip(arm.metrics, arm.received, strict=True):
+        a, b, source = run_lift({"test_acc": getattr(m, "test_acc", None),
+                                 "final_val_acc": getattr(m, "final_val_acc", None)}, data or {})
+        acc.append(a)
+        base.append(b)
+        if source:
+            sources.add(source)
+    entry = lift_summary(acc, base, list(arm.seeds), min_lift)
+    entry["source"] = " / ".join(sorted(sources)) or None
+    return entry
+
+
+def experiment_lifts(exp_dir: Path | str, cfg: Any = None) -> dict[str, dict[str, Any]]:
+    """:func:`arm_lift` of every arm of an experiment directory (reads the runs as the analysis does)."""
+    from vfreport.analysis.results import arm_input, load_runs
+    from vfreport.config import read_experiment_config
+
     ed = ExperimentDir(exp_dir)
-    out: dict[str, dict[str, Any]] = {}
-    for arm in arms:
-        acc, base, seeds, sources = [], [], [], set()
-        for r in runs:
-            if r.get("arm") != arm or not r.get("included", r.get("state") == "completed"):
-                continue
-            try:
-                data = ed.run(arm, int(r["seed"])).read_status().get("data") or {}
-            except (OSError, ValueError):
-                data = {}
-            a, b, source = run_lift(r, data)
-            acc.append(a)
-            base.append(b)
-            seeds.append(int(r["seed"]))
-            if source:
-                sources.add(source)
-        entry = lift_summary(acc, base, seeds, min_lift)
-        entry["source"] = " / ".join(sorted(sources)) or None
-        out[arm] = entry
-    return out
+    cfg = cfg or read_experiment_config(ed.config)
+    runs, _ = load_runs(ed, cfg)
+    return {arm: arm_lift(arm_input(cfg, arm, runs, {}), cfg.thresholds.min_lift) for arm in cfg.arms}

@@ -1,0 +1,235 @@
+"""The common yardstick in the report: the DER figure, the Δ-table rows (DER, lift) and the
+section "Common yardstick" (design.md §13), all drawn from results.json's ``evaluation`` and
+``arms.<arm>.lift`` (:mod:`vfreport.analysis.yardstick`). Numbers print through
+:mod:`vfreport.report.format`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from vfreport.report import format as F
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+FIGURE_NAME = "der_per_meeting"
+FIGURE_CAPTION = ("DER per held-out meeting: one point per run (arm colour), audio-free baselines as black "
+                  "markers; oracle speech activity, so false alarm is 0 and the differences are confusion.")
+BASELINE_MARKERS = {"one-speaker": ("X", "one speaker for everything"), "position": ("P", "position rule")}
+
+
+def _arms(results: Mapping[str, Any]) -> list[str]:
+    arms = list(results.get("arms") or {})
+    first = [results.get("baseline"), results.get("target")]
+    return [a for a in first if a in arms] + [a for a in arms if a not in first]
+
+
+def _name(results: Mapping[str, Any], arm: str) -> str:
+    return ((results.get("arms") or {}).get(arm) or {}).get("display_name") or arm
+
+
+def available(results: Mapping[str, Any]) -> bool:
+    ev = results.get("evaluation")
+    return bool(ev and ev.get("available") and ev.get("der"))
+
+
+# ---------------------------------------------------------------------------------------------
+# figure
+# ---------------------------------------------------------------------------------------------
+
+
+def der_table(results: Mapping[str, Any]):  # -> pandas.DataFrame
+    """Long table: arm, display_name, seed, meeting, der (percent); baselines with seed None."""
+    import pandas as pd
+
+    ev = results.get("evaluation") or {}
+    rows = []
+    for arm, runs in (ev.get("der") or {}).items():
+        for seed, meetings in runs.items():
+            for uri, s in meetings.items():
+                rows.append((arm, _name(results, arm), int(seed), uri, 100 * s["der"]))
+    for name, meetings in (ev.get("baseline_der") or {}).items():
+        for uri, s in meetings.items():
+            rows.append((name, name, None, uri, 100 * s["der"]))
+    return pd.DataFrame(rows, columns=["arm", "display_name", "seed", "meeting", "der"])
+
+
+def der_figure(results: Mapping[str, Any]) -> Figure:
+    """DER of every run on every meeting (seaborn strip plot, dodged by arm) with the audio-free
+    baselines per meeting; the title cites each arm's DER with its interval over runs."""
+    import seaborn as sns
+    from matplotlib.figure import Figure
+
+    ev = results["evaluation"]
+    table = der_table(results)
+    arms = [a for a in _arms(results) if a in (ev.get("der") or {})]
+    meetings = [m["uri"] for m in ev.get("meetings") or []]
+    colors = sns.color_palette("colorblind", max(len(arms), 2))
+    palette = {_name(results, a): c for a, c in zip(arms, [colors[1], colors[0], *colors[2:]], strict=False)}
+    fig = Figure(figsize=(max(7.5, 1.1 * len(meetings) + 3), 4.8), dpi=120, layout="constrained")
+    ax = fig.subplots()
+    ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+    runs = table[table["seed"].notna()]
+    if not runs.empty:
+        sns.stripplot(data=runs, x="meeting", y="der", hue="display_name", order=meetings,
+                      hue_order=list(palette), palette=palette, dodge=True, jitter=False, size=6, alpha=0.85, ax=ax)
+    for name, (marker, label) in BASELINE_MARKERS.items():
+        sub = table[(table["arm"] == name) & table["seed"].isna()].set_index("meeting").reindex(meetings)
+        if sub["der"].notna().any():
+            ax.scatter(range(len(meetings)), sub["der"], marker=marker, color="black", s=55, zorder=4,
+                       label=f"audio-free: {label}")
+    ax.set_xlabel("held-out meeting")
+    ax.set_ylabel("DER (%)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    parts = []
+    for a in arms:
+        s = ((ev.get("summary") or {}).get(a) or {}).get("der") or {}
+        parts.append(f"{_name(results, a)} {F.mean_ci_pct(s.get('mean'), s.get('ci95'), s.get('n'))}")
+    collar = ev.get("collar")
+    ax.set_title("DER per meeting and run (oracle speech, collar "
+                 f"{F.num(collar, 2)} s total, overlap {'skipped' if ev.get('skip_overlap') else 'scored'})\n"
+                 + "; ".join(parts), fontsize=10)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------------------------
+
+
+def _der_cell(summary: Mapping[str, Any] | None) -> str:
+    s = (summary or {}).get("der") or {}
+    return F.mean_ci_pct(s.get("mean"), s.get("ci95"), s.get("n")) if s else "not evaluated"
+
+
+def _lift_cell(lift: Mapping[str, Any] | None) -> str:
+    if not lift or lift.get("mean") is None:
+        return "no audio-free baseline recorded"
+    from vfreport.analysis.lift import describe
+
+    ci = lift.get("ci95")
+    return f"{describe(lift['mean'])} ({F.ci_points(ci) if ci else 'no CI'}, n = {lift.get('n')})"
+
+
+def delta_rows(results: Mapping[str, Any]) -> list[list[str]]:
+    """Rows for the summary's Δ table: DER on held-out meetings and lift over the audio-free baseline,
+    in the columns Metric, baseline arm, target arm, Δ."""
+    base, tgt = results.get("baseline"), results.get("target")
+    arms = results.get("arms") or {}
+    ev = results.get("evaluation") or {}
+    rows = []
+    if available(results):
+        summary = ev.get("summary") or {}
+        d = (results.get("delta") or {}).get("der") or {}
+        delta = (f"{F.points(d.get('value'))} ({F.ci_points(d.get('ci95'))}; lower is better)"
+                 if F.ok(d.get("value")) else "needs both arms")
+        rows.append(["DER, held-out meetings", _der_cell(summary.get(base)), _der_cell(summary.get(tgt)), delta])
+    if any((arms.get(a) or {}).get("lift") for a in (base, tgt)):
+        rows.append(["Lift over audio-free baseline", _lift_cell((arms.get(base) or {}).get("lift")),
+                     _lift_cell((arms.get(tgt) or {}).get("lift")), "not differenced (different tasks)"])
+    return rows
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def section(results: Mapping[str, Any], figure: str | None = None) -> str:
+    """"## Common yardstick: DER on held-out meetings" (and lift), or a line saying why it is missing."""
+    ev = results.get("evaluation")
+    out = ["## Common yardstick: DER on held-out meetings", ""]
+    if not ev:
+        out.append("Not evaluated: the evaluation step did not run for this report.")
+        return "\n".join(out) + "\n"
+    if not ev.get("available"):
+        out.append(f"Not evaluated: {ev.get('reason', 'unknown reason')}.")
+        return "\n".join(out) + "\n"
+    meetings = ev.get("meetings") or []
+    minutes = sum(m.get("seconds") or 0 for m in meetings) / 60
+    out.append(
+        f"Every run's best checkpoint diarized the same {len(meetings)} held-out meetings ({minutes:.1f} min, "
+        f"split `{ev.get('split')}` of {ev.get('origin')}) with `vfreport predict`'s sliding windows "
+        f"({F.num(ev.get('window_seconds'), 1)} s, hop half a window) and cross-window label alignment. "
+        "**Oracle speech activity**: speech regions are taken from the reference (the model has no non-speech "
+        "class), so non-speech is never hypothesised, false alarm is 0 by construction and these DERs are not "
+        "comparable to systems that detect speech themselves.")
+    out.append("")
+    out.append(
+        f"Scoring: `pyannote.metrics` DiarizationErrorRate, collar {F.num(ev.get('collar'), 2)} s "
+        "(pyannote's collar is the total width; md-eval/dscore's is per side, half of it), "
+        f"overlap {'skipped' if ev.get('skip_overlap') else 'scored'} (skip_overlap = {ev.get('skip_overlap')}), "
+        f"UEM = each meeting's whole recording. Files: `{ev.get('reference_rttm')}`, `{ev.get('reference_uem')}`, "
+        "`<arm>/seed-<k>/eval/<uri>.rttm`; re-scoring them with these settings gives the numbers below.")
+    out.append("")
+    summary = ev.get("summary") or {}
+    rows = []
+    for arm in _arms(results):
+        s = summary.get(arm)
+        if not s:
+            continue
+        rows.append([_name(results, arm), _der_cell(s), F.pct(s["confusion"]["mean"]),
+                     F.pct(s["missed_detection"]["mean"]), F.pct(s["false_alarm"]["mean"]), F.pct(s.get("iqm"))])
+    for name, b in (ev.get("baselines") or {}).items():
+        label = BASELINE_MARKERS.get(name, ("", name))[1]
+        rows.append([f"audio-free: {label}", F.pct(b.get("der")), F.pct(b.get("confusion")),
+                     F.pct(b.get("missed_detection")), F.pct(b.get("false_alarm")), "—"])
+    out.append(_table(["", "DER (mean over runs, 95 % CI)", "confusion", "missed", "false alarm",
+                       "IQM (runs × meetings)"], rows))
+    out.append("")
+    described = [f"{BASELINE_MARKERS.get(n, ('', n))[1]}: {b['description']}"
+                 for n, b in (ev.get("baselines") or {}).items() if b.get("description")]
+    if described:
+        out.append("Audio-free baselines on the same meetings and speech regions: " + "; ".join(described) + ".")
+        out.append("")
+    comp_rows = []
+    tgt = results.get("target")
+    for other, c in (ev.get("comparisons") or {}).items():
+        label = _name(results, other) if other in (results.get("arms") or {}) else f"audio-free {other}"
+        comp_rows.append([f"{_name(results, tgt)} − {label}", F.points(c["estimate"]), F.ci_points(c["ci95"]),
+                          F.pvalue(c["p_value"]), F.pct(c["probability_of_improvement"])])
+    if comp_rows:
+        out.append(_table(["ΔDER (negative = target better)", "Δ", "interval", "p (one-sided, lower)",
+                           "P(improvement)"], comp_rows))
+        method = next(iter(ev["comparisons"].values()))["method"]
+        out.append("")
+        out.append(f"Intervals: {method}; runs are the unit (meetings are shared, so the comparison is paired "
+                   "by meeting). P(improvement): rliable's probability that a target run has the lower DER on a "
+                   "random meeting (Agarwal et al. 2021).")
+        out.append("")
+    h = ev.get("hypothesis") or {}
+    if h:
+        out.append(f"**{h.get('name')}**: {h.get('verdict')} ({h.get('reason')}; α = {F.num(h.get('alpha'), 2)}).")
+        out.append("")
+    g = ev.get("gate") or {}
+    if g:
+        out.append(f"Best/realistic condition, {g.get('name')}: {'met' if g.get('passed') else 'not met'}: "
+                   f"{g.get('sentence')}.")
+        out.append("")
+    lift_rows, min_lift = [], None
+    for arm in _arms(results):
+        lift = ((results.get("arms") or {}).get(arm) or {}).get("lift")
+        if lift:
+            min_lift = lift.get("min_lift", min_lift)
+            lift_rows.append([_name(results, arm), _lift_cell(lift), lift.get("source") or "—"])
+    if lift_rows:
+        out.append("### Lift over the audio-free baseline")
+        out.append("")
+        out.append("Each run's accuracy minus what an audio-free predictor scores on the same windows (one value "
+                   "per run, Student t-interval over runs). Best and realistic scenarios need the target's lift "
+                   f"≥ {F.points(min_lift, 0, signed=False)} with an "
+                   "interval excluding 0; otherwise the accuracy is explained by window structure.")
+        out.append("")
+        out.append(_table(["", "lift", "accuracy − baseline"], lift_rows))
+        out.append("")
+    if figure:
+        out.append(f"![DER per meeting]({figure})")
+        out.append("")
+        out.append(f"*{FIGURE_CAPTION}*")
+        out.append("")
+    return "\n".join(out) + "\n"
