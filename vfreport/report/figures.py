@@ -6,6 +6,8 @@
 - ``val_acc_variability.png``: the val-acc epoch-to-epoch changes over epochs 1–10 per arm (box +
   points) and each seed's ± half-range against the ``max_variance`` threshold.
 - ``best_val_acc.png``: best val acc per seed with the arm mean and its 95 % CI (from results.json).
+- ``der_per_meeting.png``: DER per held-out meeting and run with the audio-free baselines
+  (:func:`vfreport.report.yardstick.der_figure`, from results.json's ``evaluation``).
 
 Figures are drawn on :class:`matplotlib.figure.Figure` objects (no pyplot state, no global
 backend switch) and written atomically. :func:`load_histories` gives every run's history as one
@@ -34,7 +36,7 @@ if TYPE_CHECKING:  # matplotlib and seaborn load only when a figure is drawn (lo
     from matplotlib.figure import Figure
 
 DPI = 120
-FIGURE_NAMES = ("learning_curves", "val_acc_variability", "best_val_acc")
+FIGURE_NAMES = ("learning_curves", "val_acc_variability", "best_val_acc", "der_per_meeting")
 ID_COLUMNS = ["arm", "display_name", "role", "seed", "state"]
 
 
@@ -376,6 +378,10 @@ def make_figures(exp_dir: Path | str, results: Mapping[str, Any]) -> dict[str, P
         figs["val_acc_variability"] = variability_figure(hist, results)
     if any((results.get("arms", {}).get(a, {}).get("n_seeds") or 0) > 0 for a in results.get("arms", {})):
         figs["best_val_acc"] = best_val_acc_figure(results)
+    from vfreport.report import yardstick
+
+    if yardstick.available(results):  # DER per held-out meeting and run (the common yardstick)
+        figs[yardstick.FIGURE_NAME] = yardstick.der_figure(results)
     for name in FIGURE_NAMES:
         path = exp.figures / f"{name}.png"
         if name in figs:
