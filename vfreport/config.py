@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import difflib
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +31,36 @@ LABEL_STRATEGIES = ("round-robin", "two-speaker", "cluster", "pairs")
 PRESETS = ("demo", "full")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainSettings:
+    """How one run trains: the one training-settings type and the one definition of its defaults.
+
+    The config's ``[train]`` table sets the fields of :data:`TRAIN_TABLE`; run-all fills the per-run
+    rest for each (arm, seed) with :meth:`for_run`. The training loop
+    (:func:`vfreport.model.train.train_run`) takes it, and the training notebook's parameters cell
+    is generated from its defaults (:mod:`vfreport.run.parameters`)."""
+
     window_seconds: float = 2.0
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 0.01
     device: str = "auto"
     threads: int = 0  # 0: split the machine's cores between parallel jobs
+    # per run (not in [train]): the arm, the seed, [experiment]'s epochs and checkpoint_every, the arm's objective
+    arm: str = "arm"
+    seed: int = 0
+    epochs: int = 12
+    checkpoint_every: int = 5
+    objective: str = "auto"  # "fixed" | "pit" | "auto" (vfreport.data.labels.DEFAULT_OBJECTIVE per label strategy)
+
+    def for_run(self, arm: ArmConfig, seed: int, epochs: int, checkpoint_every: int) -> TrainSettings:
+        """These settings for one (arm, seed) run of an experiment."""
+        return replace(self, arm=arm.name, seed=int(seed), epochs=int(epochs), checkpoint_every=int(checkpoint_every),
+                       objective=arm.objective)
+
+
+TRAIN_TABLE = ("window_seconds", "batch_size", "lr", "weight_decay", "device", "threads")
+"""The fields of :class:`TrainSettings` the config's ``[train]`` table sets (the others are per run)."""
 
 
 @dataclass
@@ -81,8 +103,8 @@ class ArmConfig:
 class ExperimentConfig:
     name: str = "demo"
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    epochs: int = 12
-    checkpoint_every: int = 5
+    epochs: int = TrainSettings.epochs
+    checkpoint_every: int = TrainSettings.checkpoint_every
     train: TrainSettings = field(default_factory=TrainSettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
     arms: dict[str, ArmConfig] = field(default_factory=dict)
@@ -99,7 +121,8 @@ class ExperimentConfig:
         d = asdict(self)
         exp = {k: d.pop(k) for k in ("name", "seeds", "epochs", "checkpoint_every")}
         arms = {name: {k: v for k, v in arm.items() if k != "name"} for name, arm in d.pop("arms").items()}
-        return {"experiment": exp, "train": d["train"], "thresholds": d["thresholds"], "arms": arms}
+        train = {k: d["train"][k] for k in TRAIN_TABLE}
+        return {"experiment": exp, "train": train, "thresholds": d["thresholds"], "arms": arms}
 
     def to_toml(self) -> str:
         return tomli_w.dumps(self.to_dict())
@@ -164,6 +187,12 @@ def _reject_unknown(table: dict[str, Any], allowed: list[str], where: str) -> No
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (valid: {', '.join(allowed)})"
             raise ConfigError(f"unknown key {where}.{key}{hint}")
+
+
+def _only(table: Any, allowed: tuple[str, ...], where: str) -> Any:
+    if isinstance(table, dict):
+        _reject_unknown(table, list(allowed), where)
+    return table
 
 
 def _build(cls: type, table: dict[str, Any], where: str, **extra: Any) -> Any:
@@ -277,7 +306,7 @@ def from_dict(data: dict[str, Any]) -> ExperimentConfig:
         arms[name] = _build(ArmConfig, table, f"arms.{name}", name=name)
     cfg = ExperimentConfig(
         **kwargs,
-        train=_build(TrainSettings, data.get("train", {}), "train"),
+        train=_build(TrainSettings, _only(data.get("train", {}), TRAIN_TABLE, "train"), "train"),
         thresholds=_build(Thresholds, data.get("thresholds", {}), "thresholds"),
         arms=arms,
     )

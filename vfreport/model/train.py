@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from vfreport import __version__
+from vfreport.config import TrainSettings
 from vfreport.errors import ConfigError
 from vfreport.experiment.history import validate_history
 from vfreport.experiment.layout import RunDir, atomic_write_text, atomic_write_with
@@ -36,19 +37,9 @@ CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
 WARMUP_FRACTION = 0.05
 
 
-@dataclass(frozen=True)
-class TrainSpec:
-    """Everything that determines a run's numbers (besides the data)."""
-
-    seed: int = 0
-    epochs: int = 12
-    checkpoint_every: int = 5
-    batch_size: int = 32
-    lr: float = 2e-3
-    weight_decay: float = 0.01
-    device: str = "auto"
-    arm: str = "arm"
-    objective: str = "auto"  # "fixed" | "pit" | "auto" (vfreport.data.labels.DEFAULT_OBJECTIVE per label strategy)
+TrainSpec = TrainSettings
+"""Another name for :class:`vfreport.config.TrainSettings`, the one training-settings type
+(everything that determines a run's numbers besides the data); kept for existing callers."""
 
 
 def resolve_device(device: str) -> torch.device:
@@ -155,7 +146,7 @@ def _write_predictions(path: Path, frames: pd.DataFrame) -> None:
     atomic_write_with(path, lambda f: frames.to_parquet(f, index=False))
 
 
-def training_objective(spec: TrainSpec, train: Any) -> str:
+def training_objective(spec: TrainSettings, train: Any) -> str:
     """``spec.objective`` resolved against the windows' label strategy ("fixed" or "pit")."""
     from vfreport.data.labels import resolve_objective
 
@@ -167,7 +158,7 @@ def training_objective(spec: TrainSpec, train: Any) -> str:
 
 
 def train_run(
-    spec: TrainSpec,
+    spec: TrainSettings,
     run: RunDir,
     train: Any,
     val: Any,
