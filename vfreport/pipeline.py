@@ -11,7 +11,7 @@ the pipeline puts under ``results["onnx"]``; a later ``vfreport report`` keeps t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,10 +53,14 @@ def analyse(exp_dir: Path | str, keep_onnx: bool = True) -> dict[str, Any]:
     model exported then is still on disk and still described by it.
     """
     from vfreport.analysis.results import analyze_experiment
+    from vfreport.analysis.sequential import sequential_entry
 
     results = analyze_experiment(exp_dir)
     old = previous_results(exp_dir) if keep_onnx else None
     results["onnx"] = (old or {}).get("onnx")
+    sequential = sequential_entry(exp_dir)
+    if sequential is not None:  # run-all --until-decided: the design, its looks, where it stopped
+        results["sequential"] = sequential
     return results
 
 
@@ -99,14 +103,31 @@ def analyse_export_report(exp_dir: Path | str, html: bool = True, echo: Echo = _
     return PipelineResult(results, report(exp_dir, results, html=html), export_error)
 
 
+def train_until_decided(cfg: ExperimentConfig, out: Path, train: Callable[[ExperimentConfig], Any],
+                        looks: Sequence[int] | None = None, echo: Echo = _quiet) -> Any:
+    """``run-all --until-decided``: train look by look of a group-sequential design, analysing
+    after each, until it stops (:func:`vfreport.analysis.sequential.run_until_decided`; state in
+    ``<out>/sequential.json``). Returns the training outcome of all looks together."""
+    from vfreport.analysis.sequential import merge_trained, run_until_decided
+
+    run = run_until_decided(cfg, out, train, lambda: analyse(out, keep_onnx=False), looks=looks, echo=echo)
+    return merge_trained(run.trained, out)
+
+
 def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, config_file: str | None = None,
-            report_after: bool = True, echo: Echo = _quiet, **run_options: Any) -> tuple[Any, PipelineResult | None]:
+            report_after: bool = True, echo: Echo = _quiet, until_decided: bool = False,
+            looks: Sequence[int] | None = None, **run_options: Any) -> tuple[Any, PipelineResult | None]:
     """Train every (arm, seed) (:func:`vfreport.run.runner.run_all`), then analyse, export and report.
+    With ``until_decided``, seeds are added look by look (:func:`train_until_decided`, ``looks``
+    seeds per arm) until the sequential design stops.
 
     Returns the training outcome and, with ``report_after``, the :class:`PipelineResult`."""
     from vfreport.run.runner import run_all as train_all
 
-    trained = train_all(cfg, out, jobs=jobs, config_file=config_file, **run_options)
+    def train(c: ExperimentConfig) -> Any:
+        return train_all(c, out, jobs=jobs, config_file=config_file, **run_options)
+
+    trained = train_until_decided(cfg, out, train, looks, echo) if until_decided else train(cfg)
     echo(f"trained {len(trained.completed)} runs, skipped {len(trained.skipped)} already complete, "
          f"{len(trained.failed)} failed, in {trained.seconds:.1f} s")
     if not report_after:

@@ -1,0 +1,382 @@
+"""``run-all --until-decided``: adaptive seeds with a group-sequential design (design.md §15).
+
+The design (:func:`vfreport.stats.sequential.design_sequential`) is fixed before the first look
+from the experiment's thresholds (α, min_delta, expected gain) and the planned looks, and written
+to ``<exp>/sequential.json`` with every look done. Then, look by look:
+
+1. train the look's seeds (the trainer gets the config with a longer seed list: completed runs
+   are skipped, unfinished ones resume, so this works with every executor);
+2. analyse the experiment (:func:`vfreport.pipeline.analyse`) and read the per-run
+   selection-unbiased accuracy of the look's seeds from ``results["runs"]``;
+3. decide: H1 (one-sided Welch t over runs) against the look's efficacy and futility boundaries.
+   When results.json's ``hypotheses`` hold a DER yardstick entry (key containing ``DER``, a t
+   statistic with its df), it must cross its efficacy boundary too before the design stops for
+   efficacy: an intersection–union test, each hypothesis at level α, so the joint claim keeps α
+   (Berger 1982). A hypothesis that crossed at an earlier look stays crossed (its first crossing
+   is what the boundaries control). Futility reads H1 only;
+4. stop, or add seeds up to the next look.
+
+Killing it at any point and running it again continues the design: ``sequential.json`` holds the
+design as calibrated, the seed schedule and the looks already decided; a look interrupted in
+training is trained again (its runs resume) and analysed.
+
+The loop takes the trainer and the analysis as functions, so it can be tested with fakes.
+
+References
+----------
+Jennison & Turnbull (2000); Berger, R. L. (1982), "Multiparameter hypothesis testing and
+acceptance sampling", Technometrics 24(4) (intersection–union tests).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scipy import stats as st
+
+from vfreport.config import ExperimentConfig, read_experiment_config
+from vfreport.errors import ConfigError, ExperimentError
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text, read_json_object
+from vfreport.stats.sequential import (
+    DEFAULT_LOOKS,
+    DEFAULT_N_SIM,
+    Decision,
+    SequentialDesign,
+    check_looks,
+    decide,
+    decide_runs,
+    design_from_dict,
+    design_sequential,
+    repeated_lower_bound,
+)
+
+SEQUENTIAL_FILE = "sequential.json"
+METRIC = "unbiased_acc"
+"""The per-run value H1 reads (results.json ``runs[].unbiased_acc``)."""
+YARDSTICK_KEY = "DER"
+STATES = ("running", "stopped", "halted")
+
+Echo = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def sequential_path(exp_dir: Path | str) -> Path:
+    return Path(exp_dir) / SEQUENTIAL_FILE
+
+
+def design_for_config(cfg: ExperimentConfig, looks: Sequence[int] = DEFAULT_LOOKS, n_sim: int = DEFAULT_N_SIM,
+                      spending: str = "obf", futility: str = "beta-spending", sd: float | None = None,
+                      seed: int = 0) -> SequentialDesign:
+    """The design ``run-all --until-decided`` and ``vfreport design`` use for ``cfg``: α and
+    min_delta from its thresholds; power and expected seeds also for each expected gain."""
+    th = cfg.thresholds
+    gains = {f"expected_gain_{i}": float(g) for i, g in enumerate(th.expected_gain)}
+    try:
+        return design_sequential(looks, alpha=th.alpha, spending=spending, futility=futility,
+                                 min_delta=th.min_delta, alternatives=gains, sd=sd, n_sim=n_sim, seed=seed)
+    except ValueError as e:
+        raise ConfigError(f"sequential design: {e}") from None
+
+
+def seed_schedule(seeds: Sequence[int], n: int) -> list[int]:
+    """The first ``n`` seeds: the config's, then the next integers above its largest."""
+    out = list(dict.fromkeys(int(s) for s in seeds))[:n]
+    nxt = max(out, default=-1) + 1
+    while len(out) < n:
+        out.append(nxt)
+        nxt += 1
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# reading results
+# ---------------------------------------------------------------------------------------------
+
+
+def per_run_values(results: Mapping[str, Any], arm: str, seeds: Sequence[int],
+                   metric: str = METRIC) -> dict[int, float]:
+    """``{seed: value}`` of ``metric`` for the included runs of ``arm`` among ``seeds``."""
+    wanted = set(seeds)
+    out: dict[int, float] = {}
+    for r in results.get("runs") or []:
+        v = r.get(metric)
+        if r.get("arm") == arm and r.get("included") and r.get("seed") in wanted and isinstance(v, int | float) \
+                and math.isfinite(v):
+            out[int(r["seed"])] = float(v)
+    return out
+
+
+def yardstick(results: Mapping[str, Any]) -> tuple[str, float, float] | None:
+    """The DER yardstick hypothesis as ``(key, t, df)``, t oriented so that positive favours the
+    target (``alternative == "less"``: target DER lower, t negated); None when results.json has
+    no such entry or it has no finite t and df."""
+    for key, h in (results.get("hypotheses") or {}).items():
+        if YARDSTICK_KEY not in str(key).upper() or not isinstance(h, Mapping) or h.get("testable") is False:
+            continue
+        t, df = h.get("statistic"), h.get("df")
+        if isinstance(t, int | float) and isinstance(df, int | float) and math.isfinite(t) and math.isfinite(df):
+            return str(key), (-float(t) if h.get("alternative") == "less" else float(t)), float(df)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# one look
+# ---------------------------------------------------------------------------------------------
+
+
+def evaluate_look(design: SequentialDesign, look_index: int, results: Mapping[str, Any], target: str,
+                  baseline: str, seeds: Sequence[int], crossed: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The record of one look (JSON-able): H1's Welch statistics on the look's runs, the DER
+    yardstick where present, each one's decision, and the design's decision.
+
+    ``crossed`` maps a hypothesis to the look (1-based) at which it first crossed its efficacy
+    boundary at an earlier look."""
+    crossed = dict(crossed or {})
+    n = design.looks[look_index]
+    t_vals, b_vals = per_run_values(results, target, seeds), per_run_values(results, baseline, seeds)
+    stats, h1 = decide_runs(design, look_index, list(t_vals.values()), list(b_vals.values()))
+    lcb = repeated_lower_bound(design, look_index, stats)
+    ci = None
+    if math.isfinite(stats.df) and math.isfinite(stats.se):
+        half = float(st.t.ppf(0.975, stats.df) * stats.se)
+        ci = [stats.delta - half, stats.delta + half]
+    record: dict[str, Any] = {
+        "look": look_index + 1,
+        "n": n,
+        "seeds": list(seeds),
+        "runs": {target: len(t_vals), baseline: len(b_vals)},
+        "metric": METRIC,
+        "H1": {
+            "delta": stats.delta, "se": stats.se, "t": stats.t, "df": stats.df, "t_futility": stats.t_futility,
+            "p_value": h1.p_value, "p_futility": h1.p_futility, "efficacy_p": h1.efficacy_p,
+            "futility_p": h1.futility_p, "decision": h1.decision.value, "reason": h1.reason,
+            "ci95_unadjusted": ci, "repeated_lower_bound": lcb,
+        },
+        "yardstick": None,
+    }
+    last = look_index == len(design.looks) - 1
+    short = [f"{name}: {len(v)} of {n} runs" for name, v in ((target, t_vals), (baseline, b_vals)) if len(v) < n]
+    counts = not short or last  # a look short of runs decides nothing before the last one
+    if counts and h1.decision is Decision.EFFICACY:
+        crossed.setdefault("H1", look_index + 1)
+    ys = yardstick(results)
+    if ys is not None:
+        key, t, df = ys
+        d = decide(design, look_index, t, df)
+        record["yardstick"] = {"key": key, "t": t, "df": df, "p_value": d.p_value, "efficacy_p": d.efficacy_p,
+                               "decision": d.decision.value, "reason": d.reason}
+        if counts and d.decision is Decision.EFFICACY:
+            crossed.setdefault(key, look_index + 1)
+    needed = ["H1"] + ([ys[0]] if ys else [])
+    if not counts:
+        decision, reason = Decision.CONTINUE, f"runs missing ({'; '.join(short)}): no decision at this look"
+    elif all(k in crossed for k in needed):
+        decision = Decision.EFFICACY
+        reason = "; ".join(f"{k} crossed the efficacy boundary at look {crossed[k]}" for k in needed)
+    elif h1.decision is Decision.FUTILITY:
+        decision, reason = Decision.FUTILITY, f"H1: {h1.reason}"
+    elif last:
+        missing = [k for k in needed if k not in crossed]
+        decision = Decision.FINAL
+        reason = f"last look, {' and '.join(missing)} did not cross the efficacy boundary ({h1.reason})"
+    else:
+        decision = Decision.CONTINUE
+        waiting = [k for k in needed if k not in crossed]
+        reason = f"{' and '.join(waiting)} between the boundaries"
+    record.update(decision=decision.value, reason=reason, crossed=crossed,
+                  analysed=datetime.now(UTC).isoformat(timespec="seconds"))
+    return record
+
+
+# ---------------------------------------------------------------------------------------------
+# state
+# ---------------------------------------------------------------------------------------------
+
+
+def read_state(exp_dir: Path | str) -> dict[str, Any] | None:
+    """sequential.json, or None when the experiment is not sequential."""
+    path = sequential_path(exp_dir)
+    return read_json_object(path, "sequential design") if path.is_file() else None
+
+
+def write_state(exp_dir: Path | str, state: Mapping[str, Any]) -> Path:
+    return atomic_write_json(sequential_path(exp_dir), dict(state))
+
+
+def new_state(design: SequentialDesign, cfg: ExperimentConfig) -> dict[str, Any]:
+    return {
+        "design": design.to_dict(),
+        "seed_schedule": seed_schedule(cfg.seeds, design.max_seeds),
+        "looks_done": [],
+        "status": "running",
+        "decision": None,
+        "stopped_at": None,
+        "reason": None,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _extend_seeds(exp_dir: Path, cfg_k: ExperimentConfig) -> None:
+    """Let the experiment's seed list grow to the look's: rewrite experiment.toml when it differs
+    from ``cfg_k`` only in its seeds and those are a prefix of the look's. Anything else is left
+    to the trainer, which refuses a directory holding another config."""
+    path = ExperimentDir(exp_dir).config
+    if not path.is_file():
+        return
+    old = read_experiment_config(path)
+    same = replace(old, seeds=list(cfg_k.seeds)).to_dict() == cfg_k.to_dict()
+    if same and list(cfg_k.seeds[:len(old.seeds)]) == list(old.seeds) and old.seeds != cfg_k.seeds:
+        atomic_write_text(path, cfg_k.to_toml())
+
+
+@dataclass
+class SequentialRun:
+    """What the loop did: the state written to sequential.json and the trainer's outcomes."""
+
+    state: dict[str, Any]
+    trained: list[Any] = field(default_factory=list)
+
+    @property
+    def design(self) -> SequentialDesign:
+        return design_from_dict(self.state["design"])
+
+
+def run_until_decided(
+    cfg: ExperimentConfig,
+    exp_dir: Path | str,
+    train: Callable[[ExperimentConfig], Any],
+    analyse: Callable[[], Mapping[str, Any]],
+    looks: Sequence[int] | None = None,
+    design: SequentialDesign | None = None,
+    echo: Echo = _quiet,
+) -> SequentialRun:
+    """Train look by look until the design stops (see the module docstring).
+
+    ``train(cfg_k)`` trains every run of ``cfg_k`` (skipping completed ones) and returns an object
+    with a ``failed`` mapping; ``analyse()`` returns results.json's dict for the experiment. A
+    design already in ``exp_dir`` is continued as written; ``looks`` (or ``design``) that disagree
+    with it raise ConfigError. Failed runs halt the loop (status ``halted``) without a decision:
+    running it again retries them and goes on.
+    """
+    exp = Path(exp_dir)
+    state = read_state(exp)
+    if state is not None:
+        stored = design_from_dict(state["design"])
+        asked = check_looks(looks) if looks else (design.looks if design else None)
+        if asked is not None and tuple(asked) != stored.looks:
+            raise ConfigError(
+                f"{sequential_path(exp)} fixes the looks at {', '.join(map(str, stored.looks))} seeds per arm; "
+                f"a design cannot change once started (asked: {', '.join(map(str, asked))}); use another --out")
+        design = stored
+        echo(f"continuing the sequential design in {sequential_path(exp)} "
+             f"({len(state['looks_done'])} of {len(design.looks)} looks done)")
+    else:
+        if design is None:
+            design = design_for_config(cfg, check_looks(looks) if looks else DEFAULT_LOOKS)
+        state = new_state(design, cfg)
+        exp.mkdir(parents=True, exist_ok=True)
+        write_state(exp, state)
+        echo(f"sequential design: looks at {', '.join(map(str, design.looks))} seeds per arm; {design.method}")
+    out = SequentialRun(state)
+    if state["status"] == "stopped":
+        echo(f"already decided at look {state['stopped_at']}: {state['decision']} ({state['reason']})")
+        return out
+    crossed: dict[str, int] = {}
+    for rec in state["looks_done"]:
+        for k, v in (rec.get("crossed") or {}).items():
+            crossed.setdefault(k, int(v))
+    for k in range(len(state["looks_done"]), len(design.looks)):
+        n = design.looks[k]
+        seeds = state["seed_schedule"][:n]
+        cfg_k = replace(cfg, seeds=list(seeds))
+        _extend_seeds(exp, cfg_k)
+        echo(f"look {k + 1} of {len(design.looks)}: {n} seeds per arm ({', '.join(map(str, seeds))})")
+        trained = train(cfg_k)
+        out.trained.append(trained)
+        if getattr(trained, "failed", None):
+            state.update(status="halted", reason=f"{len(trained.failed)} run(s) failed at look {k + 1}; "
+                                                 "run the same command again to retry them")
+            write_state(exp, state)
+            echo(f"look {k + 1}: {state['reason']}")
+            return out
+        results = analyse()
+        rec = evaluate_look(design, k, results, cfg.target.name, cfg.baseline.name, seeds, crossed)
+        crossed = dict(rec["crossed"])
+        state["looks_done"].append(rec)
+        h1 = rec["H1"]
+        p = f"{h1['p_value']:.3g}" if h1["p_value"] is not None else "n/a"
+        echo(f"look {k + 1}: Δ = {100 * h1['delta']:+.1f} points, Welch t = {h1['t']:.2f} (df {h1['df']:.1f}), "
+             f"nominal p = {p} vs efficacy boundary {h1['efficacy_p']:.3g} -> {rec['decision']}: {rec['reason']}")
+        if rec["decision"] != Decision.CONTINUE.value:
+            state.update(status="stopped", decision=rec["decision"], stopped_at=k + 1, reason=rec["reason"])
+            write_state(exp, state)
+            return out
+        state.update(status="running", reason=None)
+        write_state(exp, state)
+    return out  # pragma: no cover - the last look always decides
+
+
+def merge_trained(outcomes: Sequence[Any], exp_dir: Path | str) -> Any:
+    """One training outcome for all looks (the trainer's :class:`~vfreport.run.runner.RunAllResult`):
+    runs completed at any look, runs skipped at the first look that found them complete, the
+    failures of the last look, the total time."""
+    from vfreport.run.runner import RunAllResult
+
+    merged = RunAllResult(Path(exp_dir).resolve())
+    done: set[str] = set()
+    for o in outcomes:
+        merged.completed += [k for k in o.completed if k not in done]
+        done.update(o.completed)
+        merged.skipped += [k for k in o.skipped if k not in done]
+        done.update(o.skipped)
+        merged.seconds += o.seconds
+    if outcomes:
+        merged.failed = dict(outcomes[-1].failed)
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# results.json
+# ---------------------------------------------------------------------------------------------
+
+
+def sequential_entry(exp_dir: Path | str) -> dict[str, Any] | None:
+    """results.json's ``sequential`` entry from sequential.json (None when not sequential):
+    the design (looks, boundaries, simulated type-I error, power, expected seeds, method), the
+    looks done, where it stopped and why."""
+    try:
+        state = read_state(exp_dir)
+    except ExperimentError:
+        return None
+    if state is None:
+        return None
+    d = state.get("design") or {}
+    keys = ("looks", "alpha", "spending", "futility", "futility_beta", "min_delta", "sd", "sd_source", "sd_ratios",
+            "n_sim", "seed", "boundaries", "type_i_error", "type_i_error_by_sd_ratio", "type_i_error_with_futility",
+            "monte_carlo_se", "power", "expected_seeds", "method", "references")
+    return {
+        "design": {k: d.get(k) for k in keys},
+        "looks_done": state.get("looks_done") or [],
+        "status": state.get("status"),
+        "decision": state.get("decision"),
+        "stopped_at": state.get("stopped_at"),
+        "seeds_per_arm": (state["looks_done"][-1]["n"] if state.get("looks_done") else None),
+        "max_seeds_per_arm": (d.get("looks") or [None])[-1],
+        "reason": state.get("reason"),
+        "note": ("Estimates and CIs elsewhere in this report are the ordinary (fixed-sample) ones at the "
+                 "stopping look: not adjusted for the sequential design, so after an early stop for efficacy "
+                 "Δ tends to be overestimated. The repeated lower confidence bound holds over all looks."),
+    }
+
+
+__all__ = ["METRIC", "SEQUENTIAL_FILE", "SequentialRun", "design_for_config", "evaluate_look", "merge_trained",
+           "per_run_values",
+           "read_state", "run_until_decided", "seed_schedule", "sequential_entry", "sequential_path", "yardstick"]
