@@ -13,7 +13,8 @@ optimistic) against ``audio_free_baseline_val_acc`` (or, from runs trained befor
 read from each run's ``status.json`` ``data``.
 
 The best/realistic gate (:func:`lift_gate`): the target's mean lift is at least ``min_lift`` and
-its interval excludes 0; otherwise the accuracy is explained by window structure.
+its interval excludes 0; otherwise the accuracy is explained by window structure (the scenario
+"explained-by-structure" of :func:`vfreport.analysis.verdicts.scenario`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ PAIRS = (
 )
 """(accuracy in results.json's run entry, baseline in the run's status.json data), in order of preference."""
 GATE_NAME = "lift over the audio-free baseline"
-INCONCLUSIVE = "inconclusive: accuracy explained by window structure"
 
 
 def _finite(x: Any) -> float | None:
@@ -95,8 +95,7 @@ def lift_gate(lift: Mapping[str, Any] | None, arm_name: str) -> dict[str, Any]:
     if passed:
         sentence = f"{arm_name} is {describe(lift['mean'])} its audio-free baseline ({ci_text}; needed {need})"
     else:
-        sentence = (f"{INCONCLUSIVE}: {arm_name} is only {describe(lift['mean'])} its audio-free baseline "
-                    f"({ci_text}; needed {need})")
+        sentence = f"{arm_name} is only {describe(lift['mean'])} its audio-free baseline ({ci_text}; needed {need})"
     return {"name": GATE_NAME, "passed": passed, "sentence": sentence}
 
 

@@ -26,8 +26,9 @@ def _arms(results: Mapping[str, Any]) -> list[str]:
     return [a for a in first if a in arms] + [a for a in arms if a not in first]
 
 
-def _name(results: Mapping[str, Any], arm: str) -> str:
+def _display(results: Mapping[str, Any], arm: str) -> str:
     return ((results.get("arms") or {}).get(arm) or {}).get("display_name") or arm
+
 
 
 def available(results: Mapping[str, Any]) -> bool:
@@ -49,7 +50,7 @@ def der_table(results: Mapping[str, Any]):  # -> pandas.DataFrame
     for arm, runs in (ev.get("der") or {}).items():
         for seed, meetings in runs.items():
             for uri, s in meetings.items():
-                rows.append((arm, _name(results, arm), int(seed), uri, 100 * s["der"]))
+                rows.append((arm, _display(results, arm), int(seed), uri, 100 * s["der"]))
     for name, meetings in (ev.get("baseline_der") or {}).items():
         for uri, s in meetings.items():
             rows.append((name, name, None, uri, 100 * s["der"]))
@@ -67,7 +68,7 @@ def der_figure(results: Mapping[str, Any]) -> Figure:
     arms = [a for a in _arms(results) if a in (ev.get("der") or {})]
     meetings = [m["uri"] for m in ev.get("meetings") or []]
     colors = sns.color_palette("colorblind", max(len(arms), 2))
-    palette = {_name(results, a): c for a, c in zip(arms, [colors[1], colors[0], *colors[2:]], strict=False)}
+    palette = {_display(results, a): c for a, c in zip(arms, [colors[1], colors[0], *colors[2:]], strict=False)}
     fig = Figure(figsize=(max(7.5, 1.1 * len(meetings) + 3), 4.8), dpi=120, layout="constrained")
     ax = fig.subplots()
     ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
@@ -88,7 +89,7 @@ def der_figure(results: Mapping[str, Any]) -> Figure:
     parts = []
     for a in arms:
         s = ((ev.get("summary") or {}).get(a) or {}).get("der") or {}
-        parts.append(f"{_name(results, a)} {F.mean_ci_pct(s.get('mean'), s.get('ci95'), s.get('n'))}")
+        parts.append(f"{_display(results, a)} {F.mean_ci_pct(s.get('mean'), s.get('ci95'), s.get('n'))}")
     collar = ev.get("collar")
     ax.set_title("DER per meeting and run (oracle speech, collar "
                  f"{F.num(collar, 2)} s total, overlap {'skipped' if ev.get('skip_overlap') else 'scored'})\n"
@@ -141,20 +142,29 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def section(results: Mapping[str, Any], figure: str | None = None) -> str:
-    """"## Common yardstick: DER on held-out meetings" (and lift), or a line saying why it is missing."""
+    """"## Common yardstick: DER on held-out meetings" (and lift), or a line saying why it is missing.
+
+    User-supplied text (display names, the data's origin, reasons) goes through
+    :func:`vfreport.report.markdown.md_text`; ``figure`` (a relative path) embeds the DER figure
+    (leave it out when the Figures section shows it)."""
+    from vfreport.report.markdown import md_text
+
+    def _name(results: Mapping[str, Any], arm: str) -> str:  # escaped display name
+        return md_text(_display(results, arm))
+
     ev = results.get("evaluation")
     out = ["## Common yardstick: DER on held-out meetings", ""]
     if not ev:
         out.append("Not evaluated: the evaluation step did not run for this report.")
         return "\n".join(out) + "\n"
     if not ev.get("available"):
-        out.append(f"Not evaluated: {ev.get('reason', 'unknown reason')}.")
+        out.append(f"Not evaluated: {md_text(ev.get('reason', 'unknown reason'))}.")
         return "\n".join(out) + "\n"
     meetings = ev.get("meetings") or []
     minutes = sum(m.get("seconds") or 0 for m in meetings) / 60
     out.append(
         f"Every run's best checkpoint diarized the same {len(meetings)} held-out meetings ({minutes:.1f} min, "
-        f"split `{ev.get('split')}` of {ev.get('origin')}) with `vfreport predict`'s sliding windows "
+        f"split {md_text(ev.get('split'))} of {md_text(ev.get('origin'))}) with `vfreport predict`'s sliding windows "
         f"({F.num(ev.get('window_seconds'), 1)} s, hop half a window) and cross-window label alignment. "
         "**Oracle speech activity**: speech regions are taken from the reference (the model has no non-speech "
         "class), so non-speech is never hypothesised, false alarm is 0 by construction and these DERs are not "
@@ -204,19 +214,20 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         out.append("")
     h = ev.get("hypothesis") or {}
     if h:
-        out.append(f"**{h.get('name')}**: {h.get('verdict')} ({h.get('reason')}; α = {F.num(h.get('alpha'), 2)}).")
+        out.append(f"**{md_text(h.get('name'))}**: {h.get('verdict')} ({md_text(h.get('reason'))}; "
+                   f"α = {F.num(h.get('alpha'), 2)}).")
         out.append("")
     g = ev.get("gate") or {}
     if g:
         out.append(f"Best/realistic condition, {g.get('name')}: {'met' if g.get('passed') else 'not met'}: "
-                   f"{g.get('sentence')}.")
+                   f"{md_text(g.get('sentence'))}.")
         out.append("")
     lift_rows, min_lift = [], None
     for arm in _arms(results):
         lift = ((results.get("arms") or {}).get(arm) or {}).get("lift")
         if lift:
             min_lift = lift.get("min_lift", min_lift)
-            lift_rows.append([_name(results, arm), _lift_cell(lift), lift.get("source") or "—"])
+            lift_rows.append([_name(results, arm), _lift_cell(lift), md_text(lift.get("source") or "—")])
     if lift_rows:
         out.append("### Lift over the audio-free baseline")
         out.append("")
