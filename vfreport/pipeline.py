@@ -46,18 +46,23 @@ def previous_results(exp_dir: Path | str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def analyse(exp_dir: Path | str, keep_onnx: bool = True) -> dict[str, Any]:
-    """Analyse an experiment directory (and evaluate its runs where the evaluation step exists).
+def analyse(exp_dir: Path | str, keep_onnx: bool = True, evaluate: bool = True) -> dict[str, Any]:
+    """Analyse an experiment directory and measure the common yardstick (:mod:`vfreport.analysis.yardstick`).
 
-    With ``keep_onnx``, the ``onnx`` entry of the previous results.json is carried over: the
-    model exported then is still on disk and still described by it.
+    With ``evaluate``, every completed run's best checkpoint diarizes the held-out meetings (DER,
+    :func:`vfreport.analysis.evaluation.evaluate_experiment`); without, the previous results.json's
+    ``evaluation`` is kept. Each arm's lift over its audio-free baseline and the DER comparison
+    enter the scenario as gates. With ``keep_onnx``, the ``onnx`` entry of the previous
+    results.json is carried over: the model exported then is still on disk and still described by it.
     """
+    from vfreport.analysis import yardstick
     from vfreport.analysis.results import analyze_experiment
     from vfreport.analysis.sequential import sequential_entry
 
-    results = analyze_experiment(exp_dir)
-    old = previous_results(exp_dir) if keep_onnx else None
-    results["onnx"] = (old or {}).get("onnx")
+    old = previous_results(exp_dir)
+    ys = yardstick.prepare(exp_dir, evaluate=evaluate, previous=old)
+    results = yardstick.attach(analyze_experiment(exp_dir, gates=yardstick.verdict_gates(ys)), ys)
+    results["onnx"] = (old or {}).get("onnx") if keep_onnx else None
     sequential = sequential_entry(exp_dir)
     if sequential is not None:  # run-all --until-decided: the design, its looks, where it stopped
         results["sequential"] = sequential
@@ -110,7 +115,8 @@ def train_until_decided(cfg: ExperimentConfig, out: Path, train: Callable[[Exper
     ``<out>/sequential.json``). Returns the training outcome of all looks together."""
     from vfreport.analysis.sequential import merge_trained, run_until_decided
 
-    run = run_until_decided(cfg, out, train, lambda: analyse(out, keep_onnx=False), looks=looks, echo=echo)
+    run = run_until_decided(cfg, out, train, lambda: analyse(out, keep_onnx=False, evaluate=False),
+                            looks=looks, echo=echo)
     return merge_trained(run.trained, out)
 
 

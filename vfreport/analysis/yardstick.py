@@ -27,6 +27,7 @@ from typing import Any
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import lift as L
 from vfreport.config import ExperimentConfig
+from vfreport.errors import VfreportError
 
 DER_GATE = "DER below the audio-free baselines"
 
@@ -67,7 +68,10 @@ def prepare(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, evaluat
 
     cfg = cfg or read_experiment_config(ExperimentDir(exp_dir).config)
     if evaluate:
-        evaluation = E.evaluate_experiment(exp_dir, cfg, **evaluate_options)
+        try:
+            evaluation = E.evaluate_experiment(exp_dir, cfg, **evaluate_options)
+        except VfreportError as e:  # the report still comes out, saying why DER is missing
+            evaluation = {"available": False, "reason": f"evaluation failed: {e}"}
     else:
         evaluation = (previous or {}).get("evaluation")
     lifts = L.experiment_lifts(exp_dir, cfg)
