@@ -20,12 +20,12 @@ from _expdir import (
     make_predictions,
 )
 
+from vfreport.analysis.metrics import run_metrics
 from vfreport.analysis.results import analyze_experiment, to_jsonable
 from vfreport.errors import ConfigError, ExperimentError, HistoryError
 from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json
 from vfreport.pipeline import analyse, write_results
-from vfreport.stats import tests as S
 
 N_BOOT = 2000  # fewer resamples keep the tests fast; the statistics are the same
 
@@ -71,27 +71,27 @@ def test_full_analysis_reproduces_the_strategy_documents_librispeech_figures(tmp
     ami = r["arms"]["ami"]
     assert ami["n_seeds"] == 3 and ami["production_readiness"] == "ready"
     assert r["baseline"] == "librispeech" and r["target"] == "ami"
-    d = r["delta"]["best_val_acc"]
-    assert d["value"] == pytest.approx(ami["best_val_acc"]["mean"] - 0.615)
-    assert d["ci95"][0] <= d["value"] <= d["ci95"][1]
+    assert ami["unbiased_source"] == ["final-val"] * 3 and r["basis"]["name"].startswith("final-epoch val acc")
+    d = r["delta"]["unbiased_acc"]
+    assert d["value"] == pytest.approx(ami["unbiased_acc"]["mean"] - libri["unbiased_acc"]["mean"])
+    assert d["ci95"][0] <= d["value"] <= d["ci95"][1] and d["ci"]["method"].startswith("Welch t-interval")
+    assert not d["bootstrap_ci"]["reliable"]
     h1 = r["hypotheses"]["H1"]
-    assert h1["test"] == "one-sided Welch t-test" and h1["verdict"] == "supported"
-    assert h1["n"] == {"ami": 3, "librispeech": 3} and h1["ci95"] == d["ci95"]
+    assert h1["test"] == "Welch two-sample t-test, one-sided" and h1["verdict"] == "supported"
+    assert h1["n"] == {"ami": 3, "librispeech": 3} and h1["unit"] == "runs" and h1["ci95"] == d["ci95"]
     assert h1["p_value"] <= h1["p_value_holm"] <= 1
-    assert (
-        r["hypotheses"]["H2"]["unit"] == "epoch-to-epoch changes" and r["hypotheses"]["H2"]["n"]["ami"] == 27
-    )
+    h2 = r["hypotheses"]["H2"]
+    assert h2["unit"] == "runs" and h2["n"] == {"ami": 3, "librispeech": 3}
+    assert h2["verdict"] == "not decidable" and h2["min_p"] == pytest.approx(0.05) and h2["p_value_holm"] is None
     assert r["hypotheses"]["H3"]["verdict"] == "supported"
-    # Holm over the three testable p-values
-    ps = [r["hypotheses"][k]["p_value"] for k in ("H1", "H2", "H3")]
-    smallest = int(np.argmin(ps))
-    assert r["hypotheses"][f"H{smallest + 1}"]["p_value_holm"] == pytest.approx(min(1.0, 3 * ps[smallest]))
-    assert r["scenario"]["name"] in {"best", "high-but-unstable", "realistic"}
-    assert (
-        "AMI Corpus (Real) reached" in r["scenario"]["sentence"]
-        and "LibriSpeech (Pseudo)" in r["scenario"]["sentence"]
-    )
-    assert r["power"]["seeds_for_5_points"] >= 2 and r["power"]["target_power"] == 0.8
+    # Holm over the tests that can decide: H1 and H3
+    ps = {k: r["hypotheses"][k]["p_value"] for k in ("H1", "H3")}
+    low = min(ps, key=ps.get)
+    assert r["hypotheses"][low]["p_value_holm"] == pytest.approx(min(1.0, 2 * ps[low]))
+    assert r["scenario"]["name"] == "high-but-unstable"  # best case needs H2, which 3 runs cannot decide
+    assert "AMI Corpus (Real)" in r["scenario"]["sentence"] and "LibriSpeech (Pseudo)" in r["scenario"]["sentence"]
+    effects = {e["name"]: e for e in r["power"]["effects"]}
+    assert effects["min_delta"]["delta"] == 0.05 and r["power"]["target_power"] == 0.8
     assert r["thresholds"]["ready"] == 0.75 and r["thresholds"]["expected_gain"] == [0.15, 0.25]
     assert r["experiment"]["config"]["experiment"]["seeds"] == [0, 1, 2]
     path = write_results(exp, r)
@@ -108,26 +108,16 @@ def test_analysis_is_deterministic(tmp_path):
     assert a == b
 
 
-def test_one_seed_uses_the_window_level_test_when_predictions_exist(tmp_path):
+def test_one_run_per_arm_is_descriptive_and_nothing_enters_holm(tmp_path):
     h = {("librispeech", 0): librispeech_history(), ("ami", 0): ami_history(0.8)}
-    with_preds = analyze_experiment(
-        make_experiment(tmp_path, h, predictions=True, name="p"), n_resamples=N_BOOT
-    )
-    h1 = with_preds["hypotheses"]["H1"]
-    assert h1["testable"] and h1["unit"] == "windows" and h1["n"] == {"ami": 20, "librispeech": 20}
-    assert "permutation" in h1["test"] and 0 < h1["p_value"] <= 1 and h1["caveat"]
-    assert h1["delta"] == pytest.approx(with_preds["delta"]["best_val_acc"]["value"], abs=1e-3)
-    # H3 with one seed: exact binomial test on the scored frames of epoch 10
-    h3 = with_preds["hypotheses"]["H3"]
-    assert h3["testable"] and "binomial" in h3["test"] and h3["n"] == {"ami": 4000}
-    # no predictions: H1 cannot be tested, with the reason
-    without = analyze_experiment(make_experiment(tmp_path, h, name="np"), n_resamples=N_BOOT)
-    h1 = without["hypotheses"]["H1"]
-    assert h1["verdict"] == "not testable" and h1["p_value"] is None and h1["p_value_holm"] is None
-    assert "2 seeds" in h1["reason"] and "val_predictions" in h1["reason"]
-    assert without["power"]["seeds_for_5_points"] is None and without["power"]["reason"]
-    assert without["delta"]["best_val_acc"]["ci95"] is None
-    assert without["arms"]["ami"]["best_val_acc"]["ci95"] is None
+    r = analyze_experiment(make_experiment(tmp_path, h, predictions=True), n_resamples=N_BOOT)
+    for key in ("H1", "H2", "H3"):
+        hyp = r["hypotheses"][key]
+        assert hyp["verdict"] == "not testable" and hyp["p_value"] is None and hyp["p_value_holm"] is None
+    assert "one run per arm" in r["hypotheses"]["H1"]["reason"] and "at least 2 runs" in r["hypotheses"]["H1"]["reason"]
+    assert r["scenario"]["name"] == "descriptive"
+    assert r["delta"]["unbiased_acc"]["ci95"] is None and r["arms"]["ami"]["unbiased_acc"]["ci95"] is None
+    assert r["power"]["effects"] == [] and r["power"]["reason"]
 
 
 def test_six_epochs_make_h2_and_h3_not_testable_without_crashing(tmp_path):
@@ -331,25 +321,12 @@ def test_ten_seeds_thirty_epochs_is_analysed(tmp_path):
     assert all(math.isfinite(r["hypotheses"][k]["p_value"]) for k in ("H1", "H2", "H3"))
 
 
-def test_one_seed_against_three_pools_the_baseline_windows_by_window_id(tmp_path):
+def test_one_run_against_three_is_not_tested(tmp_path):
     h = {("librispeech", s): _libri(0.01 * s) for s in range(3)}
     h.update({("ami", 0): ami_history(0.8, 0), ("ami", 1): None})
-    exp = make_experiment(tmp_path, h, states={("ami", 1): "failed"}, predictions=True)
+    exp = make_experiment(tmp_path, h, states={("ami", 1): "failed"})
     h1 = analyze_experiment(exp, n_resamples=N_BOOT)["hypotheses"]["H1"]
-    assert h1["testable"] and h1["unit"] == "windows"
-    assert h1["n"] == {"ami": 20, "librispeech": 20} and h1["seeds"] == {"ami": 1, "librispeech": 3}
-
-
-def test_predictions_without_the_best_epoch_make_h1_not_testable_with_a_warning(tmp_path):
-    libri, ami = librispeech_history(), ami_history(0.8)
-    preds = {
-        ("librispeech", 0): make_predictions(libri).query("epoch == 1"),
-        ("ami", 0): make_predictions(ami),
-    }
-    exp = make_experiment(tmp_path, {("librispeech", 0): libri, ("ami", 0): ami}, predictions=preds)
-    r = analyze_experiment(exp, n_resamples=N_BOOT)
-    assert r["hypotheses"]["H1"]["verdict"] == "not testable"
-    assert any("no rows for the best epoch 4" in w for w in r["experiment"]["warnings"])
+    assert not h1["testable"] and h1["n"] == {"ami": 1, "librispeech": 3} and "excluded" in h1["reason"]
 
 
 def test_informational_columns_may_be_empty_or_absent_but_not_garbage(tmp_path):
@@ -361,7 +338,7 @@ def test_informational_columns_may_be_empty_or_absent_but_not_garbage(tmp_path):
     df.to_csv(p, index=False)
     hist = read_history(p)
     assert len(hist) == 12
-    m = S.run_metrics(hist)
+    m = run_metrics(hist)
     assert m.train_frames_epoch10 is None and m.best_val_acc == pytest.approx(0.615)
     df["lr"] = df["lr"].astype(object)
     df.loc[2, "lr"] = "fast"
@@ -384,3 +361,81 @@ def test_scenario_warns_when_accuracy_is_mostly_position(tmp_path, baseline, cav
     sentence = results["scenario"]["sentence"]
     assert ("position-only baseline" in sentence) is caveat
     assert ("position_caveat" in results["scenario"]) is caveat
+
+
+# ---------------------------------------------------------------------------------------------
+# regressions from issue 10 (the 0.1.0 verdicts that did not survive a statistician)
+# ---------------------------------------------------------------------------------------------
+
+
+def _ending_at(final: float, seed: int) -> pd.DataFrame:
+    """A learning history whose final-epoch val acc is ``final``."""
+    rng = np.random.default_rng(seed)
+    val = np.clip(final - 0.15 * np.exp(-np.arange(12) / 3.0) + rng.normal(0, 0.004, 12), 0, 1)
+    val[-1] = final
+    return make_history(val)
+
+
+def test_regression_a_a_large_but_uncertain_gain_is_inconclusive_not_worst(tmp_path):
+    h = {("ami", s): _ending_at(v, s) for s, v in enumerate([0.95, 0.64, 0.93])}
+    h |= {("librispeech", s): _ending_at(v, 10 + s) for s, v in enumerate([0.60, 0.63, 0.58])}
+    r = analyze_experiment(make_experiment(tmp_path, h), n_resamples=N_BOOT)
+    h1 = r["hypotheses"]["H1"]
+    assert h1["p_value"] == pytest.approx(0.0696, abs=1e-3) and h1["verdict"] == "not supported"
+    assert r["scenario"]["name"] == "inconclusive"  # 0.1.0: "worst: architecture limits"
+    assert r["delta"]["unbiased_acc"]["ci95"][1] > r["thresholds"]["min_delta"]
+    assert r["arms"]["ami"]["unbiased_acc"]["ci95"][1] <= 1.0  # no "127.1 %"
+    assert r["arms"]["ami"]["production_readiness"] == "uncertain"  # 0.1.0 called it ready
+
+
+def test_regression_c_a_noise_only_arm_is_not_poc(tmp_path):
+    """True accuracy 55 %, 8 points of epoch noise, 30 epochs: best val acc looks like PoC, the
+    final-epoch accuracy does not."""
+    rng = np.random.default_rng(5)
+    h = {(arm, s): make_history(np.clip(0.55 + rng.normal(0, 0.08, 30), 0, 1)) for arm in ("ami", "librispeech")
+         for s in range(3)}
+    r = analyze_experiment(make_experiment(tmp_path, h), n_resamples=N_BOOT)
+    ami = r["arms"]["ami"]
+    assert ami["best_val_acc"]["mean"] >= 0.65  # the optimistic number 0.1.0 judged
+    assert ami["production_readiness"] not in ("ready", "poc")
+    assert r["scenario"]["name"] not in ("best", "realistic")
+
+
+def test_regression_d_copying_a_seed_adds_no_evidence(tmp_path):
+    one = {("ami", 0): ami_history(0.8, 0), ("librispeech", 0): librispeech_history()}
+    alone = analyze_experiment(make_experiment(tmp_path, one, name="alone"), n_resamples=N_BOOT)
+    copies = {(arm, s): hist for (arm, _), hist in one.items() for s in range(3)}
+    copied = analyze_experiment(make_experiment(tmp_path, copies, name="copied"), n_resamples=N_BOOT)
+    assert alone["hypotheses"]["H2"]["p_value"] is None  # one run per arm: not tested
+    h2 = copied["hypotheses"]["H2"]
+    # three identical copies: the most extreme split of 20, p = 0.05, which cannot reach α
+    assert h2["p_value"] >= copied["thresholds"]["alpha"] and h2["verdict"] == "not decidable"
+    assert not copied["hypotheses"]["H1"]["testable"]  # copies have no spread to test with
+
+
+def test_regression_e_an_arm_with_8_of_240_windows_is_flagged(tmp_path):
+    h = {("ami", s): ami_history(0.85, seed=s) for s in range(3)}
+    h |= {("librispeech", s): _libri(0.01 * s) for s in range(3)}
+    extra = {("ami", s): {"data": {"train_windows": 8, "val_windows": 4}} for s in range(3)}
+    over = {"arms": {"ami": {"train_windows": 240, "val_windows": 50}}}
+    r = analyze_experiment(make_experiment(tmp_path, h, over, status_extra=extra), n_resamples=N_BOOT)
+    ami = r["arms"]["ami"]
+    assert ami["production_readiness"] == "insufficient-data"
+    assert ami["data_flags"] == ["seed 0: train: 8 of 240 windows (3 %); val: 4 of 50 windows (8 %)",
+                                 "seed 1: train: 8 of 240 windows (3 %); val: 4 of 50 windows (8 %)",
+                                 "seed 2: train: 8 of 240 windows (3 %); val: 4 of 50 windows (8 %)"]
+    assert r["scenario"]["name"] == "not-confirmed" and "too few windows" in r["scenario"]["sentence"]
+    assert r["data"]["ami"]["flags"] == ami["data_flags"]
+
+
+def test_test_accuracy_drives_h1_and_readiness_when_runs_have_it(tmp_path):
+    h = {("ami", s): ami_history(0.85, seed=s) for s in range(3)}
+    h |= {("librispeech", s): _libri(0.01 * s) for s in range(3)}
+    tests = {("ami", s): {"test": {"acc": a, "epoch": 12}} for s, a in enumerate([0.70, 0.72, 0.71])}
+    r = analyze_experiment(make_experiment(tmp_path, h, status_extra=tests), n_resamples=N_BOOT)
+    ami = r["arms"]["ami"]
+    assert ami["unbiased_source"] == ["test"] * 3 and ami["unbiased_acc"]["mean"] == pytest.approx(0.71)
+    assert ami["best_val_acc"]["mean"] > 0.84 and ami["production_readiness"] == "poc"
+    assert r["basis"]["name"] == "selection-unbiased acc (test where the run has it, else final-epoch val)"
+    run = next(x for x in r["runs"] if x["arm"] == "ami" and x["seed"] == 0)
+    assert run["test_acc"] == 0.70 and run["unbiased_acc"] == 0.70

@@ -142,7 +142,7 @@ def test_import_then_report_from_a_csv_history(tmp_path):
     assert "percent" in out.stdout
     vfreport("report", "colab", "--no-html", cwd=tmp_path)
     report = (tmp_path / "colab/report.md").read_text()
-    assert "| Best Val Acc | 61.5 %" in report
+    assert "| Best Val Acc (optimistic) | 61.5 %" in report
     assert "±15.0 %" in report
 
 

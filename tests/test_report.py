@@ -14,7 +14,8 @@ from vfreport.analysis.results import analyze_experiment
 from vfreport.experiment.importer import ImportItem, import_histories
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.pipeline import write_results
-from vfreport.report.markdown import SUMMARY_ROWS, md_text, render_markdown
+from vfreport.report import format as F
+from vfreport.report.markdown import NOISE_ROW, STRATEGY_ROWS, SUMMARY_ROWS, UNBIASED_ROW, md_text, render_markdown
 from vfreport.report.write import write_report
 
 HEADER = "| Metric | LibriSpeech (Pseudo) | AMI Corpus (Real) | Δ Improvement |"
@@ -55,7 +56,7 @@ def table_rows(md: str, first_cell: str, section: str = "") -> list[list[str]]:
 
 def pm(summary) -> str:
     lo, hi = summary["ci95"]
-    return f"{100 * summary['mean']:.1f} % ± {100 * (hi - lo) / 2:.1f} (n={summary['n']})"
+    return f"{100 * summary['mean']:.1f} % (95 % CI {100 * lo:.1f}–{100 * hi:.1f} %, n = {summary['n']})"
 
 
 def test_summary_table_has_the_strategy_documents_columns_rows_and_computed_values(three_seeds):
@@ -66,33 +67,39 @@ def test_summary_table_has_the_strategy_documents_columns_rows_and_computed_valu
     assert rows[0] == ["Metric", "LibriSpeech (Pseudo)", "AMI Corpus (Real)", "Δ Improvement"]
     assert rows[1] == ["---"] * 4
     assert [r[0] for r in rows[2:]] == list(SUMMARY_ROWS)
+    labels = [r[0] for r in rows[2:]]
+    assert [next(x for x in labels if x.startswith(name)) for name in STRATEGY_ROWS]  # every strategy row is there
     body = {r[0]: r[1:] for r in rows[2:]}
     libri, ami = results["arms"]["librispeech"], results["arms"]["ami"]
-    assert body["Best Val Acc"][:2] == [pm(libri["best_val_acc"]), pm(ami["best_val_acc"])]
+    assert body["Best Val Acc (optimistic)"][:2] == [pm(libri["best_val_acc"]), pm(ami["best_val_acc"])]
+    assert body[UNBIASED_ROW][:2] == [pm(libri["unbiased_acc"]), pm(ami["unbiased_acc"])]
     assert body["Train Acc (Epoch 10)"][:2] == [pm(libri["train_acc_epoch10"]), pm(ami["train_acc_epoch10"])]
-    d = results["delta"]["best_val_acc"]
-    assert body["Best Val Acc"][2] == (f"{100 * d['value']:+.1f} points (95 % CI {100 * d['ci95'][0]:+.1f} "
-                                       f"to {100 * d['ci95'][1]:+.1f})")
-    assert body["Val Acc Variance"][0].startswith(f"±{100 * libri['val_acc_half_range']['mean']:.1f} %")
-    marks = {"high": "[done] High", "moderate": "[warn] Moderate", "low": "[no] Low"}
+    d = results["delta"]["unbiased_acc"]
+    assert body[UNBIASED_ROW][2] == (f"{100 * d['value']:+.1f} points (95 % CI {100 * d['ci95'][0]:+.1f} "
+                                     f"to {100 * d['ci95'][1]:+.1f} points)")
+    variance = body["Val Acc Variance (± half range, descriptive)"]
+    assert variance[0].startswith(f"±{100 * libri['val_acc_half_range']['mean']:.1f} %")
+    assert body[NOISE_ROW][1].startswith(f"±{100 * ami['val_acc_noise_half_range']['mean']:.1f} %")
+    marks = {"high": "✅ High", "moderate": "⚠️ Moderate", "low": "❌ Low"}
     assert body["Training Stability"][:2] == [marks[libri["stability"]], marks[ami["stability"]]]
-    ready = {"ready": "[done] Yes", "poc": "[warn] PoC", "data-quality": "[no] No"}
+    ready = {"ready": "✅ Yes", "poc": "⚠️ PoC", "data-quality": "❌ No", "uncertain": "⚠️ Uncertain"}
     assert body["Production Ready"][:2] == [ready[libri["production_readiness"]], ready[ami["production_readiness"]]]
+    assert "[done]" not in md and "[warn]" not in md and "[no]" not in md
 
 
 def test_numbers_follow_results_not_constants(three_seeds):
     _, results = three_seeds
     r = copy.deepcopy(results)
-    r["arms"]["ami"]["best_val_acc"].update(mean=0.4242, ci95=[0.4000, 0.4484], n=7)
-    r["delta"]["best_val_acc"] = {"value": -0.1234, "ci95": [-0.2, -0.05]}
-    r["power"]["seeds_for_5_points"] = 17
+    r["arms"]["ami"]["unbiased_acc"].update(mean=0.4242, ci95=[0.4000, 0.4484], n=7)
+    r["delta"]["unbiased_acc"] = {"value": -0.1234, "ci95": [-0.2, -0.05]}
+    r["power"]["effects"][0]["seeds"] = 17
     r["arms"]["librispeech"]["display_name"] = "Colab run A"
     md = render_markdown(r, {})
     body = {row[0]: row[1:] for row in table_rows(md, "Metric")[2:]}
-    assert body["Best Val Acc"][1] == "42.4 % ± 2.4 (n=7)"
-    assert body["Best Val Acc"][2] == "-12.3 points (95 % CI -20.0 to -5.0)"
+    assert body[UNBIASED_ROW][1] == "42.4 % (95 % CI 40.0–44.8 %, n = 7)"
+    assert body[UNBIASED_ROW][2] == "-12.3 points (95 % CI -20.0 to -5.0 points)"
     assert "| Metric | Colab run A | AMI Corpus (Real) | Δ Improvement |" in md
-    assert "**17 seeds per arm** would detect a 5-point Δ" in md
+    assert "| smallest worthwhile Δ (min\\_delta) | +5.0 points |" in md and "| 17 (range" in md
 
 
 def test_sections_cite_hypotheses_scenario_power_and_runs(three_seeds):
@@ -103,17 +110,19 @@ def test_sections_cite_hypotheses_scenario_power_and_runs(three_seeds):
         assert md_text(h["reason"]) in md
     h1 = results["hypotheses"]["H1"]
     assert f"| Statistic | {h1['statistic']:.2f} |" in md
-    assert f"| df | {h1['df']:.2f} |" in md
+    assert f"| df | {h1['df']:.1f} |" in md
+    assert f"| p-value | {F.pvalue(h1['p_value'])} |" in md and F.p_text(h1["p_value"]) in md_text(h1["reason"])
     assert md_text(results["scenario"]["title"]) in md
     assert md_text(results["scenario"]["sentence"]) in md.split("## Results Summary")[0]  # the verdict up top
     pw = results["power"]
-    assert f"**{pw['seeds_for_5_points']} seeds per arm** would detect a 5-point Δ with 80 % power" in md
+    assert "## How many seeds?" in md and "observed power only restates the p-value" in md
+    assert all(f"| {e['seeds']} (range" in md for e in pw["effects"] if e["seeds"] is not None)
     assert "![Learning curves](figures/learning_curves.png)" in md
     runs = table_rows(md, "Arm")
     assert len(runs) == 2 + 6
     first = results["runs"][0]
     assert any(row[1] == str(first["seed"]) and row[3] == str(first["best_epoch"]) for row in runs[2:])
-    assert "[done] > 75.0 %: ready for production deployment" in md
+    assert "✅ its lower end above 75.0 %: ready for production deployment" in md
     assert "## Reproducibility" in md and "```toml" in md and 'display_name = "AMI Corpus (Real)"' in md
 
 
@@ -123,12 +132,15 @@ def test_hypothesis_field_tables(three_seeds):
     h2 = results["hypotheses"]["H2"]
     block = md.split("### H2:")[1].split("### H3:")[0]
     assert f"| Test | {md_text(h2['test'])} |" in block
-    assert f"| df | {h2['df'][0]:g}, {h2['df'][1]:g} |" in block
+    assert "| df | — |" in block  # an exact test has none
     assert f"| Effect size | {md_text(h2['effect_size']['name'])} = {h2['effect_size']['value']:.2f} |" in block
     lo, hi = h2["ci95"]
-    assert f"{lo:.2f} to {hi:.2f}" in block  # a ratio, not a percentage
+    assert f"{lo:.2f}–{hi:.2f}" in block  # a ratio, not a percentage
     n = h2["n"]
-    assert f"AMI Corpus (Real): {n['ami']}, LibriSpeech (Pseudo): {n['librispeech']} {md_text(h2['unit'])}" in block
+    assert f"AMI Corpus (Real): {n['ami']}, LibriSpeech (Pseudo): {n['librispeech']} runs" in block
+    assert "| Smallest reachable p | 0.05 (not below α: not decidable at this n) |" in block
+    h1 = md.split("### H1:")[1].split("### H2:")[0]
+    assert "| Bootstrap 95 % CI (secondary) |" in h1 and "unreliable below 8 runs per arm" in h1
 
 
 STRATEGY_VAL = [50.2, 55.0, 42.0, 61.5, 31.5, 52.0, 45.0, 58.0, 40.0, 55.0]  # percent: best 61.5 at 4, min 31.5
@@ -163,17 +175,19 @@ def test_imported_colab_history_reproduces_the_strategy_documents_librispeech_fi
     paths = write_report(exp, results, html=False)
     md = paths["report.md"].read_text()
     rows = {r[0]: r[1:] for r in table_rows(md, "Metric")[2:]}
-    assert rows["Best Val Acc"][0] == "61.5 % (n=1)"
-    assert rows["Train Acc (Epoch 10)"][0] == "48.0 % (n=1)"
-    assert rows["Val Acc Variance"][0] == "±15.0 % (n=1)"
-    assert rows["Training Stability"][0] == "[no] Low"
-    assert rows["Production Ready"][0] == "[no] No"
+    assert rows["Best Val Acc (optimistic)"][0] == "61.5 % (n = 1)"
+    assert rows[UNBIASED_ROW][0] == "55.0 % (n = 1)"  # no test split: the final epoch's val acc, said so
+    assert "final-epoch val acc (no test split)" in md
+    assert rows["Train Acc (Epoch 10)"][0] == "48.0 % (n = 1)"
+    assert rows["Val Acc Variance (± half range, descriptive)"][0] == "±15.0 % (n = 1)"
+    assert rows["Training Stability"][0] == "❌ Low"
+    assert rows["Production Ready"][0] == "❌ No"
     # the AMI run has not been imported yet: the strategy document's "TBD", with the reason
     assert all(cell.startswith("n/a (no completed runs") for cell in [r[1] for r in rows.values()])
-    assert rows["Best Val Acc"][2] == "n/a (needs both arms)"
+    assert rows["Best Val Acc (optimistic)"][2] == "n/a (needs both arms)"
     runs = {r[0]: r for r in table_rows(md, "Arm")[2:]}
-    assert runs["LibriSpeech (Pseudo)"][3:6] == ["4", "61.50 %", "10"]
-    assert runs["LibriSpeech (Pseudo)"][6] == "1 h 30 min"  # 10 x 540 s from the history's epoch_seconds
+    assert runs["LibriSpeech (Pseudo)"][3:7] == ["4", "61.50 %", "55.00 %", "10"]
+    assert runs["LibriSpeech (Pseudo)"][7] == "1 h 30 min"  # 10 x 540 s from the history's epoch_seconds
     assert "histories imported with vfreport import" in md
     assert md_text(tmp_path / "libri.csv") in md
     data = {r[0]: r[1:] for r in table_rows(md, "Arm", "## Data notes")[2:]}
@@ -199,7 +213,7 @@ def test_user_strings_are_escaped(tmp_path):
     header = table_rows(md, "Metric")[0]
     assert len(header) == 4 and header[2].startswith("AMI &#124; real labels")
     for line in md.splitlines():  # every table row keeps its number of cells
-        if line.startswith("| Metric |") or line.startswith("| Best Val Acc |"):
+        if line.startswith("| Metric |") or line.startswith("| Best Val Acc"):
             assert len(re.split(r"(?<!\\)\|", line)) - 2 == 4
 
 
@@ -212,8 +226,8 @@ def test_failed_run_error_is_shown_in_one_table_row(tmp_path):
     md = render_markdown(results, {})
     rows = table_rows(md, "Arm")
     failed = [r for r in rows if r[2] == "failed"]
-    assert len(failed) == 1 and len(failed[0]) == 8
-    assert failed[0][7].startswith("ValueError: bad &#124; value second line &lt;b&gt; (cell 3)")
+    assert len(failed) == 1 and len(failed[0]) == 9
+    assert failed[0][8].startswith("ValueError: bad &#124; value second line &lt;b&gt; (cell 3)")
     assert "seed 1: failed: failed: ValueError" in md or "seed 1: failed:" in md  # data notes list it
 
 
@@ -224,8 +238,8 @@ def test_thin_data_is_reported_not_crashed(tmp_path):
     md = render_markdown(results, {})
     rows = {r[0]: r[1:] for r in table_rows(md, "Metric")[2:]}
     assert rows["Train Acc (Epoch 10)"][:2] == ["n/a (no run reached epoch 10)"] * 2
-    assert rows["Best Val Acc"][0] == "55.0 % (n=1)"
-    assert rows["Best Val Acc"][2].endswith("(no CI: needs 2 seeds per arm)")
+    assert rows["Best Val Acc (optimistic)"][0] == "55.0 % (n = 1)"
+    assert rows["Best Val Acc (optimistic)"][2].endswith("(no CI: needs 2 runs per arm)")
     assert "not testable" in md
     assert "cannot be computed" in md  # power analysis says why
 
@@ -241,7 +255,7 @@ def test_onnx_block_only_when_exported(three_seeds):
     block = md.split("## ONNX export")[1]
     assert "| File | model.onnx |" in block
     assert "AMI Corpus (Real) seed 2 epoch 11 (val acc 81.23 %)" in block
-    assert "[done] parity OK: max &#124;diff&#124; 3.10e-06 vs tolerance 1e-04" in block
+    assert "✅ parity OK: max &#124;diff&#124; 3.10e-06 vs tolerance 1e-04" in block
     assert "1×32000, 3×48000" in block
 
 
@@ -261,9 +275,8 @@ def test_formatting_helpers():
 
     assert [duration(x) for x in (12.34, 59.96, 119.7, 5400, None)] == ["12.3 s", "1 min 00 s", "2 min 00 s",
                                                                           "1 h 30 min", "n/a"]
-    assert [pvalue(p) for p in (0.2345, 0.0042, 3e-7, None)] == ["0.234", "0.0042", "< 0.0001", "n/a"]
-    assert mean_ci_pct({"mean": 0.615, "ci95": [0.573, 0.657], "n": 3}) == "61.5 % ± 4.2 (n=3)"
-    assert mean_ci_pct({"mean": 0.615, "ci95": [0.60, 0.70], "n": 3}) == "61.5 % [60.0, 70.0] (n=3)"
+    assert pvalue is F.pvalue  # one formatter for sentences, Markdown and HTML
+    assert mean_ci_pct({"mean": 0.615, "ci95": [0.573, 0.657], "n": 3}) == "61.5 % (95 % CI 57.3–65.7 %, n = 3)"
     assert mean_ci_pct({"mean": None, "n": 0}, "no run reached epoch 10") == "n/a (no run reached epoch 10)"
     assert md_text("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert md_text("a|b\nc") == "a&#124;b c"
@@ -278,7 +291,7 @@ def test_position_baseline_is_shown_next_to_best_val_acc(three_seeds):
     r["data"]["ami"]["position_baseline_val_acc"] = 0.7312
     r["data"]["librispeech"]["position_baseline_val_acc"] = 0.5
     md = render_markdown(r, {})
-    best = r["arms"]["ami"]["best_val_acc"]["mean"]
+    best = r["arms"]["ami"]["unbiased_acc"]["mean"]
     assert f"AMI Corpus (Real) {100 * best:.1f} % vs 73.1 % ({100 * (best - 0.7312):+.1f} points)" in md
     assert "frame position alone predicts 73.1 % of AMI Corpus (Real)'s validation frames" in md
     data_rows = {row[0]: row[1:] for row in table_rows(md, "Arm", "## Data notes")[2:]}

@@ -1,70 +1,69 @@
-"""vfreport.analysis.verdicts: labels at and around every threshold, hypothesis verdicts, the scenario."""
+"""vfreport.analysis.verdicts: labels at and around every threshold, hypothesis verdicts, the
+scenario's rules (worst only when Δ's interval is below min_delta; inconclusive otherwise), gates,
+and the one number formatter."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from vfreport.analysis import verdicts as V
+from vfreport.analysis.hypotheses import h1_test
 from vfreport.config import Thresholds
-from vfreport.stats.tests import EffectSize, HypothesisTestResult, Summary, not_testable
+from vfreport.report import format as F
+from vfreport.stats.intervals import summarize
+from vfreport.stats.power import power_plan
+from vfreport.stats.results import Estimate, Interval, TestResult, not_testable
 
 TH = Thresholds()
+ACC = (0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# labels
+# ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "acc, label",
+    ("mean", "ci", "label"),
     [
-        (0.6499, "data-quality"),
-        (0.65, "poc"),
-        (0.6501, "poc"),
-        (0.7499, "poc"),
-        (0.75, "poc"),
-        (0.7501, "ready"),
-        (0.75 + 1e-15, "poc"),  # float noise does not flip the label
-        (0.0, "data-quality"),
-        (1.0, "ready"),
+        (0.85, (0.7501, 0.95), "ready"),
+        (0.85, (0.75, 0.95), "poc"),  # the interval must clear 75 %
+        (0.80, (0.65, 0.95), "poc"),
+        (0.80, (0.6499, 0.95), "uncertain"),  # straddles 65 %: PoC not established
+        (0.60, (0.55, 0.6499), "data-quality"),
+        (0.60, (0.55, 0.65), "uncertain"),
+        (0.7501, None, "ready"),  # one run: the point is read
+        (0.75, None, "poc"),
+        (0.6499, None, "data-quality"),
+        (0.75 + 1e-15, None, "poc"),  # float noise does not flip the label
     ],
 )
-def test_production_readiness_boundaries(acc, label):
-    assert V.production_readiness(acc, TH) == label
+def test_production_readiness_reads_the_interval(mean, ci, label):
+    assert V.production_readiness(mean, ci, TH) == label
 
 
-def test_production_readiness_follows_the_configured_thresholds():
-    th = Thresholds(ready=0.9, poc=0.8)
-    assert V.production_readiness(0.85, th) == "poc"
-    assert V.production_readiness(0.79, th) == "data-quality"
-    assert V.production_readiness(None, th) is None
+def test_readiness_is_insufficient_data_when_flagged_and_none_without_a_value():
+    assert V.production_readiness(0.95, (0.9, 1.0), TH, insufficient=True) == "insufficient-data"
+    assert V.production_readiness(None, None, TH) is None
+    assert V.production_readiness(0.85, (0.81, 0.89), Thresholds(ready=0.9, poc=0.8)) == "poc"
 
 
-@pytest.mark.parametrize(
-    "hr, label",
-    [
-        (0.0499, "high"),
-        (0.05, "high"),
-        (0.0501, "moderate"),
-        (0.0999, "moderate"),
-        (0.1, "moderate"),
-        (0.1001, "low"),
-        (0.15, "low"),
-    ],
-)
+@pytest.mark.parametrize(("hr", "label"), [(0.05, "high"), (0.0501, "moderate"), (0.1, "moderate"), (0.1001, "low")])
 def test_stability_boundaries(hr, label):
     assert V.stability(hr, TH) == label
 
 
+def test_data_shortfall_rule():
+    short = V.data_shortfall({"train_windows": 240, "val_windows": 50}, {"train_windows": 8, "val_windows": 4})
+    assert short == ["train: 8 of 240 windows (3 %)", "val: 4 of 50 windows (8 %)"]
+    assert V.data_shortfall({"train_windows": 240}, {"train_windows": 120}) == []  # exactly half is enough
+    assert V.data_shortfall({"train_windows": 240}, {}) == []  # unknown is not flagged
+
+
 def test_expected_range_is_inclusive():
     assert V.in_expected_range(0.15, TH) and V.in_expected_range(0.25, TH)
-    assert not V.in_expected_range(0.1499, TH) and not V.in_expected_range(0.2501, TH)
-    assert V.in_expected_range(None, TH) is None
-
-
-def test_formatting():
-    assert V.fmt_pct(0.7834) == "78.3 %"
-    assert V.fmt_points(0.263) == "+26.3 points" and V.fmt_points(-0.02) == "-2.0 points"
-    assert V.fmt_ci_pct((0.741, 0.825)) == "95 % CI 74.1–82.5"
-    assert V.fmt_ci_pct(None) == "no CI"
-    assert V.fmt_p(0.0031) == "p = 0.003" and V.fmt_p(0.0002) == "p < 0.001" and V.fmt_p(None) == "p n/a"
-    assert V.fmt_pct(None) == "n/a"
+    assert not V.in_expected_range(0.1499, TH) and V.in_expected_range(None, TH) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,83 +71,39 @@ def test_formatting():
 # ---------------------------------------------------------------------------------------------
 
 
-def _welch(p=0.001, delta=0.2, ci=(0.15, 0.25)):
-    return HypothesisTestResult(
-        test="one-sided Welch t-test",
-        testable=True,
-        statistic=5.0,
-        df=3.5,
-        p_value=p,
-        effect_size=EffectSize("Hedges' g", 2.0),
-        estimate=EffectSize("Δ mean", delta),
-        ci95=ci,
-        n=(3, 3),
-    )
+def _h1(t, b, p_holm=None):
+    test = h1_test(t, b, n_resamples=200)
+    p = test.p_value if p_holm is None else p_holm
+    v = V.h1_verdict(test, p, TH, "AMI", "Libri", summarize(t, ACC), summarize(b, ACC), "test acc")
+    return V.HypothesisOutcome(test, p, v)
 
 
-@pytest.mark.parametrize(
-    "p_holm, verdict", [(0.049, "supported"), (0.05, "not supported"), (0.2, "not supported")]
-)
-def test_h1_verdict_uses_the_holm_p_value_against_alpha(p_holm, verdict):
-    v = V.h1_verdict(_welch(), p_holm, TH, "AMI Corpus (Real)", "LibriSpeech (Pseudo)", 0.8, 0.6)
-    assert v.verdict == verdict
-    assert "AMI Corpus (Real) 80.0 %" in v.reason and "LibriSpeech (Pseudo) 60.0 %" in v.reason
-    assert (
-        "+20.0 points" in v.reason and "95 % CI 15.0–25.0" in v.reason and "inside the expected" in v.reason
-    )
+def _h2(verdict: str) -> V.HypothesisOutcome:
+    t = TestResult("exact permutation test", True, statistic_name="Δ mean log SD", statistic=-1.0, p_value=0.01,
+                   estimate=Estimate("ratio", 0.3), ci=Interval(0.1, 0.6, "Welch"), n=(5, 5))
+    return V.HypothesisOutcome(t, 0.02, V.Verdict(verdict, "..."))
 
 
-def test_not_testable_hypotheses_keep_the_reason():
-    t = not_testable("one-sided Welch t-test", "needs at least 2 seeds per arm, got 1 and 1", (1, 1))
-    v = V.h1_verdict(t, None, TH, "T", "B", 0.8, 0.6)
-    assert v.verdict == "not testable" and "2 seeds" in v.reason
-    v3 = V.h3_verdict(not_testable("x", "no target run reached epoch 10", (0,)), None, TH, "T")
-    assert v3.verdict == "not testable" and "epoch 10" in v3.reason
+def test_h1_verdict_cites_delta_welch_interval_and_holm_p():
+    o = _h1([0.80, 0.82, 0.81], [0.55, 0.57, 0.56])
+    assert o.verdict.verdict == "supported"
+    assert "Δ = +25.0 points (95 % CI" in o.verdict.reason and "Welch" in o.verdict.reason
+    assert "Hedges' g" in o.verdict.reason and "n = 3 and 3 runs" in o.verdict.reason
+    assert V.h1_verdict(o.test, 0.2, TH, "AMI", "Libri", summarize([0.8]), summarize([0.5]), "x").verdict == \
+        "not supported"
 
 
-def _bf(ratio=0.2, ci=(0.1, 0.3)):
-    return HypothesisTestResult(
-        test="one-sided Brown–Forsythe test (median-centred Levene)",
-        testable=True,
-        statistic=12.0,
-        df=(1.0, 16.0),
-        p_value=0.001,
-        alternative="less",
-        effect_size=EffectSize("SD ratio", ratio),
-        estimate=EffectSize("SD ratio", ratio),
-        ci95=ci,
-        n=(9, 9),
-        unit="epoch-to-epoch changes",
-        extra={"sd_target": 0.01, "sd_baseline": 0.05},
-    )
-
-
-def test_h2_needs_all_three_conditions():
-    ok = V.h2_verdict(_bf(), 0.002, TH, "T", "B", 0.03, 0.15)
-    assert ok.verdict == "supported" and "±3.0 points" in ok.reason and "F = 12.00" in ok.reason
-    at_threshold = V.h2_verdict(_bf(), 0.002, TH, "T", "B", 0.05, 0.15)  # "< 5 %" is strict
-    assert at_threshold.verdict == "not supported" and "half-range not below" in at_threshold.reason
-    more_spread = V.h2_verdict(_bf(ratio=1.3), 0.002, TH, "T", "B", 0.03, 0.15)
-    assert more_spread.verdict == "not supported" and "not less spread" in more_spread.reason
-    not_sig = V.h2_verdict(_bf(), 0.06, TH, "T", "B", 0.03, 0.15)
-    assert not_sig.verdict == "not supported" and "Holm p not < α" in not_sig.reason
-
-
-def test_h3_verdict():
-    t = HypothesisTestResult(
-        test="one-sided one-sample t-test",
-        testable=True,
-        statistic=4.0,
-        df=2.0,
-        p_value=0.02,
-        effect_size=EffectSize("Cohen's d", 2.3),
-        estimate=EffectSize("mean", 0.82),
-        ci95=(0.74, 0.90),
-        n=(3,),
-    )
-    v = V.h3_verdict(t, 0.04, TH, "AMI Corpus (Real)")
-    assert v.verdict == "supported" and "82.0 %" in v.reason and "70.0 %" in v.reason
-    assert V.h3_verdict(t, 0.06, TH, "AMI").verdict == "not supported"
+def test_h2_not_decidable_and_thresholds():
+    und = TestResult("exact permutation test", True, p_value=0.05, estimate=Estimate("ratio", 0.2),
+                     n=(3, 3), min_p=0.05, decidable=False, reason="not decidable at n = 3 and 3")
+    v = V.h2_verdict(und, None, TH, "T", "B", 0.01, 0.15)
+    assert v.verdict == V.NOT_DECIDABLE and "not decidable" in v.reason
+    dec = TestResult("exact permutation test", True, p_value=0.004, estimate=Estimate("ratio", 0.2), n=(5, 5))
+    assert V.h2_verdict(dec, 0.01, TH, "T", "B", 0.01, 0.15).verdict == V.SUPPORTED
+    noisy = V.h2_verdict(dec, 0.01, TH, "T", "B", 0.06, 0.15)
+    assert noisy.verdict == V.NOT_SUPPORTED and "noise not below ±5.0 %" in noisy.reason
+    thin = V.h2_verdict(not_testable("perm", "one run per arm", (1, 1)), None, TH, "T", "B", 0.01, 0.1)
+    assert thin.verdict == V.NOT_TESTABLE and "one run per arm" in thin.reason
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,107 +111,82 @@ def test_h3_verdict():
 # ---------------------------------------------------------------------------------------------
 
 
-def _s(mean, ci=(0.0, 0.0), n=3):
-    lo, hi = ci if ci != (0.0, 0.0) else (mean - 0.02, mean + 0.02)
-    return Summary(mean=mean, std=0.01, ci95=(lo, hi), n=n, per_seed=(mean,) * n)
+def _scenario(t, b, h2="supported", gates=(), p_holm=None):
+    h1 = _h1(t, b, p_holm)
+    outcomes = {"H1": h1, "H2": _h2(h2)}
+    pw = power_plan(t, b, {"min_delta": TH.min_delta})
+    return V.scenario(summarize(t, ACC), summarize(b, ACC), outcomes, TH, "AMI", "Libri", "test acc", pw, gates)
 
 
-def _hyp(h1="supported", h2="supported", h3="supported"):
-    return {
-        "H1": {"verdict": h1, "p_value_holm": 0.003},
-        "H2": {"verdict": h2, "p_value_holm": 0.01},
-        "H3": {"verdict": h3, "p_value_holm": 0.02},
-    }
+def test_regression_a_not_significant_is_not_worst():
+    """95/64/93 % vs 60/63/58 %: Welch p = 0.07 but Δ = +23.7 points; 0.1.0 said "worst"."""
+    s = _scenario([0.95, 0.64, 0.93], [0.60, 0.63, 0.58])
+    assert s.name == "inconclusive"
+    assert "not evidence of no effect" in s.sentence and "runs per arm" in s.sentence
+    assert "Δ = +23.7 points (95 % CI -18.2 to +65.6 points, Welch)" in s.sentence
 
 
-def _scen(target, baseline=0.52, hyp=None, delta=None):
-    d = target - baseline if delta is None else delta
-    return V.scenario(
-        _s(target),
-        _s(baseline),
-        d,
-        (d - 0.04, d + 0.04),
-        hyp or _hyp(),
-        TH,
-        "AMI Corpus (Real)",
-        "LibriSpeech (Pseudo)",
-    )
+def test_worst_only_when_the_whole_interval_is_below_min_delta():
+    rng = np.random.default_rng(0)
+    t, b = list(0.60 + rng.normal(0, 0.005, 6)), list(0.60 + rng.normal(0, 0.005, 6))
+    s = _scenario(t, b)
+    assert s.name == "worst" and "whole interval" in s.sentence
 
 
-@pytest.mark.parametrize(
-    "target, name",
-    [
-        (0.85, "best"),
-        (0.80, "best"),
-        (0.7999, "realistic"),
-        (0.7501, "realistic"),
-        (0.75, "realistic"),
-        (0.7499, "below-realistic"),
-        (0.65, "below-realistic"),
-    ],
-)
-def test_scenario_by_target_accuracy(target, name):
-    assert _scen(target).name == name
+@pytest.mark.parametrize(("level", "h2", "name"), [
+    (0.85, "supported", "best"),
+    (0.85, "not decidable", "high-but-unstable"),
+    (0.77, "supported", "realistic"),
+    (0.70, "supported", "below-realistic"),
+])
+def test_scenario_with_h1_supported_is_named_for_the_target_accuracy(level, h2, name):
+    s = _scenario([level - 0.01, level, level + 0.01], [0.55, 0.56, 0.57], h2=h2)
+    assert s.name == name and s.title == V.SCENARIO_TITLES[name]
 
 
-def test_best_needs_h2_otherwise_named_for_where_it_falls():
-    s = _scen(0.85, hyp=_hyp(h2="not supported"))
-    assert s.name == "high-but-unstable" and "H2" in s.sentence
+def test_gates_block_best_and_realistic_and_unknown_gates_are_cited():
+    t, b = [0.84, 0.85, 0.86], [0.55, 0.56, 0.57]
+    lift = V.Gate("lift", False, "the target is only +1.0 points above its audio-free baseline")
+    s = _scenario(t, b, gates=[lift])
+    assert s.name == "not-confirmed" and "audio-free baseline" in s.sentence
+    assert s.to_dict()["gates"] == [{"name": "lift", "passed": False, "sentence": lift.sentence}]
+    der = V.Gate("der", None, "DER on held-out meetings was not computed")
+    unknown = _scenario(t, b, gates=[der])
+    assert unknown.name == "best" and "Not yet checked: DER" in unknown.sentence
 
 
-def test_worst_takes_precedence():
-    assert _scen(0.85, hyp=_hyp(h1="not supported")).name == "worst"
-    # Δ below min_delta even with H1 supported
-    assert _scen(0.85, baseline=0.81).name == "worst"
-    assert _scen(0.56, baseline=0.52, delta=0.0499).name == "worst"
-    assert _scen(0.57, baseline=0.52, delta=0.05).name == "below-realistic"  # exactly 5 points is not worst
-    worst = _scen(0.60, baseline=0.615, hyp=_hyp(h1="not supported"))
-    assert "architecture" in worst.sentence and "H1 is not supported" in worst.sentence
-
-
-def test_sentence_cites_numbers_and_cis():
-    s = V.scenario(
-        _s(0.783, (0.741, 0.825)),
-        _s(0.52, (0.48, 0.56)),
-        0.263,
-        (0.21, 0.31),
-        _hyp(),
-        TH,
-        "AMI Corpus (Real)",
-        "LibriSpeech (Pseudo)",
-    )
-    assert s.name == "realistic"
-    assert s.sentence.startswith(
-        "AMI Corpus (Real) reached 78.3 % best val acc (95 % CI 74.1–82.5, n = 3) vs "
-        "52.0 % (95 % CI 48.0–56.0, n = 3) for LibriSpeech (Pseudo): Δ = +26.3 points "
-        "(95 % CI 21.0–31.0); H1 supported (p = 0.003, Holm)"
-    )
-    assert s.title == V.SCENARIO_TITLES["realistic"]
-
-
-def test_untestable_h1_is_flagged_and_missing_arms_give_incomplete():
-    s = _scen(0.77, hyp=_hyp(h1="not testable"))
-    assert s.name == "realistic" and "H1 could not be tested" in s.sentence
-    empty = Summary(None, None, None, 0, ())
-    inc = V.scenario(empty, _s(0.6), None, None, _hyp(), TH, "AMI", "Libri")
+def test_one_run_per_arm_is_descriptive_and_missing_arms_are_incomplete():
+    s = _scenario([0.85], [0.55])
+    assert s.name == "descriptive" and "one run per arm" in s.sentence
+    empty = summarize([])
+    inc = V.scenario(empty, summarize([0.6]), {}, TH, "AMI", "Libri", "test acc")
     assert inc.name == "incomplete" and "AMI" in inc.sentence
 
 
-def test_h2_without_half_ranges_says_so_plainly():
-    t = not_testable("Brown–Forsythe", "no completed T run has 10 epochs", (0, 2), unit="runs")
-    v = V.h2_verdict(t, None, TH, "T", "B", None, 0.15)
-    assert v.verdict == "not testable" and "n/a" not in v.reason and "10 epochs" in v.reason
-
-
 def test_position_caveat_at_and_around_min_delta():
-    from vfreport.analysis.verdicts import position_caveat
-    from vfreport.config import Thresholds
+    assert "+1.2 points above its position-only baseline (79.8 %," in V.position_caveat(0.81, 0.798, TH, "AMI")
+    assert V.position_caveat(0.85, 0.80, TH, "AMI") is None  # exactly 5 points
+    assert V.position_caveat(None, 0.5, TH, "AMI") is None
 
-    th = Thresholds()  # min_delta = 0.05
-    assert position_caveat(0.81, 0.798, th, "AMI") is not None
-    assert "+1.2 points above its position-only baseline (79.8 %," in position_caveat(0.81, 0.798, th, "AMI")
-    assert position_caveat(0.849, 0.80, th, "AMI") is not None  # 4.9 points
-    assert position_caveat(0.85, 0.80, th, "AMI") is None  # exactly 5 points
-    assert position_caveat(0.90, 0.50, th, "AMI") is None
-    assert position_caveat(None, 0.5, th, "AMI") is None
-    assert position_caveat(0.8, None, th, "AMI") is None
+
+# ---------------------------------------------------------------------------------------------
+# the one formatter
+# ---------------------------------------------------------------------------------------------
+
+
+def test_one_p_value_format_for_sentences_and_tables():
+    assert F.pvalue(0.004) == "0.004" and F.p_text(0.004) == "p = 0.004"
+    assert F.pvalue(0.0004) == "< 0.001" and F.p_text(0.0004) == "p < 0.001"
+    assert F.p_text(None) == "p n/a" and F.pvalue(float("nan")) == "n/a"
+    o = _h1([0.80, 0.82, 0.81], [0.55, 0.57, 0.56], p_holm=0.004)
+    assert "Holm p = 0.004" in o.verdict.reason
+
+
+def test_numbers_intervals_and_marks():
+    assert F.pct(0.615) == "61.5 %" and F.points(0.17) == "+17.0 points" and F.points(0.17, signed=False) == \
+        "17.0 points"
+    assert F.ci_pct((0.741, 0.825)) == "95 % CI 74.1–82.5 %" and F.ci_points((-0.18, 0.66)) == \
+        "95 % CI -18.0 to +66.0 points"
+    assert F.mean_ci_pct(0.8, None, 1) == "80.0 % (n = 1)" and F.ci_pct(None) == "no CI"
+    assert F.df_text(None) == "—" and F.df_text(2.08) == "2.1" and F.num(True) == "n/a"
+    assert set(F.MARKS.values()) == {"✅", "⚠️", "❌"}

@@ -205,12 +205,17 @@ def _run_entry(r: _Run) -> dict[str, Any]:
         "seconds": r.status.get("seconds"),
     }
     keys = (
+        "unbiased_acc",
+        "unbiased_source",
+        "test_acc",
         "best_val_acc",
         "best_epoch",
         "best_after_epoch4",
         "train_acc_epoch10",
         "val_acc_half_range",
         "val_acc_jump_std",
+        "val_acc_noise_sd",
+        "val_acc_noise_half_range",
         "plateau",
         "plateau_epochs",
         "final_val_acc",
@@ -223,6 +228,17 @@ def _run_entry(r: _Run) -> dict[str, Any]:
         entry[k] = getattr(m, k) if m else None
     entry["flags"] = list(m.flags if m else ()) + r.notes
     return entry
+
+
+def _missing_note(cfg: ExperimentConfig, runs: Sequence[_Run]) -> str:
+    """' [AMI: 1 run(s) excluded: seed 1 failed: …]' for each arm with runs left out."""
+    out = ""
+    for arm, acfg in cfg.arms.items():
+        missing = [r for r in runs if r.arm == arm and not r.included]
+        if missing:
+            items = "; ".join(f"seed {r.seed} {r.reason}" for r in missing)
+            out += f" [{acfg.display_name}: {len(missing)} run(s) excluded: {items}]"
+    return out
 
 
 def _data_info(cfg: ExperimentConfig, arm: str, runs: Sequence[_Run]) -> dict[str, Any]:
@@ -361,6 +377,10 @@ def assemble(
             if noise["target"] is not None else None}),
         "H3": _hypothesis_dict("H3", h["H3"], (tgt.name,), {}),
     }
+    note = _missing_note(cfg, runs)
+    for entry in hyp.values():
+        if not entry["testable"] and note:
+            entry["reason"] += note
     scenario_out = an.scenario.to_dict()
     if an.position_caveat:
         scenario_out["sentence"] += " " + an.position_caveat

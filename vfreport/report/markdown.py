@@ -16,7 +16,6 @@ plain (unescaped) strings so the review notebook can show the same tables as Dat
 
 from __future__ import annotations
 
-import math
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -24,15 +23,35 @@ from typing import Any
 
 import tomli_w
 
-SUMMARY_ROWS = ("Best Val Acc", "Train Acc (Epoch 10)", "Val Acc Variance", "Training Stability", "Production Ready")
+from vfreport.report import format as F
+from vfreport.report.format import MARKS, ci_ok, ci_points, num, pct, points, pvalue
+from vfreport.report.format import ok as _ok
+from vfreport.report.sequential import sequential_section
+from vfreport.report.yardstick import FIGURE_CAPTION as DER_FIGURE_CAPTION
+from vfreport.report.yardstick import FIGURE_NAME as DER_FIGURE
+from vfreport.report.yardstick import delta_rows as yardstick_rows
+from vfreport.report.yardstick import section as yardstick_section
+
+STRATEGY_ROWS = ("Best Val Acc", "Train Acc (Epoch 10)", "Val Acc Variance", "Training Stability", "Production Ready")
+"""The strategy document's Results Summary rows, in its order."""
+UNBIASED_ROW = "Unbiased Acc (drives the verdict)"
+NOISE_ROW = "Val Acc Noise (detrended)"
+SUMMARY_ROWS = ("Best Val Acc (optimistic)", UNBIASED_ROW, "Train Acc (Epoch 10)",
+                "Val Acc Variance (± half range, descriptive)", NOISE_ROW, "Training Stability", "Production Ready")
+"""The report's rows: the strategy document's, each starting with its name (:data:`STRATEGY_ROWS`),
+with the unbiased accuracy after Best Val Acc and the detrended noise after Val Acc Variance."""
 DELTA_HEADER = "Δ Improvement"
+OK, WARN, NO = MARKS["ok"], MARKS["warn"], MARKS["no"]
 READINESS = {
-    "ready": ("[done]", "Yes", "ready for production deployment"),
-    "poc": ("[warn]", "PoC", "suitable for a PoC, needs refinement"),
-    "data-quality": ("[no]", "No", "data-quality issues"),
+    "ready": (OK, "Yes", "ready for production deployment"),
+    "poc": (WARN, "PoC", "suitable for a PoC, needs refinement"),
+    "uncertain": (WARN, "Uncertain", "the interval straddles the PoC threshold: more runs needed"),
+    "insufficient-data": (WARN, "Insufficient data", "too few windows: no readiness verdict"),
+    "data-quality": (NO, "No", "data-quality issues"),
 }
-STABILITY = {"high": ("[done]", "High"), "moderate": ("[warn]", "Moderate"), "low": ("[no]", "Low")}
-VERDICT_MARK = {"supported": "[done]", "not supported": "[no]", "not testable": "[warn]"}
+READINESS_ORDER = ("ready", "poc", "uncertain", "insufficient-data", "data-quality")
+STABILITY = {"high": (OK, "High"), "moderate": (WARN, "Moderate"), "low": (NO, "Low")}
+VERDICT_MARK = {"supported": OK, "not supported": NO, "not decidable": WARN, "not testable": WARN}
 FIGURE_CAPTIONS = {
     "learning_curves": ("Learning curves",
                         "Train/validation accuracy and loss per epoch: mean over seeds, band = min–max over "
@@ -42,6 +61,7 @@ FIGURE_CAPTIONS = {
                             "against the H2 threshold."),
     "best_val_acc": ("Best validation accuracy per seed",
                      "Each seed's best val acc, the arm mean with its 95 % CI, and the readiness thresholds."),
+    DER_FIGURE: ("DER per held-out meeting", DER_FIGURE_CAPTION),
 }
 
 
@@ -104,52 +124,16 @@ def _fence(text: str, lang: str = "") -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# number formatting (accuracies are fractions in results.json)
+# cells (numbers through vfreport.report.format; accuracies are fractions in results.json)
 # ---------------------------------------------------------------------------------------------
 
 
-def _ok(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def pct(x: Any, digits: int = 1) -> str:
-    """0.615 -> '61.5 %'."""
-    return f"{100 * x:.{digits}f} %" if _ok(x) else "n/a"
-
-
-def points(x: Any, digits: int = 1) -> str:
-    """0.17 -> '+17.0 points'."""
-    return f"{100 * x:+.{digits}f} points" if _ok(x) else "n/a"
-
-
-def _ci_ok(ci: Any) -> bool:
-    return isinstance(ci, list | tuple) and len(ci) == 2 and all(_ok(v) for v in ci)
-
-
-def pvalue(p: Any) -> str:
-    if not _ok(p):
-        return "n/a"
-    return "< 0.0001" if p < 1e-4 else f"{p:.4f}" if p < 0.01 else f"{p:.3f}"
-
-
-def num(x: Any, digits: int = 2) -> str:
-    return f"{x:.{digits}f}" if _ok(x) else "n/a"
-
-
 def mean_ci_pct(summary: Mapping[str, Any] | None, missing: str = "no completed runs") -> str:
-    """'61.5 % ± 4.2 (n=3)': mean ± half-width of the 95 % CI, in percent; 'n/a (reason)'."""
+    """'61.5 % (95 % CI 55.1–67.9 %, n = 3)' (:func:`vfreport.report.format.mean_ci_pct`); 'n/a (reason)'."""
     s = summary or {}
     if not _ok(s.get("mean")):
         return f"n/a ({missing})"
-    n = s.get("n", 0)
-    ci = s.get("ci95")
-    if not _ci_ok(ci):
-        return f"{pct(s['mean'])} (n={n})"
-    half = (ci[1] - ci[0]) / 2
-    center = (ci[1] + ci[0]) / 2
-    if abs(center - s["mean"]) > 0.0005:  # an asymmetric interval is shown as it is
-        return f"{pct(s['mean'])} [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}] (n={n})"
-    return f"{pct(s['mean'])} ± {100 * half:.1f} (n={n})"
+    return F.mean_ci_pct(s["mean"], s.get("ci95"), s.get("n", 0))
 
 
 def half_range_cell(summary: Mapping[str, Any] | None, missing: str) -> str:
@@ -160,19 +144,19 @@ def half_range_cell(summary: Mapping[str, Any] | None, missing: str) -> str:
         return f"n/a ({missing})"
     n = s.get("n", 0)
     ci = s.get("ci95")
-    ci_text = f"95 % CI ±{100 * max(ci[0], 0):.1f}–{100 * ci[1]:.1f}, " if _ci_ok(ci) else ""
-    return f"±{100 * s['mean']:.1f} % ({ci_text}n={n})"
+    ci_text = f"95 % CI ±{100 * max(ci[0], 0):.1f}–{100 * ci[1]:.1f}, " if ci_ok(ci) else ""
+    return f"±{100 * s['mean']:.1f} % ({ci_text}n = {n})"
 
 
 def delta_cell(delta: Mapping[str, Any] | None, missing: str = "needs both arms") -> str:
-    """'+17.0 points (95 % CI +15.4 to +19.0)'."""
+    """'+17.0 points (95 % CI +15.4 to +19.0 points)': the Welch t-interval."""
     d = delta or {}
     if not _ok(d.get("value")):
         return f"n/a ({missing})"
     ci = d.get("ci95")
-    if _ci_ok(ci):
-        return f"{points(d['value'])} (95 % CI {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})"
-    return f"{points(d['value'])} (no CI: needs 2 seeds per arm)"
+    if ci_ok(ci):
+        return f"{points(d['value'])} ({ci_points(ci)})"
+    return f"{points(d['value'])} (no CI: needs 2 runs per arm)"
 
 
 def duration(seconds: Any) -> str:
@@ -221,11 +205,13 @@ def _missing_reason(results: Mapping[str, Any], arm: str, metric: str) -> str:
         return "no run reached epoch 10"
     if metric in ("val_acc_half_range", "val_acc_jump_std"):
         return "needs at least 2 epochs"
+    if metric in ("val_acc_noise_half_range", "val_acc_noise_sd"):
+        return "needs at least 6 epochs"
     return "not computable"
 
 
 def _readiness_cell(code: Any, with_words: bool = True) -> str:
-    """'[no] No' (table) or '[no] No (data-quality issues)' (text)."""
+    """'❌ No' (table) or '❌ No (data-quality issues)' (text)."""
     if code not in READINESS:
         return "n/a"
     mark, word, words = READINESS[code]
@@ -244,16 +230,24 @@ def _category_change(before: Any, after: Any, words: Mapping[str, Any], order: S
         return "n/a (needs both arms)"
     b = words[before][1]
     a = words[after][1]
+    if before not in order or after not in order:
+        return f"{b} → {a}"
     rank = {c: i for i, c in enumerate(order)}
     trend = "better" if rank[after] < rank[before] else "worse" if rank[after] > rank[before] else "same"
     return f"{b} → {a} ({trend})"
 
 
+def _basis_note(results: Mapping[str, Any]) -> str:
+    return str((results.get("basis") or {}).get("name") or "selection-unbiased accuracy")
+
+
 def summary_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     """The strategy document's Results Summary: header and rows as plain text.
 
-    Columns: Metric, baseline display name, target display name, "Δ Improvement"; rows
-    :data:`SUMMARY_ROWS`.
+    Columns: Metric, baseline display name, target display name, "Δ Improvement". Rows:
+    :data:`SUMMARY_ROWS`: the strategy document's ("Best Val Acc" marked optimistic), with
+    :data:`UNBIASED_ROW` (what the verdict reads) after "Best Val Acc" and :data:`NOISE_ROW` (what
+    stability reads) after "Val Acc Variance".
     """
     b, t = results.get("baseline"), results.get("target")
     arms = _arms(results)
@@ -265,40 +259,38 @@ def summary_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]
         return [cell((arms.get(a) or {}).get(metric), _missing_reason(results, a, metric)) if a in arms
                 else "n/a (arm missing)" for a in (b, t)]
 
-    rows.append(["Best Val Acc", *arm_cells("best_val_acc", mean_ci_pct), delta_cell(delta.get("best_val_acc"))])
-    rows.append(["Train Acc (Epoch 10)", *arm_cells("train_acc_epoch10", mean_ci_pct),
-                 delta_cell(delta.get("train_acc_epoch10"))])
-    rows.append(["Val Acc Variance", *arm_cells("val_acc_half_range", half_range_cell),
-                 delta_cell(delta.get("val_acc_half_range"))])
+    cells = (("best_val_acc", mean_ci_pct), ("unbiased_acc", mean_ci_pct), ("train_acc_epoch10", mean_ci_pct),
+             ("val_acc_half_range", half_range_cell), ("val_acc_noise_half_range", half_range_cell))
+    for label, (metric, cell) in zip(SUMMARY_ROWS, cells, strict=False):
+        rows.append([label, *arm_cells(metric, cell), delta_cell(delta.get(metric))])
     stab = [(arms.get(a) or {}).get("stability") for a in (b, t)]
     rows.append(["Training Stability",
-                 *[_stability_cell(s) if s else f"n/a ({_missing_reason(results, a, 'val_acc_half_range')})"
+                 *[_stability_cell(s) if s else f"n/a ({_missing_reason(results, a, 'val_acc_noise_half_range')})"
                    for s, a in zip(stab, (b, t), strict=True)],
                  _category_change(stab[0], stab[1], STABILITY, list(STABILITY))])
     ready = [(arms.get(a) or {}).get("production_readiness") for a in (b, t)]
     rows.append(["Production Ready",
                  *[_readiness_cell(r, with_words=False) if r else f"n/a ({_missing_reason(results, a, 'x')})"
                    for r, a in zip(ready, (b, t), strict=True)],
-                 _category_change(ready[0], ready[1], READINESS, list(READINESS))])
+                 _category_change(ready[0], ready[1], READINESS, ("ready", "poc", "data-quality"))])
+    rows.extend(yardstick_rows(results))  # DER on held-out meetings, lift over the audio-free baseline
     return header, rows
 
 
 def _ci_text(key: str, h: Mapping[str, Any]) -> str:
     ci = h.get("ci95")
-    if not _ci_ok(ci):
+    if not ci_ok(ci):
         return "n/a"
-    est = (h.get("estimate") or {}).get("name") or ""
-    if key == "H1" or "Δ" in est or "diff" in est.lower():
-        return f"{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f} points ({est or 'Δ'})"
-    if "ratio" in est.lower():
-        return f"{ci[0]:.2f} to {ci[1]:.2f} ({est})"
-    return f"{100 * ci[0]:.1f} % to {100 * ci[1]:.1f} % ({est or 'estimate'})"
+    est = (h.get("estimate") or {}).get("name") or "estimate"
+    if key == "H1":
+        return f"{ci_points(ci, '')} ({est}, Welch)".strip()
+    if key == "H2":
+        return f"{F.ci_num(ci, label='')} ({est})".strip()
+    return f"{F.ci_pct(ci, '')} ({est})".strip()
 
 
 def _df_text(df: Any) -> str:
-    if isinstance(df, list | tuple):
-        return ", ".join(f"{v:g}" if _ok(v) else "n/a" for v in df)
-    return f"{df:.2f}" if _ok(df) else "—"
+    return F.df_text(df)
 
 
 def _n_text(results: Mapping[str, Any], h: Mapping[str, Any]) -> str:
@@ -330,8 +322,9 @@ def hypotheses_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[s
 
 
 def runs_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """One row per (arm, seed): state, best epoch, best val acc, epochs, duration, error/reason."""
-    header = ["Arm", "Seed", "State", "Best epoch", "Best val acc", "Epochs", "Duration", "Error / note"]
+    """One row per (arm, seed): state, best epoch, best val acc, unbiased acc, epochs, duration, error/reason."""
+    header = ["Arm", "Seed", "State", "Best epoch", "Best val acc", "Unbiased acc", "Epochs", "Duration",
+              "Error / note"]
     rows = []
     rank = {a: i for i, a in enumerate(arm_order(results))}
     for r in sorted(results.get("runs") or [], key=lambda r: (rank.get(r.get("arm"), 99), r.get("seed", 0))):
@@ -352,6 +345,7 @@ def runs_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
         best_epoch = r.get("best_epoch")
         rows.append([display_name(results, r.get("arm")), str(r.get("seed", "")), str(r.get("state", "")),
                      str(best_epoch) if best_epoch is not None else "—", pct(r.get("best_val_acc"), 2),
+                     pct(r.get("unbiased_acc"), 2),
                      str(r.get("epochs_completed")) if r.get("epochs_completed") is not None else "—",
                      duration(r.get("seconds")), note or "—"])
     return header, rows
@@ -399,7 +393,7 @@ def verdict_paragraph(results: Mapping[str, Any]) -> str:
         parts.append("Production readiness: " + "; ".join(ready) + ".")
     t = results.get("target")
     base = ((results.get("data") or {}).get(t) or {}).get("position_baseline_val_acc") if t else None
-    best = ((_arms(results).get(t) or {}).get("best_val_acc") or {}).get("mean") if t else None
+    best = ((_arms(results).get(t) or {}).get("unbiased_acc") or {}).get("mean") if t else None
     if _ok(base) and _ok(best) and not sc.get("position_caveat"):
         parts.append(f"Note: frame position alone predicts {pct(base)} of {md_text(display_name(results, t))}'s "
                      f"validation frames, so its voices account for {points(best - base)} of its "
@@ -422,48 +416,79 @@ def status_line(results: Mapping[str, Any]) -> str:
 def summary_section(results: Mapping[str, Any]) -> str:
     header, rows = summary_table(results)
     th = _thresholds(results)
-    notes = ["Mean over completed seeds ± half-width of the 95 % t-interval (n = seeds); Δ = "
-             f"{md_text(header[2])} − {md_text(header[1])} in percentage points with a 95 % bootstrap CI."]
+    notes = ["Mean over completed runs (one per seed) with its 95 % t-interval (accuracies clipped to 0–100 %); "
+             f"Δ = {md_text(header[2])} − {md_text(header[1])} in percentage points with the 95 % Welch t-interval."]
+    notes.append("Best Val Acc is the strategy document's number: the maximum over epochs of the same validation set "
+                 "the epoch is chosen on, so it is optimistic (a model with no skill and 8 points of epoch-to-epoch "
+                 f"noise reaches 68 % over 12 epochs). The verdict reads the {UNBIASED_ROW.split(' (')[0].lower()}: "
+                 f"{md_text(_basis_note(results))}.")
     if _ok(th.get("max_variance")):
         mv = th["max_variance"]
-        notes.append(f"Val Acc Variance: ± half the range of val acc over epochs 1–10 (the strategy document's "
-                     f"measure); stability high if ≤ {100 * mv:.0f} %, moderate if ≤ {200 * mv:.0f} %, low above.")
+        notes.append("Val Acc Variance is the strategy document's ± half range of val acc over epochs 1–10: it "
+                     "grows with learning as well as with instability (a clean curve rising 50 → 85 % shows ±17.5 %), "
+                     "so it is descriptive only. Val Acc Noise removes the learning trend (a cubic in log(epoch) "
+                     "fitted over epochs 1–10) and shows the ± half range the remaining epoch-to-epoch noise "
+                     f"produces; Training Stability reads it: high if ≤ ±{100 * mv:.0f} %, moderate if "
+                     f"≤ ±{200 * mv:.0f} %, low above.")
     if _ok(th.get("ready")) and _ok(th.get("poc")):
-        notes.append(f"Production ready on mean best val acc: [done] > {100 * th['ready']:.0f} %, "
-                     f"[warn] {100 * th['poc']:.0f}–{100 * th['ready']:.0f} % (PoC), [no] < {100 * th['poc']:.0f} %.")
+        notes.append(f"Production Ready reads the 95 % interval of the unbiased accuracy: {OK} when it lies above "
+                     f"{100 * th['ready']:.0f} %, {WARN} PoC when it lies above {100 * th['poc']:.0f} %, {NO} when it "
+                     f"lies below {100 * th['poc']:.0f} %, {WARN} uncertain when it straddles {100 * th['poc']:.0f} %, "
+                     f"{WARN} insufficient data when an arm got under "
+                     f"{100 * (th.get('min_data_fraction') or 0.5):.0f} % of the windows it asked for.")
     baselines = []
     for a in arm_order(results):
         base = ((results.get("data") or {}).get(a) or {}).get("position_baseline_val_acc")
-        best = ((_arms(results).get(a) or {}).get("best_val_acc") or {}).get("mean")
+        best = ((_arms(results).get(a) or {}).get("unbiased_acc") or {}).get("mean")
         if _ok(base) and _ok(best):
             baselines.append(f"{md_text(display_name(results, a))} {pct(best)} vs {pct(base)} "
                              f"({points(best - base)})")
     if baselines:
-        notes.append("Best val acc vs the position-only baseline (what frame position alone predicts, see Data "
+        notes.append("Unbiased accuracy vs the position-only baseline (what frame position alone predicts, see Data "
                      "notes): " + "; ".join(baselines) + ".")
     return "## Results Summary\n\n" + _table(header, rows) + "\n\n" + " ".join(notes)
 
 
+def _yes_no(x: Any) -> str:
+    return "n/a" if x is None else "yes" if x else "no"
+
+
+def _interval_text(ci: Any, as_points: bool = True) -> str:
+    """An interval entry of results.json ({low, high, method, reliable, note}) in words."""
+    if not isinstance(ci, Mapping) or not ci_ok([ci.get("low"), ci.get("high")]):
+        return "n/a"
+    pair = [ci["low"], ci["high"]]
+    text = ci_points(pair, "") if as_points else F.ci_num(pair, label="")
+    tail = f"; {ci['note']}" if ci.get("note") else ""
+    return f"{text.strip()} ({ci.get('method', '')}{tail})"
+
+
 def _extra_rows(key: str, h: Mapping[str, Any]) -> list[list[str]]:
     rows = []
+    if h.get("unit"):
+        rows.append(["Unit", f"{h['unit']} (one value per run)" if h["unit"] == "runs" else str(h["unit"])])
+    if _ok(h.get("min_p")):
+        rows.append(["Smallest reachable p", f"{h['min_p']:.3g}" + ("" if h.get("decidable", True) else
+                                                                     " (not below α: not decidable at this n)")])
+    if not h.get("in_holm", True) and h.get("testable"):
+        rows.append(["In Holm correction", "no (cannot reach α at this n)"])
     if key == "H1":
+        if h.get("basis"):
+            rows.append(["Accuracy compared", str(h["basis"])])
+        if h.get("bootstrap_ci"):
+            rows.append(["Bootstrap 95 % CI (secondary)", _interval_text(h["bootstrap_ci"])])
         eg = h.get("expected_gain")
-        if _ci_ok(eg):
-            inside = h.get("in_expected_range")
-            word = "n/a" if inside is None else "yes" if inside else "no"
-            rows.append(["Δ in expected range", f"{word} (expected {100 * eg[0]:+.0f} to {100 * eg[1]:+.0f} points)"])
+        if ci_ok(eg):
+            rows.append(["Δ in expected range", f"{_yes_no(h.get('in_expected_range'))} (expected "
+                                                f"{100 * eg[0]:+.0f} to {100 * eg[1]:+.0f} points)"])
     if key == "H2":
-        for k, label in (("target_half_range", "Target ± half-range (epochs 1–10)"),
-                         ("baseline_half_range", "Baseline ± half-range (epochs 1–10)")):
+        for k, label in (("target_noise_half_range", "Target noise ± half range (detrended, epochs 1–10)"),
+                         ("baseline_noise_half_range", "Baseline noise ± half range (detrended, epochs 1–10)")):
             if k in h:
                 rows.append([label, f"±{100 * h[k]:.1f} %" if _ok(h[k]) else "n/a"])
         if _ok(h.get("max_variance")):
-            below = h.get("target_below_max_variance")
-            word = "n/a" if below is None else "yes" if below else "no"
-            rows.append([f"Target below ±{100 * h['max_variance']:.0f} %", word])
-        for k, label in (("sd_target", "SD of changes, target"), ("sd_baseline", "SD of changes, baseline")):
-            if _ok(h.get(k)):
-                rows.append([label, f"{100 * h[k]:.1f} points"])
+            rows.append([f"Target noise below ±{100 * h['max_variance']:.0f} %",
+                         _yes_no(h.get("target_below_max_variance"))])
     if key == "H3" and _ok(h.get("threshold")):
         rows.append(["Threshold", f"> {pct(h['threshold'])} train acc at epoch 10"])
     if h.get("caveat"):
@@ -478,8 +503,11 @@ def hypotheses_section(results: Mapping[str, Any]) -> str:
     out = ["## Hypotheses"]
     th = _thresholds(results)
     if _ok(th.get("alpha")):
-        out.append(f"One-sided tests, Holm–Bonferroni correction over H1–H3, α = {th['alpha']:g}. A hypothesis is "
-                   "supported when its Holm-adjusted p is below α (H2 also needs its thresholds).")
+        out.append(f"One-sided tests with one value per run (epochs, windows and frames of a run are not "
+                   f"independent samples), Holm–Bonferroni correction over the tests that ran and can reach "
+                   f"α = {th['alpha']:g} at their n. A hypothesis is supported when its Holm-adjusted p is below α (H2 "
+                   "also needs its thresholds); \"not decidable\" when no outcome could reach α with this many runs; "
+                   "\"not testable\" with one run per arm (descriptive only).")
     header, rows = hypotheses_table(results)
     short = [[r[0], r[1], r[10], r[6]] for r in rows]
     out.append(_table(["Hypothesis", "Claim", "Verdict", "Holm p"], short))
@@ -499,21 +527,25 @@ def scenario_section(results: Mapping[str, Any]) -> str:
     th = _thresholds(results)
     t, b = results.get("target"), results.get("baseline")
     arms = _arms(results)
-    tgt = arms.get(t) or {}
     hyps = results.get("hypotheses") or {}
-    delta = (results.get("delta") or {}).get("best_val_acc")
-    rows = [[f"{display_name(results, t)} best val acc",
-             mean_ci_pct(tgt.get("best_val_acc"), _missing_reason(results, t, "best_val_acc")),
+    delta = (results.get("delta") or {}).get("unbiased_acc")
+    basis = _basis_note(results)
+    md_ = f"{100 * th['min_delta']:.0f} points" if _ok(th.get("min_delta")) else "min_delta"
+    rows = [[f"{display_name(results, t)} {basis}",
+             mean_ci_pct((arms.get(t) or {}).get("unbiased_acc"), _missing_reason(results, t, "unbiased_acc")),
              f"best case ≥ {pct(th.get('best_case'))} with H2; realistic ≥ {pct(th.get('realistic'))}"],
-            [f"{display_name(results, b)} best val acc",
-             mean_ci_pct((arms.get(b) or {}).get("best_val_acc"), _missing_reason(results, b, "best_val_acc")), ""],
-            ["Δ best val acc", delta_cell(delta),
-             f"worst case if < {100 * th['min_delta']:.0f} points or H1 not supported"
-             if _ok(th.get("min_delta")) else ""]]
+            [f"{display_name(results, b)} {basis}",
+             mean_ci_pct((arms.get(b) or {}).get("unbiased_acc"), _missing_reason(results, b, "unbiased_acc")), ""],
+            ["Δ", delta_cell(delta),
+             f"worst case only if the whole interval is below {md_}; inconclusive if H1 is not significant "
+             f"while the interval reaches {md_}"]]
     for key in ("H1", "H2"):
         if key in hyps:
             rows.append([f"{key} ({hyps[key].get('name', '')})", str(hyps[key].get("verdict", "n/a")),
                          f"Holm p {pvalue(hyps[key].get('p_value_holm'))}"])
+    for g in sc.get("gates") or []:
+        word = "n/a" if g.get("passed") is None else "holds" if g.get("passed") else "fails"
+        rows.append([f"Condition: {g.get('name', '')}", word, str(g.get("sentence", ""))])
     return "\n\n".join(["## Scenario",
                         f"**{md_text(sc.get('title') or sc.get('name') or 'n/a')}** "
                         f"(scenario: {md_text(sc.get('name') or 'n/a')}). The numbers behind it, with the rules "
@@ -525,21 +557,27 @@ def readiness_section(results: Mapping[str, Any]) -> str:
     th = _thresholds(results)
     out = ["## Production readiness"]
     if _ok(th.get("ready")) and _ok(th.get("poc")):
-        out.append(f"On mean best val acc over seeds: [done] > {pct(th['ready'])}: ready for production "
-                   f"deployment; [warn] {pct(th['poc'])}–{pct(th['ready'])}: suitable for a PoC, needs refinement; "
-                   f"[no] < {pct(th['poc'])}: data-quality issues.")
+        out.append(f"On the 95 % interval of the {md_text(_basis_note(results))} over runs: {OK} its lower end above "
+                   f"{pct(th['ready'])}: ready for production deployment; {WARN} its lower end at or above "
+                   f"{pct(th['poc'])}: suitable for a PoC, needs refinement; {NO} its upper end below "
+                   f"{pct(th['poc'])}: data-quality issues; {WARN} uncertain when it straddles {pct(th['poc'])}. "
+                   "With one run the point is read instead (no interval). An arm that got under "
+                   f"{100 * (th.get('min_data_fraction') or 0.5):.0f} % of the windows it asked for gets "
+                   f"{WARN} insufficient data instead.")
     lines = []
     for a in arm_order(results):
         arm = _arms(results).get(a) or {}
         code = arm.get("production_readiness")
-        s = arm.get("best_val_acc") or {}
+        s = arm.get("unbiased_acc") or {}
         if code in READINESS:
             mark, _, words = READINESS[code]
-            lines.append(f"- **{md_text(display_name(results, a))}**: {mark} {words}: best val acc "
-                         f"{md_text(mean_ci_pct(s))}.")
+            basis = " (one run: the point, no interval)" if s.get("n") == 1 else ""
+            flags = f" Data: {'; '.join(arm['data_flags'])}." if arm.get("data_flags") else ""
+            lines.append(f"- **{md_text(display_name(results, a))}**: {mark} {words}: "
+                         f"{md_text(mean_ci_pct(s))}{basis}.{md_text(flags)}")
         else:
             lines.append(f"- **{md_text(display_name(results, a))}**: n/a "
-                         f"({md_text(_missing_reason(results, a, 'best_val_acc'))}).")
+                         f"({md_text(_missing_reason(results, a, 'unbiased_acc'))}).")
     out.append("\n".join(lines))
     return "\n\n".join(out)
 
@@ -561,53 +599,55 @@ def success_section(results: Mapping[str, Any]) -> str:
         [f"Train acc at epoch 10 ≥ {pct(th.get('train_acc_epoch10'), 0)}",
          *[mean_ci_pct(arms[a].get("train_acc_epoch10"), _missing_reason(results, a, "train_acc_epoch10"))
            for a in order]],
-        [f"Val acc variance < ±{pct(th.get('max_variance'), 0)}",
+        [f"Val acc variance < ±{pct(th.get('max_variance'), 0)} (± half range; descriptive)",
          *[half_range_cell(arms[a].get("val_acc_half_range"), _missing_reason(results, a, "val_acc_half_range"))
            for a in order]],
+        [f"Val acc noise < ±{pct(th.get('max_variance'), 0)} (detrended)",
+         *[half_range_cell(arms[a].get("val_acc_noise_half_range"),
+                           _missing_reason(results, a, "val_acc_noise_half_range")) for a in order]],
         ["Best model after epoch 4",
          *[(_count(arms[a].get("best_after_epoch4") or [], "improved after epoch 4",
                    _missing_reason(results, a, "best_epoch")) +
             (f" (best epochs {', '.join(map(str, arms[a].get('best_epoch') or []))})"
              if arms[a].get("best_epoch") else "")) for a in order]],
-        [f"Best val acc ≥ {pct(th.get('realistic'), 0)} (realistic) / ≥ {pct(th.get('best_case'), 0)} (best case)",
-         *[mean_ci_pct(arms[a].get("best_val_acc"), _missing_reason(results, a, "best_val_acc")) for a in order]],
+        [f"Unbiased acc ≥ {pct(th.get('realistic'), 0)} (realistic) / ≥ {pct(th.get('best_case'), 0)} (best case)",
+         *[mean_ci_pct(arms[a].get("unbiased_acc"), _missing_reason(results, a, "unbiased_acc")) for a in order]],
     ]
     return "## Success metrics\n\n" + _table(header, rows)
+
+
+def _seeds_cell(e: Mapping[str, Any], max_seeds: Any) -> str:
+    top = f"> {max_seeds}" if max_seeds else "more than searched"
+    seeds = e.get("seeds")
+    lo, hi = (e.get("seeds_range") or [None, None])[:2]
+    main = str(seeds) if seeds is not None else top
+    rng = f"{lo if lo is not None else top}–{hi if hi is not None else top}"
+    return f"{main} (range {rng})"
 
 
 def power_section(results: Mapping[str, Any]) -> str:
     pw = results.get("power") or {}
     out = ["## How many seeds?"]
-    arms = _arms(results)
-    n_now = [int((arms.get(a) or {}).get("n_seeds") or 0) for a in (results.get("baseline"), results.get("target"))]
-    n_min = min(n_now) if n_now else 0
+    effects = pw.get("effects") or []
+    if not effects:
+        why = md_text(pw.get("reason") or "no power analysis in results.json")
+        out.append(f"Runs needed cannot be computed: {why}.")
+        return "\n\n".join(out)
+    names = {"min_delta": "smallest worthwhile Δ (min_delta)", "expected_gain_0": "expected gain, low end",
+             "expected_gain_1": "expected gain, high end"}
+    n = pw.get("n") or [0, 0]
     power = f"{100 * pw['target_power']:.0f} %" if _ok(pw.get("target_power")) else "80 %"
-    alpha = f"α = {pw['alpha']:g}" if _ok(pw.get("alpha")) else ""
-    sd = f"{100 * pw['pooled_sd']:.1f} points" if _ok(pw.get("pooled_sd")) else "n/a"
-    obs, n5 = pw.get("seeds_for_observed_delta"), pw.get("seeds_for_5_points")
-    lines = []
-    if obs is not None:
-        lines.append(f"**{obs} seeds per arm** would detect the observed Δ ({points(pw.get('observed_delta'))}) "
-                     f"with {power} power")
-    else:
-        observed = f" ({points(pw['observed_delta'])})" if _ok(pw.get("observed_delta")) else ""
-        lines.append(f"The seeds per arm needed to detect the observed Δ{observed} cannot be computed"
-                     + (f": {md_text(pw['reason'])}" if pw.get("reason") else ""))
-    if n5 is not None:
-        lines.append(f"**{n5} seeds per arm** would detect a 5-point Δ with {power} power")
-    text = "; ".join(lines) + f" (one-sided, {alpha}, pooled SD of best val acc {sd})."
-    out.append(text)
-    if _ok(pw.get("power_at_current_n")):
-        out.append(f"Power at the current {n_now[0]} and {n_now[1] if len(n_now) > 1 else 0} seeds: "
-                   f"{100 * pw['power_at_current_n']:.0f} % for the observed Δ.")
-    if n5 is not None:
-        if n_min >= n5:
-            out.append(f"You have enough seeds ({n_min} per arm) to detect a 5-point difference.")
-        else:
-            out.append(f"Run at least {n5 - n_min} more seed(s) per arm ({n5} in all) to detect a 5-point "
-                       f"difference reliably.")
-    elif pw.get("reason") and obs is not None:
-        out.append(md_text(pw["reason"]))
+    rows = [[names.get(e.get("name"), str(e.get("name"))), points(e.get("delta")),
+             pct(e.get("power_now"), 0) if _ok(e.get("power_now")) else "n/a",
+             _seeds_cell(e, pw.get("max_seeds"))] for e in effects]
+    sd_ci = pw.get("sd_ci95")
+    sd = points(pw.get("pooled_sd"), signed=False)
+    sd_text = f"{sd} (95 % CI {100 * sd_ci[0]:.1f}–{100 * sd_ci[1]:.1f})" if ci_ok(sd_ci) else sd
+    out.append(f"Power of the one-sided Welch t-test for pre-specified differences (not the observed one: observed "
+               f"power only restates the p-value), at the current {n[0]} and {n[1]} runs, and the runs per arm that "
+               f"reach {power} power. The SD across runs, {sd_text}, is itself uncertain with this many runs; the "
+               "range uses the ends of its interval.")
+    out.append(_table(["Δ", "Value", f"Power now ({n[0]} + {n[1]} runs)", f"Runs per arm for {power}"], rows))
     if pw.get("method"):
         out.append(f"Method: {md_text(pw['method'])}.")
     return "\n\n".join(out)
@@ -668,6 +708,11 @@ def data_section(results: Mapping[str, Any]) -> str:
                          f"{md_text(f)}")
     for w in (results.get("experiment") or {}).get("warnings") or []:
         notes.append(f"- {md_text(w)}")
+    for a in arm_order(results):
+        for f in (_arms(results).get(a) or {}).get("data_flags") or []:
+            notes.append(f"- {WARN} {md_text(display_name(results, a))} got too few windows: {md_text(f)} (under "
+                         f"{100 * (_thresholds(results).get('min_data_fraction') or 0.5):.0f} % of those asked for: "
+                         "insufficient data)")
     out.append("\n".join(notes) if notes else "No runs were left out and no data flags were raised.")
     return "\n\n".join(out)
 
@@ -679,7 +724,7 @@ def onnx_section(results: Mapping[str, Any]) -> str:
     tol = o.get("tolerance")
     diff = o.get("max_abs_diff")
     ok = o.get("parity_ok")
-    parity = ("[done] parity OK" if ok else "[no] parity FAILED") if ok is not None else "parity n/a"
+    parity = (f"{OK} parity OK" if ok else f"{NO} parity FAILED") if ok is not None else "parity n/a"
     rows = [["File", str(o.get("path") or "not written (parity failed)")],
             ["Model", f"{display_name(results, o.get('arm'))} seed {o.get('seed')} epoch {o.get('epoch')} "
                       f"(val acc {pct(o.get('val_acc'), 2)})"],
@@ -743,9 +788,11 @@ def render_markdown(results: Mapping[str, Any], figures: Mapping[str, str],
         summary_section(results),
         hypotheses_section(results),
         scenario_section(results),
+        yardstick_section(results),
         readiness_section(results),
         success_section(results),
         power_section(results),
+        sequential_section(results),
         figures_section(figures),
         runs_section(results),
         data_section(results),

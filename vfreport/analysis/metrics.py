@@ -1,0 +1,193 @@
+"""Per-run metrics (design.md §9): what one training run's history says, one value per run.
+
+Nothing here reads files. :func:`run_metrics` takes a validated history and, when the run scored
+its best checkpoint on a held-out test split, that test accuracy.
+
+- Selection-unbiased accuracy (``unbiased_acc``): the best epoch is chosen on validation and
+  scored on the test split (``unbiased_source = "test"``). Without a test split (an imported
+  history) the final-epoch validation accuracy is used (``"final-val"``): a fixed epoch, so no
+  selection. This is the number H1, readiness and the scenario read.
+- Best val acc (the strategy document's "Best Val Acc"): the maximum over epochs of the same
+  validation set the epoch was selected on, so optimistic. A no-skill model with 8-point epoch
+  noise averages 68 % over 12 epochs.
+- Variability over epochs 1–10: the strategy document's ± half range ``(max - min) / 2``
+  (descriptive: a clean learning curve rising 50 → 85 % has a half range of 17.5 points) and a
+  detrended measure for stability and H2: the SD of the residuals around a least-squares cubic in
+  log(epoch) fitted to val acc (``val_acc_noise_sd``), also shown as the half range that noise of
+  that SD gives over the same epochs (``val_acc_noise_half_range = σ · d2(k) / 2``), so it reads
+  on the strategy document's ±5 % scale.
+- Train acc at epoch 10; plateau at ln 2; best epoch after 4.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from scipy import integrate
+from scipy import stats as st
+
+from vfreport.stats.intervals import finite
+
+LN2 = math.log(2.0)
+EARLY_EPOCHS = 10
+"""Variability and train accuracy are read over epochs 1..10 (the strategy document's window)."""
+PLATEAU_TOLERANCE = 0.01
+PLATEAU_MIN_EPOCHS = 3
+BEST_AFTER_EPOCH = 4
+TREND_DEGREE = 3
+"""Degree of the polynomial in log(epoch) removed before measuring epoch-to-epoch noise. Learning
+curves are close to polynomials in log(epoch): on noise-free curves rising 50 → 85 % over 10
+epochs (linear, or saturating with time constants 0.7–5 epochs) the residual half range stays
+below 0.6 points, where a quadratic in the epoch leaves up to 9 points."""
+MIN_TREND_EPOCHS = TREND_DEGREE + 3
+"""Fewest epochs with which the residual SD has at least 2 degrees of freedom."""
+NOISE_FLOOR = 1e-4
+"""Detrended SDs below this (0.01 points, under any validation set's resolution) are taken as
+this value before logs are compared (a noise-free curve would otherwise give log 0)."""
+UNBIASED_SOURCES = {
+    "test": "best epoch chosen on validation, scored on the held-out test split",
+    "final-val": "final-epoch validation accuracy (no test split)",
+}
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """What one training run says (see :func:`run_metrics`)."""
+
+    epochs: int
+    unbiased_acc: float
+    unbiased_source: str
+    test_acc: float | None
+    best_val_acc: float
+    best_epoch: int
+    best_after_epoch4: bool
+    train_acc_epoch10: float | None
+    train_frames_epoch10: int | None
+    val_acc_half_range: float | None
+    val_acc_jump_std: float | None
+    val_acc_noise_sd: float | None
+    val_acc_noise_half_range: float | None
+    window_epochs: int
+    plateau: bool
+    plateau_epochs: int
+    final_val_acc: float
+    final_train_acc: float
+    best_val_window_acc: float | None
+    flags: tuple[str, ...] = ()
+
+
+def longest_run(mask: Sequence[bool] | np.ndarray) -> int:
+    """Length of the longest stretch of consecutive True values."""
+    best = cur = 0
+    for m in np.asarray(mask, dtype=bool):
+        cur = cur + 1 if m else 0
+        best = max(best, cur)
+    return best
+
+
+@lru_cache(maxsize=64)
+def expected_range(k: int) -> float:
+    """d2(k): the expected range of ``k`` independent standard-normal values,
+    ``∫ 1 - Φ(x)^k - (1 - Φ(x))^k dx`` (d2(10) = 3.078).
+
+    References
+    ----------
+    Tippett, L. H. C. (1925), "On the extreme individuals and the range of samples taken from a
+    normal population", Biometrika 17. Montgomery, D. C. (2009), *Introduction to Statistical
+    Quality Control*, 6th ed., Appendix VI (the control-chart constant d2).
+    """
+    if k < 2:
+        return 0.0
+
+    def f(x: float) -> float:
+        return 1.0 - st.norm.cdf(x) ** k - st.norm.sf(x) ** k
+
+    return float(integrate.quad(f, -np.inf, np.inf)[0])
+
+
+def detrended_sd(values: Sequence[float] | np.ndarray, degree: int = TREND_DEGREE) -> float | None:
+    """SD of the residuals of ``values`` (epochs 1, 2, …) around a least-squares polynomial of
+    ``degree`` in log(epoch), with ``len - degree - 1`` degrees of freedom (the unbiased residual
+    variance of linear regression). A smooth learning curve leaves ~0; epoch-to-epoch noise stays.
+    None with fewer than ``degree + 3`` values.
+
+    References
+    ----------
+    Chatfield, C. (2004), *The Analysis of Time Series*, 6th ed., §2.5.2 (trend removal by a
+    fitted polynomial); Draper, N. R. & Smith, H. (1998), *Applied Regression Analysis*, 3rd ed.,
+    §2 (residual mean square).
+    """
+    y = np.asarray(values, dtype=float)
+    dof = len(y) - degree - 1
+    if dof < 2:
+        return None
+    x = np.log(np.arange(1, len(y) + 1, dtype=float))
+    coef = np.polynomial.polynomial.polyfit(x, y, degree)
+    resid = y - np.polynomial.polynomial.polyval(x, coef)
+    return float(math.sqrt(float(resid @ resid) / dof))
+
+
+def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetrics:
+    """Per-run metrics from one validated history (one row per epoch, 1-based, consecutive, with
+    ``epoch``, ``train_loss``, ``train_acc``, ``val_acc``; ``train_frames`` and ``val_window_acc``
+    used when present) and the run's test accuracy at its best-validation epoch, if it has one.
+
+    Best epoch: the first epoch reaching the maximum val acc (the one a best-checkpoint rule
+    keeps). Plateau: ``|train_loss - ln 2| <= 0.01`` for at least 3 consecutive epochs (chance
+    level of a balanced two-class cross-entropy, the strategy document's 0.694).
+    """
+    if len(history) == 0:
+        raise ValueError("history has no epochs")
+    h = history if np.all(np.diff(history["epoch"].to_numpy()) > 0) else history.sort_values("epoch")
+    epoch = h["epoch"].to_numpy(dtype=int)
+    val = h["val_acc"].to_numpy(dtype=float)
+    train = h["train_acc"].to_numpy(dtype=float)
+    best_idx = int(np.argmax(val))
+    flags: list[str] = []
+
+    at10 = np.flatnonzero(epoch == EARLY_EPOCHS)
+    train10 = float(train[at10[0]]) if len(at10) else None
+    frames10 = None
+    if len(at10) and "train_frames" in h.columns:
+        f = finite(h["train_frames"].to_numpy(dtype=float)[at10[0]])
+        frames10 = int(round(f)) if f is not None else None
+
+    ev = val[epoch <= EARLY_EPOCHS]
+    window = len(ev)
+    changes = np.diff(ev)
+    noise = detrended_sd(ev)
+    if window < EARLY_EPOCHS:
+        flags.append(f"only {window} epoch{'s' if window != 1 else ''}: variability over epochs 1–{window} instead "
+                     f"of 1–{EARLY_EPOCHS}, no train acc at epoch {EARLY_EPOCHS}")
+    test = finite(test_acc)
+    window_acc = None
+    if "val_window_acc" in h.columns:
+        window_acc = finite(h["val_window_acc"].to_numpy(dtype=float)[best_idx])
+    plateau_epochs = longest_run(np.abs(h["train_loss"].to_numpy(dtype=float) - LN2) <= PLATEAU_TOLERANCE)
+    return RunMetrics(
+        epochs=int(epoch[-1]),
+        unbiased_acc=test if test is not None else float(val[-1]),
+        unbiased_source="test" if test is not None else "final-val",
+        test_acc=test,
+        best_val_acc=float(val[best_idx]),
+        best_epoch=int(epoch[best_idx]),
+        best_after_epoch4=int(epoch[best_idx]) > BEST_AFTER_EPOCH,
+        train_acc_epoch10=train10,
+        train_frames_epoch10=frames10,
+        val_acc_half_range=float((ev.max() - ev.min()) / 2.0) if window >= 2 else None,
+        val_acc_jump_std=float(np.std(changes, ddof=1)) if len(changes) >= 2 else None,
+        val_acc_noise_sd=noise,
+        val_acc_noise_half_range=noise * expected_range(window) / 2.0 if noise is not None else None,
+        window_epochs=window,
+        plateau=plateau_epochs >= PLATEAU_MIN_EPOCHS,
+        plateau_epochs=plateau_epochs,
+        final_val_acc=float(val[-1]),
+        final_train_acc=float(train[-1]),
+        best_val_window_acc=window_acc,
+        flags=tuple(flags),
+    )
