@@ -63,6 +63,7 @@ from vfreport.data.rttm import Segment, format_rttm, format_uem, parse_rttm, par
 from vfreport.deploy.predict import Predictor, load_predictor, predict_audio
 from vfreport.errors import DataError, ExperimentError, VfreportError
 from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_text
+from vfreport.report import format as F
 from vfreport.stats import bootstrap as B
 
 DEFAULT_SPLIT = "test"
@@ -317,8 +318,8 @@ def der_hypothesis(comparison: Mapping[str, Any] | None, alpha: float) -> dict[s
             "estimate": comparison["estimate"], "ci95": ci, "p_value": p if testable else None,
             "df": comparison["df"], "alpha": alpha, "n": comparison["n"], "unit": "runs × meetings",
             "verdict": verdict,
-            "reason": (f"ΔDER (target − baseline) = {100 * comparison['estimate']:+.1f} points, "
-                       f"95 % CI {_pts(ci[0])} to {_pts(ci[1])}, p = {_p(p)}") if testable
+            "reason": (f"ΔDER (target − baseline) = {F.points(comparison['estimate'])}, {F.ci_points(ci)}, "
+                       f"{F.p_text(p)}") if testable
             else "fewer than two runs or meetings: no interval"}
 
 
@@ -334,18 +335,10 @@ def der_gate(comparisons: Mapping[str, Any], baselines: Iterable[str], alpha: fl
         ok = c["ci95"][1] < 0
         passed = passed and ok
         parts.append(f"{'below' if c['estimate'] < 0 else 'above'} the {name} baseline by "
-                     f"{abs(100 * c['estimate']):.1f} points (95 % CI {_pts(c['ci95'][0])} to {_pts(c['ci95'][1])})")
+                     f"{F.points(abs(c['estimate']), signed=False)} ({F.ci_points(c['ci95'])})")
     what = "beats" if passed else "does not beat"
     return {"name": "DER below the audio-free baselines", "passed": passed,
             "sentence": f"the target's DER {what} the audio-free baselines: " + "; ".join(parts)}
-
-
-def _pts(x: float | None) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{100 * x:+.1f}"
-
-
-def _p(p: float) -> str:
-    return f"{p:.3g}" if p >= 0.001 else "< 0.001"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from vfreport.experiment.layout import ExperimentDir
+from vfreport.report import format as F
 
 DEFAULT_MIN_LIFT = 0.05
 """Smallest lift that counts as learning from the voices (5 points), when the config has no ``min_lift``."""
@@ -77,9 +78,9 @@ def lift_summary(accuracy: Sequence[float | None], baseline: Sequence[float | No
 
 def describe(lift: float | None) -> str:
     """'3.2 points above' / '9.6 points below' its audio-free baseline (negative lifts read "below")."""
-    if lift is None or not math.isfinite(lift):
+    if not F.ok(lift):
         return "n/a"
-    return f"{abs(100 * lift):.1f} points {'above' if lift >= 0 else 'below'}"
+    return f"{F.points(abs(lift), signed=False)} {'above' if lift >= 0 else 'below'}"
 
 
 def lift_gate(lift: Mapping[str, Any] | None, arm_name: str) -> dict[str, Any]:
@@ -89,9 +90,9 @@ def lift_gate(lift: Mapping[str, Any] | None, arm_name: str) -> dict[str, Any]:
         return {"name": GATE_NAME, "passed": None,
                 "sentence": f"{arm_name}'s lift over its audio-free baseline is unknown (no run recorded the baseline)"}
     ci = lift.get("ci95")
-    ci_text = f"95 % CI {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f}" if ci else "no CI with one run"
+    ci_text = F.ci_points(ci) if ci else "no CI with one run"
     passed = bool(lift["above_min_lift"]) and bool(lift["ci_excludes_zero"]) and lift["mean"] > 0
-    need = f"at least {100 * lift['min_lift']:.0f} points with an interval excluding 0"
+    need = f"at least {F.points(lift['min_lift'], 0, signed=False)} with an interval excluding 0"
     if passed:
         sentence = f"{arm_name} is {describe(lift['mean'])} its audio-free baseline ({ci_text}; needed {need})"
     else:
