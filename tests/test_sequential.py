@@ -279,10 +279,16 @@ def test_der_yardstick_must_cross_too(design):
                "hypotheses": {"H1_DER": {"statistic": -2.0, "df": 4.0, "alternative": "less", "testable": True}}}
     rec = AS.evaluate_look(design, 0, results, "ami", "librispeech", [0, 1, 2])
     assert rec["H1"]["decision"] == "efficacy" and rec["yardstick"]["t"] == 2.0
+    assert rec["yardstick"]["p_value"] == pytest.approx(st.t.sf(2.0, 4.0))
     assert rec["decision"] == "continue"  # the yardstick has not crossed
     results["hypotheses"]["H1_DER"]["statistic"] = -400.0
     later = AS.evaluate_look(design, 1, results, "ami", "librispeech", [0, 1, 2, 3, 4], crossed=rec["crossed"])
     assert later["decision"] == "efficacy" and later["crossed"] == {"H1": 1, "H1_DER": 2}
+    # the evaluation's hypothesis (one-sided p in the target's favour) serves when hypotheses has none
+    ev = {"runs": results["runs"], "evaluation": {"hypothesis": {"p_value": 0.2, "df": 3.0, "alternative": "less"}}}
+    assert AS.yardstick(ev) == {"key": "evaluation.hypothesis", "p_value": 0.2, "t": None, "df": 3.0}
+    assert AS.evaluate_look(design, 0, ev, "ami", "librispeech", [0, 1, 2])["decision"] == "continue"
+    assert AS.yardstick({"runs": []}) is None
 
 
 def test_design_command_matches_what_run_all_uses(tmp_path, monkeypatch, cfg):
@@ -332,3 +338,52 @@ def test_loop_reads_the_analysis_and_the_report_shows_the_design(tmp_path, cfg):
     text = render_markdown(results, {})
     assert "## Sequential design" in text and "not adjusted" in text
     assert "## Sequential design" not in render_markdown({**results, "sequential": None}, {})
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end (slow): the real CLI, papermill, a tiny config
+# ---------------------------------------------------------------------------------------------
+
+TINY = """
+[experiment]
+name = "tiny-seq"
+seeds = [0, 1]
+epochs = 3
+checkpoint_every = 5
+
+[train]
+window_seconds = 1.0
+batch_size = 8
+
+[arms.librispeech]
+train_windows = 16
+val_windows = 8
+
+[arms.ami]
+train_windows = 16
+val_windows = 8
+"""
+
+
+@pytest.mark.slow
+def test_run_all_until_decided_end_to_end(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "tiny.toml").write_text(TINY)
+    env = {**os.environ, "VFREPORT_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "vfreport.cli", "run-all", "--config", "tiny.toml", "--out", "exp",
+           "--until-decided", "--looks", "2,3"]
+    out = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert out.returncode in (0, 1), out.stdout + out.stderr  # 1: the ONNX export may fail; runs must not
+    assert "look 1 of 2: 2 seeds per arm" in out.stdout, out.stdout
+    state = json.loads((tmp_path / "exp" / AS.SEQUENTIAL_FILE).read_text())
+    assert state["status"] == "stopped" and state["decision"] in ("efficacy", "futility", "final")
+    n = state["looks_done"][-1]["n"]
+    assert read_experiment_config(tmp_path / "exp" / "experiment.toml").seeds == list(range(n))
+    results = json.loads((tmp_path / "exp" / "results.json").read_text())
+    assert results["sequential"]["stopped_at"] == state["stopped_at"]
+    assert "## Sequential design" in (tmp_path / "exp" / "report.md").read_text()
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert "already decided" in again.stdout, again.stdout + again.stderr
