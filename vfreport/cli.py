@@ -51,8 +51,14 @@ def _show_report(results: dict, paths: dict[str, Path]) -> None:
               help="dask: worker processes of the LocalCluster [default: --jobs].")
 @click.option("--resources", default=None, metavar="NAME=N[,..]",
               help="dask: resources each LocalCluster worker declares, e.g. GPU=1 (runs on cuda ask for GPU=1).")
+@click.option("--until-decided", is_flag=True,
+              help="Add seeds look by look (group-sequential design) until H1 crosses a boundary "
+                   "(see `vfreport design`).")
+@click.option("--looks", default=None, metavar="N1,N2,..",
+              help="Seeds per arm at each look of --until-decided [default: 3,5,8,12].")
 def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: str, no_report: bool,
-                executor: str, scheduler: str | None, workers: int | None, resources: str | None) -> None:
+                executor: str, scheduler: str | None, workers: int | None, resources: str | None,
+                until_decided: bool, looks: str | None) -> None:
     """Train every (arm, seed) with papermill, then analyse, report and export the winner to ONNX."""
     from vfreport.config import load_config
     from vfreport.pipeline import run_all
@@ -68,7 +74,8 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
     try:
         trained, outcome = run_all(cfg, out, jobs=workers or jobs,
                                    config_file=str(config_file) if config_file else None,
-                                   report_after=not no_report, echo=click.echo, **executor_options)
+                                   report_after=not no_report, echo=click.echo, **executor_options,
+                                   **_sequential_options(until_decided, looks))
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished epochs are checkpointed; resume with the same command "
                    f"(vfreport run-all --out {out}{' --config ' + str(config_file) if config_file else ''} "
@@ -84,6 +91,59 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
             click.echo(f"failed: {key}: {err.get('type')}: {err.get('message')} (see {out / key / 'train.ipynb'})",
                        err=True)
         sys.exit(1)
+
+
+def _sequential_options(until_decided: bool, looks: str | None) -> dict:
+    from vfreport.stats.sequential import parse_looks
+
+    if looks and not until_decided:
+        raise click.UsageError("--looks goes with --until-decided")
+    try:
+        return {"until_decided": True, "looks": parse_looks(looks) if looks else None} if until_decided else {}
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--looks") from None
+
+
+@cli.command("design")
+@click.option("--looks", default="3,5,8,12", show_default=True, metavar="N1,N2,..", help="Seeds per arm at each look.")
+@click.option("--alpha", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=None,
+              help="One-sided level of the whole procedure [default: the config's thresholds.alpha].")
+@click.option("--simulate", "n_sim", type=click.IntRange(min=1000), default=None,
+              help="Simulated paths per SD ratio [default: as run-all --until-decided uses].")
+@click.option("--sd", type=click.FloatRange(0, min_open=True), default=None,
+              help="Seed-to-seed SD of the per-run accuracy (fraction) for power and expected seeds "
+                   "[default: min_delta].")
+@click.option("--spending", type=click.Choice(["obf", "hp"]), default="obf", show_default=True,
+              help="Lan–DeMets O'Brien–Fleming or Haybittle–Peto boundaries.")
+@click.option("--futility", type=click.Choice(["beta-spending", "none"]), default="beta-spending", show_default=True)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Experiment config: alpha, min_delta and expected gain come from its thresholds.")
+@click.option("--preset", type=click.Choice(["demo", "full"]), default="demo", show_default=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the design (boundaries, type_i_error, power, expected_seeds) as JSON.")
+def design_cmd(looks: str, alpha: float | None, n_sim: int | None, sd: float | None, spending: str, futility: str,
+               config_file: Path | None, preset: str, json_out: Path | None) -> None:
+    """Group-sequential design for adaptive seeds: boundaries, simulated type-I error, power, expected seeds."""
+    from dataclasses import replace
+
+    from vfreport.analysis.sequential import design_for_config
+    from vfreport.config import load_config
+    from vfreport.experiment.layout import atomic_write_json
+    from vfreport.report.sequential import design_text
+    from vfreport.stats.sequential import DEFAULT_N_SIM, parse_looks
+
+    try:
+        planned = parse_looks(looks)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--looks") from None
+    cfg = load_config(config_file, preset=preset)
+    if alpha is not None:
+        cfg = replace(cfg, thresholds=replace(cfg.thresholds, alpha=alpha))
+    design = design_for_config(cfg, planned, n_sim=n_sim or DEFAULT_N_SIM, spending=spending, futility=futility, sd=sd)
+    click.echo(design_text(design), nl=False)
+    if json_out is not None:
+        atomic_write_json(json_out, design.to_dict())
+        click.echo(f"design: {json_out}")
 
 
 @cli.command("report")
