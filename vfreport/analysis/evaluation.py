@@ -280,7 +280,7 @@ def compare(x: Mapping[str, Mapping[str, Mapping[str, float]]], y: Mapping[str, 
 def summarize_evaluation(der: Mapping[str, Mapping[str, Mapping[str, Mapping[str, float]]]],
                          baselines: Mapping[str, Mapping[str, Mapping[str, float]]], uris: Sequence[str],
                          target: str, baseline: str, alpha: float, n_resamples: int = B.N_RESAMPLES,
-                         seed: int = 0) -> dict[str, Any]:
+                         seed: int = 0, target_name: str | None = None) -> dict[str, Any]:
     """Per-arm summaries, audio-free baselines' corpus DER, comparisons, the hypothesis and the gate.
 
     ``der``: {arm: {seed: {uri: score}}}; ``baselines``: {name: {uri: score}} (scores of :func:`score`).
@@ -303,7 +303,7 @@ def summarize_evaluation(der: Mapping[str, Mapping[str, Mapping[str, Mapping[str
             comparisons[name] = compare(der[target], {"-": baselines[name]}, uris, n_resamples, seed + 1 + i)
     return {"summary": summary, "baselines": base_out, "comparisons": comparisons,
             "hypothesis": der_hypothesis(comparisons.get(baseline), alpha),
-            "gate": der_gate(comparisons, baselines, alpha)}
+            "gate": der_gate(comparisons, baselines, target_name or target)}
 
 
 def der_hypothesis(comparison: Mapping[str, Any] | None, alpha: float) -> dict[str, Any]:
@@ -323,7 +323,8 @@ def der_hypothesis(comparison: Mapping[str, Any] | None, alpha: float) -> dict[s
             else "fewer than two runs or meetings: no interval"}
 
 
-def der_gate(comparisons: Mapping[str, Any], baselines: Iterable[str], alpha: float) -> dict[str, Any]:
+def der_gate(comparisons: Mapping[str, Any], baselines: Iterable[str],
+             target_name: str = "the target") -> dict[str, Any]:
     """The best/realistic condition: the target's DER beats every audio-free baseline, i.e. the upper
     end of the interval for (target − baseline) is below 0. ``passed`` None when not evaluated."""
     parts, passed = [], True
@@ -338,7 +339,7 @@ def der_gate(comparisons: Mapping[str, Any], baselines: Iterable[str], alpha: fl
                      f"{F.points(abs(c['estimate']), signed=False)} ({F.ci_points(c['ci95'])})")
     what = "beats" if passed else "does not beat"
     return {"name": "DER below the audio-free baselines", "passed": passed,
-            "sentence": f"the target's DER {what} the audio-free baselines: " + "; ".join(parts)}
+            "sentence": f"{target_name}'s DER {what} the audio-free baselines: " + "; ".join(parts)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,7 +484,8 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
             }
             hypotheses[arm_name][str(seed_)] = str(out_dir.relative_to(ed.root))
     th = cfg.thresholds
-    stats = summarize_evaluation(der, baselines, uris, cfg.target.name, cfg.baseline.name, th.alpha, n_resamples, seed)
+    stats = summarize_evaluation(der, baselines, uris, cfg.target.name, cfg.baseline.name, th.alpha, n_resamples, seed,
+                                 cfg.target.display_name)
     entry.update({
         "available": True,
         "arm": arm.name,
