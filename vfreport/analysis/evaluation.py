@@ -2,7 +2,7 @@
 scored by diarization error rate (DER) with ``pyannote.metrics``.
 
     the AMI arm's held-out split (synthetic by default; local WAV+RTTM / parquet / hub otherwise)
-      --load_meetings--> meetings: 16 kHz audio, reference turns, UEM (the whole recording)
+      --open_meetings--> one meeting at a time: 16 kHz audio, reference turns, UEM (the whole recording)
       --diarize: vfreport predict's sliding windows + cross-window label alignment, each run's
         best.pt, then cropped to the reference's speech--> hypothesis segments
       --written as RTTM (3 decimals), read back--> score with DiarizationErrorRate(collar, skip_overlap)
@@ -42,14 +42,14 @@ probability of improvement. The hypothesis "the target's DER is lower than the b
 is one-sided at ``alpha``. The gate for the best/realistic scenarios: the upper end of the
 interval for target − audio-free baseline is below 0 for both baselines.
 
-Everything but :func:`load_meetings`, :func:`diarize_runs` / :func:`write_eval_files` (files) and
-:func:`evaluate_experiment` (the I/O edge) is a pure function.
+Everything but :func:`open_meetings` (data), :func:`evaluate_experiment` (the I/O edge: models,
+RTTM/UEM files) and its helpers is a pure function.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ from vfreport.data.audio import SAMPLE_RATE
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
 from vfreport.data.rttm import Segment, format_rttm, format_uem, parse_rttm, parse_uem
 from vfreport.deploy.predict import Predictor, load_predictor, predict_audio
-from vfreport.errors import DataError, ExperimentError, VfreportError
+from vfreport.errors import AudioDecodeError, ExperimentError, VfreportError
 from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_text
 from vfreport.report import format as F
 from vfreport.stats import bootstrap as B
@@ -361,40 +361,41 @@ def _uri(raw: Any, i: int, seen: set[str]) -> str:
     return uri
 
 
-def load_meetings(arm: ArmConfig, split: str = DEFAULT_SPLIT, n_meetings: int = DEFAULT_MEETINGS,
-                  window_seconds: float = 2.0) -> tuple[list[Meeting], str]:
-    """The first ``n_meetings`` recordings of ``split`` of ``arm`` (any source) and the source's origin."""
+def open_meetings(arm: ArmConfig, split: str = DEFAULT_SPLIT, n_meetings: int = DEFAULT_MEETINGS,
+                  window_seconds: float = 2.0, skipped: list[str] | None = None) -> tuple[Iterator[Meeting], str]:
+    """The first ``n_meetings`` recordings of ``split`` of ``arm`` (any source), decoded one at a
+    time (memory holds one meeting), and the source's origin. A recording whose audio cannot be
+    decoded is skipped and named in ``skipped`` when ``arm.on_bad_audio`` is "skip"."""
     from vfreport.data.sources import open_reader, open_split
     from vfreport.data.windows import meeting_turns
 
     src = open_split(arm, split, n_windows=64 * n_meetings, window_seconds=window_seconds)
-    meetings: list[Meeting] = []
-    seen: set[str] = set()
-    try:
-        for i, row in enumerate(src):
-            if len(meetings) >= n_meetings:
-                break
-            turns = meeting_turns(row)
-            with open_reader(row) as reader:
-                audio = reader.read_all()
-            uri = _uri(row.get("meeting_id") or row.get("uri"), i, seen)
-            seconds = len(audio) / SAMPLE_RATE
-            ref = [Segment(uri, _quantize(float(s)), _quantize(min(float(e), seconds) - float(s)), turns.names[k])
-                   for s, e, k in zip(turns.start, turns.end, turns.speaker, strict=True)
-                   if _quantize(min(float(e), seconds)) > _quantize(float(s))]
-            meetings.append(Meeting(uri, audio, tuple(ref), ((0.0, _quantize(seconds)),)))
-    finally:
-        src.close()
-    if not meetings:
-        raise DataError(f"{src.origin}: no meetings in split {split!r} to evaluate on")
-    return meetings, src.origin
 
+    def meetings() -> Iterator[Meeting]:
+        seen: set[str] = set()
+        try:
+            for i, row in enumerate(src):
+                if len(seen) >= n_meetings:
+                    break
+                turns = meeting_turns(row)
+                try:
+                    with open_reader(row) as reader:
+                        audio = reader.read_all()
+                except AudioDecodeError as e:
+                    if arm.on_bad_audio != "skip" or skipped is None:
+                        raise
+                    skipped.append(str(e))
+                    continue
+                uri = _uri(row.get("meeting_id") or row.get("uri"), i, seen)
+                seconds = len(audio) / SAMPLE_RATE
+                ref = [Segment(uri, _quantize(float(a)), _quantize(min(float(b), seconds) - float(a)), turns.names[k])
+                       for a, b, k in zip(turns.start, turns.end, turns.speaker, strict=True)
+                       if _quantize(min(float(b), seconds)) > _quantize(float(a))]
+                yield Meeting(uri, audio, tuple(ref), ((0.0, _quantize(seconds)),))
+        finally:
+            src.close()
 
-def reference_files(meetings: Sequence[Meeting]) -> tuple[str, str]:
-    """RTTM and UEM text of the meetings' references."""
-    rttm = "".join(format_rttm(m.reference, RTTM_DECIMALS) for m in meetings)
-    uem = format_uem({m.uri: list(m.uem) for m in meetings}, RTTM_DECIMALS)
-    return rttm, uem
+    return meetings(), src.origin
 
 
 def _score_written(meeting: Meeting, hypothesis: Sequence[Segment], out: Path, reference: Mapping[str, list[Segment]],
@@ -419,6 +420,13 @@ def _best_checkpoints(ed: ExperimentDir, cfg: ExperimentConfig) -> dict[str, dic
     return {arm: dict(sorted(runs.items())) for arm, runs in out.items()}
 
 
+def _clear_rttms(folder: Path) -> None:
+    """Remove the RTTM files a previous evaluation left in ``folder`` (its meetings may differ)."""
+    if folder.is_dir():
+        for f in folder.glob("*.rttm"):
+            f.unlink()
+
+
 def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, split: str = DEFAULT_SPLIT,
                         n_meetings: int = DEFAULT_MEETINGS, collar: float = COLLAR,
                         skip_overlap: bool = SKIP_OVERLAP, n_resamples: int = B.N_RESAMPLES,
@@ -427,8 +435,9 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
 
     Writes ``<exp>/eval/reference.rttm`` and ``reference.uem``, ``<exp>/eval/baselines/<name>/<uri>.rttm``
     and ``<exp>/<arm>/seed-<k>/eval/<uri>.rttm``; returns results.json's ``evaluation`` entry (it
-    does not write results.json). When the meetings cannot be loaded the entry says why, with
-    ``available`` False, instead of raising.
+    does not write results.json). Meetings are decoded one at a time and every model runs on each
+    before the next. When the meetings cannot be loaded the entry says why, with ``available``
+    False, instead of raising.
     """
     from vfreport.config import read_experiment_config
 
@@ -444,45 +453,54 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
     if arm is None:
         entry["reason"] = "no arm with dataset 'ami' holds meetings to diarize"
         return entry
+    failures: list[str] = []
+    predictors: dict[str, dict[str, tuple[Predictor, Path]]] = {}
+    for arm_name, runs in _best_checkpoints(ed, cfg).items():
+        predictors[arm_name] = {}
+        for seed_, run in runs.items():
+            try:
+                predictors[arm_name][str(seed_)] = (load_predictor(run.best), run.root / EVAL_DIR)
+            except ExperimentError as e:
+                failures.append(f"{arm_name}/seed-{seed_}: {e}")
+    eval_dir = ed.root / EVAL_DIR
+    run_dirs = [out for runs in predictors.values() for _, out in runs.values()]
+    for folder in [eval_dir / "baselines" / b for b in BASELINES] + run_dirs:
+        _clear_rttms(folder)
+
+    position = position_predictor(GEOMETRY, window_seconds)
+    baselines: dict[str, dict[str, dict[str, float]]] = {name: {} for name in BASELINES}
+    der: dict[str, dict[str, dict[str, dict[str, float]]]] = {a: {s: {} for s in r} for a, r in predictors.items()}
+    rttm_parts: list[str] = []
+    uem_regions: dict[str, list[tuple[float, float]]] = {}
+    meta: list[dict[str, Any]] = []
     try:
-        meetings, origin = load_meetings(arm, split, n_meetings, window_seconds)
+        meetings, origin = open_meetings(arm, split, n_meetings, window_seconds, failures)
+        for m in meetings:
+            text, back = rttm_round_trip(m.reference)
+            rttm_parts.append(text)
+            uem_regions[m.uri] = list(m.uem)
+            reference, uem = {m.uri: back}, parse_uem(format_uem({m.uri: list(m.uem)}, RTTM_DECIMALS))
+            for name in BASELINES:
+                hyp = one_speaker_segments(m.reference, m.uri) if name == ONE_SPEAKER else diarize(position, m)
+                baselines[name][m.uri] = _score_written(m, hyp, eval_dir / "baselines" / name / f"{m.uri}.rttm",
+                                                        reference, uem, collar, skip_overlap)
+            for arm_name, runs in predictors.items():
+                for seed_, (predictor, out_dir) in runs.items():
+                    der[arm_name][seed_][m.uri] = _score_written(
+                        m, diarize(predictor, m, window_seconds), out_dir / f"{m.uri}.rttm", reference, uem,
+                        collar, skip_overlap)
+            meta.append({"uri": m.uri, "seconds": round(m.seconds, 3),
+                         "speech_seconds": round(sum(b - a for a, b in speech_regions(m.reference)), 3),
+                         "speakers": len({s.speaker for s in m.reference})})
     except VfreportError as e:
         entry["reason"] = f"cannot load the held-out meetings of {arm.name!r} split {split!r}: {e}"
         return entry
-    uris = [m.uri for m in meetings]
-    eval_dir = ed.root / EVAL_DIR
-    ref_text, uem_text = reference_files(meetings)
-    atomic_write_text(eval_dir / "reference.rttm", ref_text)
-    atomic_write_text(eval_dir / "reference.uem", uem_text)
-    reference, uem = parse_rttm(ref_text), parse_uem(uem_text)
-
-    baselines: dict[str, dict[str, dict[str, float]]] = {}
-    position = position_predictor(GEOMETRY, window_seconds)
-    for name in BASELINES:
-        baselines[name] = {}
-        for m in meetings:
-            hyp = one_speaker_segments(m.reference, m.uri) if name == ONE_SPEAKER else diarize(position, m)
-            baselines[name][m.uri] = _score_written(m, hyp, eval_dir / "baselines" / name / f"{m.uri}.rttm",
-                                                    reference, uem, collar, skip_overlap)
-
-    der: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
-    hypotheses: dict[str, dict[str, str]] = {}
-    failures: list[str] = []
-    for arm_name, runs in _best_checkpoints(ed, cfg).items():
-        der[arm_name], hypotheses[arm_name] = {}, {}
-        for seed_, run in runs.items():
-            try:
-                predictor = load_predictor(run.best)
-            except ExperimentError as e:
-                failures.append(f"{arm_name}/seed-{seed_}: {e}")
-                continue
-            out_dir = run.root / EVAL_DIR
-            der[arm_name][str(seed_)] = {
-                m.uri: _score_written(m, diarize(predictor, m, window_seconds), out_dir / f"{m.uri}.rttm",
-                                      reference, uem, collar, skip_overlap)
-                for m in meetings
-            }
-            hypotheses[arm_name][str(seed_)] = str(out_dir.relative_to(ed.root))
+    if not meta:
+        entry["reason"] = f"{origin}: no meetings in split {split!r} to evaluate on"
+        return entry
+    atomic_write_text(eval_dir / "reference.rttm", "".join(rttm_parts))
+    atomic_write_text(eval_dir / "reference.uem", format_uem(uem_regions, RTTM_DECIMALS))
+    uris = [m["uri"] for m in meta]
     th = cfg.thresholds
     stats = summarize_evaluation(der, baselines, uris, cfg.target.name, cfg.baseline.name, th.alpha, n_resamples, seed,
                                  cfg.target.display_name)
@@ -491,12 +509,11 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
         "arm": arm.name,
         "source": arm.source,
         "origin": origin,
-        "meetings": [{"uri": m.uri, "seconds": round(m.seconds, 3),
-                      "speech_seconds": round(sum(b - a for a, b in speech_regions(m.reference)), 3),
-                      "speakers": len({s.speaker for s in m.reference})} for m in meetings],
+        "meetings": meta,
         "reference_rttm": f"{EVAL_DIR}/reference.rttm",
         "reference_uem": f"{EVAL_DIR}/reference.uem",
-        "hypothesis_dirs": hypotheses,
+        "hypothesis_dirs": {a: {k: str(out.relative_to(ed.root)) for k, (_, out) in runs.items()}
+                            for a, runs in predictors.items()},
         "der": der,
         "baseline_der": baselines,
         "baseline_dirs": {name: f"{EVAL_DIR}/baselines/{name}" for name in BASELINES},
