@@ -219,6 +219,9 @@ def test_unavailable_meetings_are_reported_not_raised(tmp_path: Path) -> None:
     hist = {(arm, 0): make_history(LIBRISPEECH_VAL) for arm in ("librispeech", "ami")}
     exp = make_experiment(tmp_path, hist, overrides={"arms": {"ami": {"source": "local", "path": str(tmp_path)}}})
     ev = E.evaluate_experiment(exp, split="nothing-here", n_resamples=10)
+    assert ev["available"] is False and "best checkpoint" in ev["reason"]  # no model: no meetings loaded
+    _checkpoint(ExperimentDir(exp).run("ami", 0).best, 0)
+    ev = E.evaluate_experiment(exp, split="nothing-here", n_resamples=10)
     assert ev["available"] is False and "nothing-here" in ev["reason"]
 
 

@@ -462,6 +462,10 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
                 predictors[arm_name][str(seed_)] = (load_predictor(run.best), run.root / EVAL_DIR)
             except ExperimentError as e:
                 failures.append(f"{arm_name}/seed-{seed_}: {e}")
+    if not any(predictors.values()):
+        entry["reason"] = "no completed run has a best checkpoint to evaluate" + (f" ({'; '.join(failures)})"
+                                                                                   if failures else "")
+        return entry
     eval_dir = ed.root / EVAL_DIR
     run_dirs = [out for runs in predictors.values() for _, out in runs.values()]
     for folder in [eval_dir / "baselines" / b for b in BASELINES] + run_dirs:
