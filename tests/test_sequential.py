@@ -289,6 +289,11 @@ def test_der_yardstick_must_cross_too(design):
     assert AS.yardstick(ev) == {"key": "evaluation.hypothesis", "p_value": 0.2, "t": None, "df": 3.0}
     assert AS.evaluate_look(design, 0, ev, "ami", "librispeech", [0, 1, 2])["decision"] == "continue"
     assert AS.yardstick({"runs": []}) is None
+    # an evaluation of other seeds (kept from an earlier look) does not decide this one
+    ev["evaluation"].update(available=True, summary={"ami": {"seeds": [0, 1]}, "librispeech": {"seeds": [0, 1]}})
+    stale = AS.evaluate_look(design, 0, ev, "ami", "librispeech", [0, 1, 2])
+    assert stale["yardstick"] is None and "not this look's" in stale["yardstick_note"]
+    assert stale["decision"] == "efficacy"
 
 
 def test_design_command_matches_what_run_all_uses(tmp_path, monkeypatch, cfg):
@@ -302,7 +307,7 @@ def test_design_command_matches_what_run_all_uses(tmp_path, monkeypatch, cfg):
     out = tmp_path / "exp"
     fake = FakeTrainer(out, _normal_values(cfg, 0.61, 0.02))
     monkeypatch.setattr(runner, "run_all", lambda c, o, **kw: fake(c))
-    monkeypatch.setattr(pipeline, "analyse", lambda exp_dir, keep_onnx=True: fake.analyse())
+    monkeypatch.setattr(pipeline, "analyse", lambda exp_dir, **kw: fake.analyse())
     trained, outcome = pipeline.run_all(cfg, out, until_decided=True, looks=S.parse_looks(looks), report_after=False)
     assert outcome is None and not trained.failed
     assert AS.read_state(out)["design"]["boundaries"] == printed["boundaries"]
@@ -329,8 +334,9 @@ def test_loop_reads_the_analysis_and_the_report_shows_the_design(tmp_path, cfg):
                 res.completed.append(f"{arm}/seed-{s}")
         return res
 
-    run = AS.run_until_decided(c, out, train, lambda: pipeline.analyse(out, keep_onnx=False), looks=(2, 3))
-    rec = run.state["looks_done"][0]
+    trained = pipeline.train_until_decided(c, out, train, looks=(2, 3))  # what run-all --until-decided calls
+    assert not trained.failed and len(trained.completed) >= 4
+    rec = AS.read_state(out)["looks_done"][0]
     assert rec["runs"] == {c.target.name: 2, c.baseline.name: 2}
     assert rec["H1"]["delta"] == pytest.approx(0.25, abs=1e-9)
     results = pipeline.analyse(out)

@@ -79,7 +79,8 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished epochs are checkpointed; resume with the same command "
                    f"(vfreport run-all --out {out}{' --config ' + str(config_file) if config_file else ''} "
-                   f"--preset {preset})", err=True)
+                   f"--preset {preset}{' --until-decided' if until_decided else ''}"
+                   f"{' --looks ' + looks if looks else ''})", err=True)
         sys.exit(130)
     if outcome is not None:
         _show_report(outcome.results, outcome.paths)

@@ -14,7 +14,9 @@ to ``<exp>/sequential.json`` with every look done. Then, look by look:
    cross the look's efficacy boundary too before the design stops for efficacy: an
    intersection–union test, each hypothesis at level α, so the joint claim keeps α (Berger
    1982). The boundaries are calibrated for Welch's t over runs; the DER test's own behaviour at
-   few runs is the evaluation's (a two-level bootstrap with a t reference). A hypothesis that
+   few runs is the evaluation's (a two-level bootstrap with a t reference). A DER evaluation of
+   other seeds than the look's (run-all's looks keep the previous evaluation rather than
+   re-running it) is not used. A hypothesis that
    crossed at an earlier look stays crossed (its first crossing is what the boundaries
    control). Futility reads H1 only;
 4. stop, or add seeds up to the next look.
@@ -143,6 +145,21 @@ def yardstick(results: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _stale_evaluation(results: Mapping[str, Any], arms: Sequence[str], seeds: Sequence[int]) -> str:
+    """Why results.json's DER evaluation does not describe this look's runs ("" when it does, or
+    when there is none). run-all's looks keep the previous evaluation instead of re-evaluating,
+    so an evaluation of other seeds must not decide a look."""
+    ev = results.get("evaluation")
+    if not isinstance(ev, Mapping) or not ev.get("available"):
+        return ""
+    summary = ev.get("summary") or {}
+    for arm in arms:
+        got = sorted(int(s) for s in ((summary.get(arm) or {}).get("seeds") or []))
+        if got != sorted(int(s) for s in seeds):
+            return f"the DER evaluation covers {arm} seeds {got}, not this look's {sorted(seeds)}"
+    return ""
+
+
 # ---------------------------------------------------------------------------------------------
 # one look
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +201,10 @@ def evaluate_look(design: SequentialDesign, look_index: int, results: Mapping[st
     if counts and h1.decision is Decision.EFFICACY:
         crossed.setdefault("H1", look_index + 1)
     ys = yardstick(results)
+    stale = _stale_evaluation(results, (target, baseline), seeds)
+    if ys is not None and stale:
+        record["yardstick_note"] = f"{ys['key']} not used at this look: {stale}"
+        ys = None
     if ys is not None:
         a = design.boundaries[look_index].efficacy_p
         hit = ys["p_value"] <= a

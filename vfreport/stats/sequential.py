@@ -231,11 +231,11 @@ def parse_looks(text: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class _Paths:
-    """Standard-normal runs summarised at each look: per path and look, the mean difference
-    target − baseline and each arm's variance of the mean (SD 1 in both arms before scaling)."""
+    """Standard-normal runs summarised at each look: per path and look, each arm's mean and
+    variance of the mean (SD 1 in both arms before scaling)."""
 
-    diff_a: np.ndarray  # mean of the target's runs, (n_sim, K)
-    diff_b: np.ndarray  # mean of the baseline's runs
+    mean_a: np.ndarray  # mean of the target's runs, (n_sim, K)
+    mean_b: np.ndarray  # mean of the baseline's runs
     qa: np.ndarray  # var(target runs) / n
     qb: np.ndarray
 
@@ -262,7 +262,7 @@ def _welch(paths: _Paths, sd_ratio: float, shift: float | np.ndarray = 0.0) -> t
     qa = paths.qa * sd_ratio**2
     q = qa + paths.qb
     se = np.sqrt(q)
-    return (paths.diff_a * sd_ratio - paths.diff_b + shift) / se, q, se
+    return (paths.mean_a * sd_ratio - paths.mean_b + shift) / se, q, se
 
 
 def _welch_df(paths: _Paths, looks: tuple[int, ...], sd_ratio: float) -> np.ndarray:
@@ -282,10 +282,9 @@ def _threshold(p_alive: np.ndarray, allowed: float) -> float:
     if allowed <= 0 or p_alive.size == 0:
         return 0.0
     m = int(math.floor(allowed))
-    s = np.partition(p_alive, min(m, p_alive.size - 1))[: m + 1] if m < p_alive.size else p_alive
-    s = np.sort(s)
     if m >= p_alive.size:
         return 1.0
+    s = np.sort(np.partition(p_alive, m)[: m + 1])  # the m + 1 smallest
     below = s[m - 1] if m >= 1 else 0.0
     return float(below + (allowed - m) * (s[m] - below))
 
@@ -520,10 +519,10 @@ def look_statistics(target: Sequence[float], baseline: Sequence[float], min_delt
     (:func:`vfreport.stats.twosample.welch_t`); NaN t and df when Welch's t is undefined."""
     a, b = np.asarray(target, dtype=float), np.asarray(baseline, dtype=float)
     t, df = welch_t(a, b)
+    enough = a.size > 1 and b.size > 1
     delta = float(a.mean() - b.mean()) if a.size and b.size else math.nan
-    se = delta / t if math.isfinite(t) and t != 0 else (
-        math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size) if a.size > 1 and b.size > 1 else math.nan)
-    t_fut = (delta - min_delta) / se if math.isfinite(se) and se > 0 else math.nan
+    se = float(math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)) if enough else math.nan
+    t_fut = (delta - min_delta) / se if math.isfinite(t) and se > 0 else math.nan
     return LookStatistics((int(a.size), int(b.size)), delta, float(se), t, df, float(t_fut))
 
 
@@ -618,33 +617,8 @@ def repeated_lower_bound(design: SequentialDesign, look_index: int, stats: LookS
     return float(stats.delta - st.t.isf(a, stats.df) * stats.se)
 
 
-def simulate_procedure(design: SequentialDesign, target_draw, baseline_draw, n_sim: int,
-                       seed: int = 0) -> dict[str, Any]:
-    """Run the whole procedure (:func:`decide_runs` at every look, stopping as it says) on
-    ``n_sim`` simulated experiments; ``target_draw(rng, n)`` / ``baseline_draw(rng, n)`` return
-    ``(n_sim, n)`` arrays of per-run values. Returns the rates of each outcome, the stopping-look
-    distribution and the mean runs per arm at the stop (a check of the design by the same code
-    path run-all uses, one path at a time; slow: for tests and notes)."""
-    rng = np.random.default_rng(seed)
-    a = target_draw(rng, design.max_seeds)
-    b = baseline_draw(rng, design.max_seeds)
-    counts = {d.value: 0 for d in Decision if d is not Decision.CONTINUE}
-    looks = [0] * len(design.looks)
-    seeds = 0
-    for i in range(n_sim):
-        for k, n in enumerate(design.looks):
-            _, dec = decide_runs(design, k, a[i, :n], b[i, :n])
-            if dec.decision is not Decision.CONTINUE:
-                counts[dec.decision.value] += 1
-                looks[k] += 1
-                seeds += n
-                break
-    return {"rates": {k: v / n_sim for k, v in counts.items()}, "stop_at_look": [v / n_sim for v in looks],
-            "expected_seeds": seeds / n_sim, "n_sim": n_sim}
-
-
 __all__ = [
     "DEFAULT_LOOKS", "DEFAULT_N_SIM", "Boundary", "Decision", "LookDecision", "LookStatistics", "OperatingPoint",
     "SequentialDesign", "check_looks", "decide", "decide_runs", "design_from_dict", "design_sequential",
-    "look_statistics", "obf_spending", "parse_looks", "repeated_lower_bound", "simulate_procedure",
+    "look_statistics", "obf_spending", "parse_looks", "repeated_lower_bound",
 ]
