@@ -5,7 +5,8 @@
     [thresholds]  ready, poc, best_case, realistic, max_variance, train_acc_epoch10, alpha,
                   expected_gain, min_delta, min_lift
     [arms.<name>] display_name, role, dataset, source, path, hub_id, hub_config, revision,
-                  train_split, val_split, train_windows, val_windows, label_strategy, on_bad_audio
+                  train_split, val_split, test_split, train_windows, val_windows, test_windows,
+                  label_strategy, on_bad_audio
 
 Unknown keys are rejected with the closest valid key suggested; values are range-checked.
 """
@@ -92,6 +93,8 @@ class ArmConfig:
     val_split: str = "validation"
     train_windows: int = 512
     val_windows: int = 160
+    test_split: str = "test"
+    test_windows: int = 0  # held-out windows the best checkpoint (chosen on val) is scored on; 0: none
     label_strategy: str = ""
     on_bad_audio: str = "skip"  # "skip" (warn and count) or "error"
     data_seed: int = 0  # seed of the synthetic corpus (fixed across run seeds)
@@ -144,6 +147,8 @@ def _default_arms(train_libri: int, val_libri: int, train_ami: int, val_ami: int
             "val_split": "validation",
             "train_windows": train_libri,
             "val_windows": val_libri,
+            "test_split": "test",  # new speakers
+            "test_windows": val_libri,
             "label_strategy": "round-robin",
         },
         "ami": {
@@ -155,6 +160,8 @@ def _default_arms(train_libri: int, val_libri: int, train_ami: int, val_ami: int
             "val_split": "validation",
             "train_windows": train_ami,
             "val_windows": val_ami,
+            "test_split": "test",  # new meetings
+            "test_windows": val_ami,
             "label_strategy": "two-speaker",
         },
     }
@@ -276,6 +283,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         _check(a.source != "local" or bool(a.path), f"{w}.path is required when source = 'local'")
         _check(1 <= a.train_windows <= 10_000_000, f"{w}.train_windows must be >= 1, got {a.train_windows}")
         _check(1 <= a.val_windows <= 10_000_000, f"{w}.val_windows must be >= 1, got {a.val_windows}")
+        _check(0 <= a.test_windows <= 10_000_000, f"{w}.test_windows must be >= 0, got {a.test_windows}")
         _check(a.on_bad_audio in ("skip", "error"), f"{w}.on_bad_audio must be 'skip' or 'error'")
         _check(0.0 <= a.voice_spread <= 4.0, f"{w}.voice_spread must be in [0, 4], got {a.voice_spread}")
         try:

@@ -428,13 +428,22 @@ def load_runs(ed: ExperimentDir, cfg: ExperimentConfig) -> tuple[list[_Run], lis
     return runs, warnings
 
 
+def _received(r: _Run) -> dict[str, Any]:
+    """The windows a run reported receiving (status.json "data", and "test" for the test split)."""
+    got = dict(r.status.get("data") or {}) if isinstance(r.status.get("data"), Mapping) else {}
+    test = r.status.get("test")
+    if isinstance(test, Mapping) and "windows" in test:
+        got["test_windows"] = test["windows"]
+        got.setdefault("test_windows_requested", test.get("windows_requested"))
+    return got
+
+
 def arm_input(cfg: ExperimentConfig, arm: str, runs: Sequence[_Run], data: Mapping[str, Any]) -> ArmInput:
     """What :func:`vfreport.analysis.compute.compute` needs of one arm."""
     a = cfg.arms[arm]
     inc = [r for r in runs if r.arm == arm and r.included]
-    requested = {"train_windows": a.train_windows, "val_windows": a.val_windows}
-    received = tuple(dict(r.status.get("data") or {}) if isinstance(r.status.get("data"), Mapping) else {}
-                     for r in inc)
+    requested = {"train_windows": a.train_windows, "val_windows": a.val_windows, "test_windows": a.test_windows}
+    received = tuple(_received(r) for r in inc)
     return ArmInput(arm, a.display_name, tuple(r.metrics for r in inc), tuple(r.seed for r in inc), requested,
                     received, data.get("position_baseline_val_acc"))
 

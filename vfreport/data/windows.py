@@ -540,6 +540,15 @@ def _cached_split(arm: ArmConfig, split: str, n: int, window_seconds: float, rol
     return w
 
 
+def prepare_split(arm: ArmConfig, split: str, n_windows: int, window_seconds: float, role: str,
+                  cache_dir: Path | str | None = None, progress: bool = False) -> Windows:
+    """``n_windows`` windows of one ``split`` of ``arm`` (``role``: "train", "val" or "test"),
+    from the cache when there, else built and cached (used for the held-out test split)."""
+    w = _cached_split(arm, split, n_windows, window_seconds, role, cache_dir, progress)
+    w.info["arm"] = arm.name
+    return w
+
+
 def prepare_arm(
     arm: ArmConfig, window_seconds: float, cache_dir: Path | str | None = None, progress: bool = False
 ) -> tuple[Windows, Windows]:

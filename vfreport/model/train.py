@@ -133,6 +133,20 @@ def evaluate(model: FastDiarizationModel, data: _Arrays, batch_size: int,
     return loss_sum / max(1, int(s_all.sum())), h_all, s_all
 
 
+def score_checkpoint(path: Path | str, windows: Any, batch_size: int = 64, device: str = "auto") -> dict[str, Any]:
+    """Frame accuracy of the checkpoint at ``path`` (e.g. ``best.pt``, chosen on validation) on
+    ``windows`` (a held-out test split), scored as in training (the checkpoint's objective).
+    Returns acc, frames scored, windows and the checkpoint's epoch."""
+    dev = resolve_device(device)
+    ckpt = load_checkpoint(path, map_location=dev)
+    model = FastDiarizationModel.from_checkpoint(path, map_location=dev).to(dev)
+    data = _Arrays(windows.audio, windows.labels, windows.mask, dev)
+    _, hits, scored = evaluate(model, data, batch_size, str(ckpt.get("objective", "fixed")))
+    total = int(scored.sum())
+    return {"acc": float(hits.sum() / total) if total else None, "frames": total,
+            "windows": int(windows.audio.shape[0]), "epoch": int(ckpt.get("epoch", 0)), "checkpoint": Path(path).name}
+
+
 def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     def write(f: Any) -> None:
         buf = io.BytesIO()

@@ -116,6 +116,20 @@ def data_summary(train: Any, val: Any, objective: str = "fixed") -> dict[str, An
     }
 
 
+def score_test_split(arm: ArmConfig, spec: TrainSettings, run: Any, window_seconds: float,
+                     progress: bool = False) -> dict[str, Any]:
+    """Score the best checkpoint (chosen on validation) on the arm's held-out test split: the run's
+    selection-unbiased accuracy (status.json "test"; design.md §9)."""
+    from vfreport.data.windows import prepare_split
+    from vfreport.model.train import score_checkpoint
+
+    test = prepare_split(arm, arm.test_split, arm.test_windows, window_seconds, "test",
+                         cache_dir=default_cache_dir() / "windows", progress=progress)
+    out = score_checkpoint(run.best, test, spec.batch_size, spec.device)
+    return {**out, "split": arm.test_split, "windows_requested": arm.test_windows,
+            "speakers": test.info.get("speakers")}
+
+
 def run_job(**params: Any) -> pd.DataFrame:
     """Prepare data and train one run; returns its history. Called by the training notebook."""
     from vfreport.data.windows import prepare_arm
@@ -140,6 +154,9 @@ def run_job(**params: Any) -> pd.DataFrame:
         run.write_status(last_epoch=int(row["epoch"]))
 
     history = train_run(spec, run, train, val, progress=bool(params.get("progress", True)), on_epoch=on_epoch)
+    if arm.test_windows > 0 and len(history) and run.best.exists():
+        run.write_status(test=score_test_split(arm, spec, run, float(params.get("window_seconds", 2.0)),
+                                               bool(params.get("progress", True))))
     run.write_status(state="completed", ended=now_iso(), seconds=round(time.perf_counter() - t0, 3),
                      last_epoch=int(history["epoch"].max()) if len(history) else 0)
     return history

@@ -47,6 +47,8 @@ HELP = {
     "val_split": "split the validation windows are cut from",
     "train_windows": "training windows to cut",
     "val_windows": "validation windows to cut",
+    "test_split": "held-out split the best checkpoint (chosen on validation) is scored on",
+    "test_windows": "test windows to cut (0: no test split; the report then reads the final-epoch val acc)",
     "label_strategy": "frame labels: round-robin, two-speaker, cluster or pairs",
     "on_bad_audio": "undecodable audio: skip (warn and count) or error",
     "data_seed": "seed of the synthetic corpus and of window sampling (fixed across run seeds)",

@@ -1,0 +1,48 @@
+"""The held-out test split (issue 10, selection-unbiased accuracy): presets ask for one, the
+synthetic test split has new speakers, and the best checkpoint (chosen on validation) is scored on
+it exactly like validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from test_train import SMALL, windows
+
+from vfreport.config import load_config
+from vfreport.data.windows import prepare_split
+from vfreport.experiment.layout import ExperimentDir
+from vfreport.model.network import load_checkpoint
+from vfreport.model.train import TrainSpec, score_checkpoint, train_run
+
+
+def test_presets_ask_for_a_test_split_and_0_means_none():
+    cfg = load_config(preset="demo")
+    for arm in cfg.arms.values():
+        assert arm.test_split == "test" and arm.test_windows == arm.val_windows
+    off = load_config(preset="demo", overrides={"arms": {"ami": {"test_windows": 0}}})
+    assert off.arms["ami"].test_windows == 0
+
+
+def test_synthetic_librispeech_test_split_has_new_speakers(tmp_path):
+    arm = load_config(preset="demo").arms["librispeech"]
+    val = prepare_split(arm, arm.val_split, 16, 2.0, "val", tmp_path)
+    test = prepare_split(arm, arm.test_split, 16, 2.0, "test", tmp_path)
+    assert len(test) == 16 and test.info["split"] == "test" and test.info["arm"] == "librispeech"
+    assert test.info["speakers"] and not np.array_equal(test.audio, val.audio[: len(test)])
+    again = prepare_split(arm, arm.test_split, 16, 2.0, "test", tmp_path)
+    assert again.info["cache"] == "hit" and np.array_equal(again.audio, test.audio)
+
+
+def test_best_checkpoint_scored_on_test_matches_its_validation_scoring(tmp_path):
+    torch.set_num_threads(1)
+    spec = TrainSpec(seed=0, epochs=3, checkpoint_every=5, batch_size=16, lr=3e-3, device="cpu")
+    run = ExperimentDir(tmp_path / "e").run("ami", 0)
+    val = windows(32, 2)
+    hist = train_run(spec, run, windows(64, 1), val, model_config=SMALL, progress=False)
+    best = load_checkpoint(run.best)
+    scored_val = score_checkpoint(run.best, val, 16, "cpu")
+    assert scored_val["epoch"] == best["best_epoch"] == int(hist["val_acc"].idxmax()) + 1
+    assert scored_val["acc"] == pytest.approx(best["best_val_acc"])  # same scoring as training's validation
+    test = score_checkpoint(run.best, windows(32, 3), 16, "cpu")
+    assert 0.0 <= test["acc"] <= 1.0 and test["windows"] == 32 and test["checkpoint"] == "best.pt"
