@@ -70,12 +70,14 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
         executor_options.update(scheduler=scheduler, resources=resources)
     elif scheduler or workers or resources:
         raise click.UsageError("--scheduler, --workers and --resources go with --executor dask")
-    click.echo(f"vfreport run-all: {len(cfg.arms)} arms x {len(cfg.seeds)} seeds x {cfg.epochs} epochs -> {out}")
+    sequential = _sequential_options(until_decided, looks)
+    click.echo(f"vfreport run-all: {len(cfg.arms)} arms x {len(cfg.seeds)} seeds x {cfg.epochs} epochs -> {out}"
+               + (" (seeds added look by look until decided)" if until_decided else ""))
     try:
         trained, outcome = run_all(cfg, out, jobs=workers or jobs,
                                    config_file=str(config_file) if config_file else None,
                                    report_after=not no_report, echo=click.echo, **executor_options,
-                                   **_sequential_options(until_decided, looks))
+                                   **sequential)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished epochs are checkpointed; resume with the same command "
                    f"(vfreport run-all --out {out}{' --config ' + str(config_file) if config_file else ''} "

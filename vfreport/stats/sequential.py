@@ -476,7 +476,7 @@ def design_sequential(
         + f", α = {alpha:g}, boundaries on Welch's nominal p calibrated by Monte Carlo "
         f"({n_sim:,} null paths per SD ratio {', '.join(f'{r:g}' for r in ratios)}; worst ratio)"
         + (f"; non-binding futility when Δ < min_delta = {min_delta:g} is rejected, O'Brien–Fleming "
-           f"spending of β = {futility_beta:g}" if futility != "none" else "; no futility boundary")
+           f"spending of β = {futility_beta:g}" if futility != "none" and k_max > 1 else "; no futility boundary")
     )
     refs = (
         "Jennison, C. & Turnbull, B. W. (2000), Group Sequential Methods with Applications to Clinical Trials",
