@@ -254,6 +254,15 @@ def test_null_experiment_adds_seeds_and_stops_without_efficacy(tmp_path, cfg, de
     assert read_experiment_config(ExperimentDir(out).config).seeds == fake.calls[-1]
 
 
+def test_runs_without_variance_never_stop_early(tmp_path, cfg):
+    out = tmp_path / "exp"
+    fake = FakeTrainer(out, lambda arm, s: 0.8 if arm == cfg.target.name else 0.6)
+    run = AS.run_until_decided(cfg, out, fake, fake.analyse, looks=(2, 3))
+    assert [r["decision"] for r in run.state["looks_done"]] == ["continue", "final"]
+    assert run.state["looks_done"][0]["H1"]["t"] is None  # undefined, stored as null
+    assert "undefined" in run.state["reason"]
+
+
 def test_killed_mid_look_continues_the_design(tmp_path, cfg):
     out = tmp_path / "exp"
     looks = (2, 3, 5)

@@ -44,6 +44,7 @@ from typing import Any
 
 from scipy import stats as st
 
+from vfreport.analysis.results import to_jsonable
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ConfigError, ExperimentError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text, read_json_object
@@ -230,7 +231,7 @@ def evaluate_look(design: SequentialDesign, look_index: int, results: Mapping[st
         reason = f"{' and '.join(waiting)} between the boundaries"
     record.update(decision=decision.value, reason=reason, crossed=crossed,
                   analysed=datetime.now(UTC).isoformat(timespec="seconds"))
-    return record
+    return to_jsonable(record)  # NaN (Welch's t undefined: no variance, too few runs) -> None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,6 +273,17 @@ def _extend_seeds(exp_dir: Path, cfg_k: ExperimentConfig) -> None:
     same = replace(old, seeds=list(cfg_k.seeds)).to_dict() == cfg_k.to_dict()
     if same and list(cfg_k.seeds[:len(old.seeds)]) == list(old.seeds) and old.seeds != cfg_k.seeds:
         atomic_write_text(path, cfg_k.to_toml())
+
+
+def _look_line(rec: Mapping[str, Any]) -> str:
+    h1 = rec["H1"]
+
+    def fmt(x: Any, spec: str, scale: float = 1.0) -> str:
+        return format(scale * x, spec) if isinstance(x, int | float) else "n/a"
+
+    return (f"Δ = {fmt(h1['delta'], '+.1f', 100)} points, Welch t = {fmt(h1['t'], '.2f')} (df {fmt(h1['df'], '.1f')}), "
+            f"nominal p = {fmt(h1['p_value'], '.3g')} vs efficacy boundary {fmt(h1['efficacy_p'], '.3g')} -> "
+            f"{rec['decision']}: {rec['reason']}")
 
 
 @dataclass
@@ -348,10 +360,7 @@ def run_until_decided(
         rec = evaluate_look(design, k, results, cfg.target.name, cfg.baseline.name, seeds, crossed)
         crossed = dict(rec["crossed"])
         state["looks_done"].append(rec)
-        h1 = rec["H1"]
-        p = f"{h1['p_value']:.3g}" if h1["p_value"] is not None else "n/a"
-        echo(f"look {k + 1}: Δ = {100 * h1['delta']:+.1f} points, Welch t = {h1['t']:.2f} (df {h1['df']:.1f}), "
-             f"nominal p = {p} vs efficacy boundary {h1['efficacy_p']:.3g} -> {rec['decision']}: {rec['reason']}")
+        echo(f"look {k + 1}: {_look_line(rec)}")
         if rec["decision"] != Decision.CONTINUE.value:
             state.update(status="stopped", decision=rec["decision"], stopped_at=k + 1, reason=rec["reason"])
             write_state(exp, state)
