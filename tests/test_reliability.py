@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -108,32 +109,68 @@ val_windows = 12
 """
 
 
+def _terminal_sigint() -> None:
+    """In the child before exec: SIGINT as in a terminal. A process started in the background by a
+    non-interactive shell (``cmd &``: a CI script, a detached test run) inherits SIGINT *ignored*,
+    and Python then never raises KeyboardInterrupt: the Ctrl-C of this test was lost that way and
+    run-all went on to finish with status 0."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _sigint_pending(pid: int) -> bool:
+    """Linux: SIGINT is queued for the (stopped) process ``pid``."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return any(int(fields.get(k, "0").strip(), 16) & (1 << (signal.SIGINT - 1)) for k in ("ShdPnd", "SigPnd"))
+
+
+def _statuses(root: Path) -> dict[str, dict]:
+    out = {}
+    for arm in ("librispeech", "ami"):
+        path = root / f"exp/{arm}/seed-0/status.json"
+        out[arm] = json.loads(path.read_text()) if path.exists() else {}
+    return out
+
+
 @pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads pending signals from /proc (Linux)")
 def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path):
+    """Deterministic: both kernels are stopped (SIGSTOP) before the Ctrl-C and resumed only once
+    run-all has forwarded the interrupt to them, so no run can finish in between."""
     (tmp_path / "small.toml").write_text(SMALL)
     args = ["run-all", "--config", "small.toml", "--out", "exp", "--no-report"]
-    proc = _cli(args, tmp_path, start_new_session=True)
-    status = tmp_path / "exp/ami/seed-0/status.json"
-    deadline = time.time() + 300
-    while time.time() < deadline and not (status.exists() and (json.loads(status.read_text()).get("last_epoch") or 0)):
-        time.sleep(0.05)
-    t0 = time.time()
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group
+    proc = _cli(args, tmp_path, start_new_session=True, preexec_fn=_terminal_sigint)
+    kernels: list[int] = []
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None:
+            st = _statuses(tmp_path)
+            if all((s.get("last_epoch") or 0) >= 1 for s in st.values()):
+                kernels = [s["pid"] for s in st.values()]
+                break
+            time.sleep(0.05)
+        assert kernels, "the runs did not start"
+        for pid in kernels:
+            os.kill(pid, signal.SIGSTOP)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group
+        while time.time() < deadline and not all(_sigint_pending(pid) for pid in kernels):
+            time.sleep(0.05)
+        assert all(_sigint_pending(pid) for pid in kernels), "run-all did not interrupt the kernels"
+    finally:
+        for pid in kernels:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
     out, err = proc.communicate(timeout=120)
-    assert time.time() - t0 < 60
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     assert "resume with the same command" in err and "Traceback" not in err
-    for arm in ("librispeech", "ami"):
-        s = json.loads((tmp_path / f"exp/{arm}/seed-0/status.json").read_text())
-        assert s["state"] in ("failed", "completed")
-        if s["state"] == "failed":
-            assert s["error"]["type"] == "KeyboardInterrupt"
+    for s in _statuses(tmp_path).values():
+        assert s["state"] == "failed" and s["error"]["type"] == "KeyboardInterrupt"
+        assert s["last_epoch"] < 40
     assert not (tmp_path / "exp/.vfreport.lock").exists()
     again = _cli(args, tmp_path)
     out, err = again.communicate(timeout=500)
     assert again.returncode == 0, err
-    for arm in ("librispeech", "ami"):
-        assert json.loads((tmp_path / f"exp/{arm}/seed-0/status.json").read_text())["state"] == "completed"
+    for s in _statuses(tmp_path).values():
+        assert s["state"] == "completed"
 
 
 @pytest.mark.slow
@@ -155,3 +192,38 @@ def test_a_failing_arm_is_recorded_the_report_still_written_and_the_exit_status_
     assert "DataError" in report
     results = json.loads((tmp_path / "exp/results.json").read_text())
     assert results["arms"]["ami"]["missing"][0]["seed"] == 0
+
+
+def test_a_url_shown_as_text_or_linked_is_not_a_reference():
+    from vfreport.report.review import external_references
+
+    msg = "HubUnavailableError: cannot reach the Hugging Face hub (https://huggingface.co): timed out"
+    html = (f'<html><body><table><tr><td>{msg}</td></tr></table><a href="https://huggingface.co">hub</a>'
+            '<div style="background: url(https://x.example/bg.png)"></div>'
+            '<script src="https://cdn.example/x.js"></script><link rel="stylesheet" href="style.css">'
+            '<img srcset="a.png 1x, data:image/png;base64,AA 2x"></body></html>')
+    assert external_references(html) == ["https://cdn.example/x.js", "style.css", "a.png",
+                                          "https://x.example/bg.png"]
+
+
+@pytest.mark.slow
+def test_an_unreachable_hub_fails_its_runs_before_any_kernel_and_the_report_is_still_written(tmp_path):
+    config = SMALL.replace("epochs = 40", "epochs = 2").replace("seeds = [0]", "seeds = [0, 1]")
+    (tmp_path / "hub.toml").write_text(config.replace("val_windows = 12\n", 'val_windows = 12\nsource = "hub"\n'))
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")}
+    env.update(HF_ENDPOINT="http://127.0.0.1:9", VFREPORT_CACHE_DIR=str(tmp_path / "cache"))  # nothing listens
+    proc = subprocess.run([sys.executable, "-m", "vfreport.cli", "run-all", "--config", "hub.toml", "--out", "exp"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=500)
+    assert proc.returncode == 1, proc.stderr
+    assert "not self-contained" not in proc.stderr
+    messages = set()
+    for arm in ("librispeech", "ami"):
+        for seed in (0, 1):
+            run = tmp_path / f"exp/{arm}/seed-{seed}"
+            status = json.loads((run / "status.json").read_text())
+            assert status["state"] == "failed" and status["error"]["type"] == "HubUnavailableError"
+            messages.add(status["error"]["message"])
+            assert not (run / "train.ipynb").exists()  # no kernel was started for it
+    assert len(messages) == 1 and "cannot reach the Hugging Face hub (http://127.0.0.1:9)" in messages.pop()
+    assert "HubUnavailableError" in (tmp_path / "exp/report.md").read_text()
+    assert "cannot reach the Hugging Face hub" in (tmp_path / "exp/report.html").read_text()

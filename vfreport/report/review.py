@@ -50,8 +50,13 @@ _HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
 </style>
 {%- endblock extra_css -%}
 """
-_URL_ATTRS = {"src", "href", "srcset", "action", "formaction", "poster", "data", "background", "xlink:href"}
-_CSS_REMOTE = re.compile(r"""(?:url\(\s*["']?\s*|@import\s+["']?\s*)((?:https?:)?//[^"')\s]+)""", re.I)
+_FETCHED_ATTRS = {"src", "srcset", "poster", "data", "background"}
+"""Attributes whose URL a browser fetches when it shows the page, on any element."""
+_FETCHED_HREF = {"link", "script", "image", "use", "feimage"}
+"""Elements whose ``href`` (or ``xlink:href``) is fetched (a stylesheet, an SVG image); an
+``<a href>`` is only followed when clicked."""
+_SRCSET_SPLIT = re.compile(r"(?<=\d[wxh]),\s*|,\s+")
+_CSS_URL = re.compile(r"""(?:url\(\s*["']?\s*|@import\s+["']\s*)([^"')\s]+)""", re.I)
 
 
 class _ReferenceFinder(HTMLParser):
@@ -65,8 +70,13 @@ class _ReferenceFinder(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
-            if name.lower() in _URL_ATTRS and value:
-                self.urls.append(value.strip())
+            fetched = name.lower() in _FETCHED_ATTRS or (
+                name.lower() in ("href", "xlink:href") and tag.lower() in _FETCHED_HREF)
+            if fetched and value:
+                if name.lower() == "srcset":  # "url 1x, url 2x" (a data: URL holds commas too)
+                    self.urls += [c.split()[0] for c in _SRCSET_SPLIT.split(value.strip()) if c.strip()]
+                else:
+                    self.urls.append(value.strip())
             if name.lower() == "style" and value:
                 self.styles.append(value)
         self._in_style = tag.lower() == "style"
@@ -187,17 +197,18 @@ def execute_review(exp_dir: Path | str, template: Path | str | None = None,
 
 
 def external_references(html: str) -> list[str]:
-    """Every reference in ``html`` that is not embedded: URL attributes (``src``, ``href``, …)
-    other than ``data:`` URIs and ``#fragment`` links (so remote URLs and relative file paths
-    alike), and CSS ``url(...)``/``@import`` of remote URLs. Text content is not inspected, so
-    an escaped URL shown in a message is not a reference. An empty list means self-contained."""
+    """What a browser would fetch to show ``html``, other than ``data:`` URIs and ``#fragments``
+    (remote URLs and relative file paths alike): ``src`` (and ``srcset``, ``poster``, ``data``)
+    of any element, ``href`` of ``<link>``/``<script>`` (and SVG images), CSS ``url(...)`` and
+    ``@import``. Links (``<a href>``) and text are not fetched, so a URL shown in an error message
+    is no reference. An empty list means self-contained."""
     finder = _ReferenceFinder()
     finder.feed(html)
     finder.close()
-    out = [url for url in finder.urls if not url.lower().startswith(("data:", "#"))]
+    urls = list(finder.urls)
     for css in finder.styles:
-        out += [m.group(1) for m in _CSS_REMOTE.finditer(css)]
-    return out
+        urls += [m.group(1) for m in _CSS_URL.finditer(css)]
+    return [url for url in urls if not url.lower().startswith(("data:", "#"))]
 
 
 def render_html(notebook: Any, title: str = "vfreport report") -> str:

@@ -73,6 +73,9 @@ def run_one(exp: ExperimentDir, params: dict[str, Any], template: Path) -> dict[
     try:
         execute_notebook(template, run.notebook, params, cwd=run.root)
     except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, the others go on
+        status = run.read_status()
+        if status.get("state") == "failed" and (status.get("error") or {}).get("type") == "KeyboardInterrupt":
+            return status  # run-all was interrupted (Ctrl-C) and said so first: that is the reason
         return run.write_status(state="failed", error=describe_failure(exc), ended=now_iso())
     return run.read_status()
 

@@ -338,22 +338,32 @@ def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], backend: Any, e
     except KeyboardInterrupt:
         # Ctrl-C: nothing new starts; running kernels are interrupted (checkpoints are atomic) and
         # their runs recorded as failed with the reason, so the next run-all resumes them.
+        interrupted = [(a, s) for a, s in keys if exp.run(a, s).read_status().get("state") in ("pending", "running")]
         backend.cancel(set(handles))
-        backend.interrupt(exp, keys)
-        _wait_until_stopped(exp, keys, timeout=60)
-        for arm, seed in keys:
+        _wait_until_stopped(exp, keys, backend, timeout=60)
+        left, deadline = set(handles), time.monotonic() + 30
+        while left and time.monotonic() < deadline:  # the runs' own failure records are written
+            _, left = backend.wait(left, timeout=1.0)
+        for arm, seed in interrupted:
             run = exp.run(arm, seed)
-            if run.read_status().get("state") in ("pending", "running"):
+            status = run.read_status()
+            if status.get("state") != "completed" and (status.get("error") or {}).get("type") != INTERRUPTED["type"]:
                 run.write_status(state="failed", ended=now_iso(), error=INTERRUPTED)
         raise
     finally:
         bar.close()
 
 
-def _wait_until_stopped(exp: ExperimentDir, keys: list[tuple[str, int]], timeout: float) -> None:
-    """Wait until no run of ``keys`` has a live kernel (an interrupted kernel records its failure)."""
+def _wait_until_stopped(exp: ExperimentDir, keys: list[tuple[str, int]], backend: Any, timeout: float) -> None:
+    """Interrupt the kernels of ``keys`` until none is left running (an interrupted kernel records
+    its failure); the interrupt is repeated every few seconds, for a kernel that missed it."""
     from vfreport.run.executors import running_kernel
 
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(running_kernel(exp.run(a, s)) is not None for a, s in keys):
-        time.sleep(0.1)
+    while time.monotonic() < deadline:
+        backend.interrupt(exp, keys)
+        again = time.monotonic() + 10.0
+        while time.monotonic() < min(again, deadline):
+            if all(running_kernel(exp.run(a, s)) is None for a, s in keys):
+                return
+            time.sleep(0.1)
