@@ -394,7 +394,8 @@ def verdict_paragraph(results: Mapping[str, Any]) -> str:
     t = results.get("target")
     base = ((results.get("data") or {}).get(t) or {}).get("position_baseline_val_acc") if t else None
     best = ((_arms(results).get(t) or {}).get("unbiased_acc") or {}).get("mean") if t else None
-    if _ok(base) and _ok(best) and not sc.get("position_caveat"):
+    lift = (_arms(results).get(t) or {}).get("lift") if t else None  # the scenario cites it (yardstick gate)
+    if _ok(base) and _ok(best) and not sc.get("position_caveat") and not (lift and _ok(lift.get("mean"))):
         parts.append(f"Note: frame position alone predicts {pct(base)} of {md_text(display_name(results, t))}'s "
                      f"validation frames, so its voices account for {points(best - base)} of its "
                      f"{pct(best)}.")
@@ -443,7 +444,7 @@ def summary_section(results: Mapping[str, Any]) -> str:
         if _ok(base) and _ok(best):
             baselines.append(f"{md_text(display_name(results, a))} {pct(best)} vs {pct(base)} "
                              f"({points(best - base)})")
-    if baselines:
+    if baselines and not any((_arms(results).get(a) or {}).get("lift") for a in arm_order(results)):  # lift row
         notes.append("Unbiased accuracy vs the position-only baseline (what frame position alone predicts, see Data "
                      "notes): " + "; ".join(baselines) + ".")
     return "## Results Summary\n\n" + _table(header, rows) + "\n\n" + " ".join(notes)
