@@ -322,6 +322,29 @@ def test_design_command_matches_what_run_all_uses(tmp_path, monkeypatch, cfg):
     assert AS.read_state(out)["design"]["boundaries"] == printed["boundaries"]
 
 
+def test_run_all_takes_a_design_file(tmp_path, monkeypatch, cfg):
+    runner_cli = CliRunner()
+    d = tmp_path / "hp.json"
+    res = runner_cli.invoke(cli, ["design", "--looks", "2,3", "--spending", "hp", "--simulate", "5000",
+                                  "--json", str(d)])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "exp"
+    fake = FakeTrainer(out, _normal_values(cfg, 0.61, 0.02))
+    monkeypatch.setattr(runner, "run_all", lambda c, o, **kw: fake(c))
+    monkeypatch.setattr(pipeline, "analyse", lambda exp_dir, **kw: fake.analyse())
+    res = runner_cli.invoke(cli, ["run-all", "--out", str(out), "--no-report", "--until-decided", "--design", str(d)])
+    assert res.exit_code == 0, res.output
+    assert "look 1 of 2: 2 seeds per arm" in res.output
+    assert AS.read_state(out)["design"] == json.loads(d.read_text())
+    other = tmp_path / "alpha.json"
+    runner_cli.invoke(cli, ["design", "--looks", "2,3", "--alpha", "0.01", "--simulate", "5000", "--json", str(other)])
+    res = runner_cli.invoke(cli, ["run-all", "--out", str(tmp_path / "b"), "--no-report", "--until-decided",
+                                  "--design", str(other)])
+    assert res.exit_code == 2 and "alpha = 0.01" in res.output
+    res = runner_cli.invoke(cli, ["run-all", "--until-decided", "--design", str(d), "--looks", "2,3"])
+    assert res.exit_code == 2 and "exclude each other" in res.output
+
+
 def test_loop_reads_the_analysis_and_the_report_shows_the_design(tmp_path, cfg):
     """Real analysis (no test split: unbiased acc = final-epoch val acc) of fake histories."""
     out = tmp_path / "exp"

@@ -56,9 +56,11 @@ def _show_report(results: dict, paths: dict[str, Path]) -> None:
                    "(see `vfreport design`).")
 @click.option("--looks", default=None, metavar="N1,N2,..",
               help="Seeds per arm at each look of --until-decided [default: 3,5,8,12].")
+@click.option("--design", "design_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="--until-decided with this design (`vfreport design --json FILE`) instead of the default one.")
 def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: str, no_report: bool,
                 executor: str, scheduler: str | None, workers: int | None, resources: str | None,
-                until_decided: bool, looks: str | None) -> None:
+                until_decided: bool, looks: str | None, design_file: Path | None) -> None:
     """Train every (arm, seed) with papermill, then analyse, report and export the winner to ONNX."""
     from vfreport.config import load_config
     from vfreport.pipeline import run_all
@@ -70,7 +72,7 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
         executor_options.update(scheduler=scheduler, resources=resources)
     elif scheduler or workers or resources:
         raise click.UsageError("--scheduler, --workers and --resources go with --executor dask")
-    sequential = _sequential_options(until_decided, looks)
+    sequential = _sequential_options(until_decided, looks, design_file)
     click.echo(f"vfreport run-all: {len(cfg.arms)} arms x {len(cfg.seeds)} seeds x {cfg.epochs} epochs -> {out}"
                + (" (seeds added look by look until decided)" if until_decided else ""))
     try:
@@ -96,15 +98,28 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
         sys.exit(1)
 
 
-def _sequential_options(until_decided: bool, looks: str | None) -> dict:
-    from vfreport.stats.sequential import parse_looks
+def _sequential_options(until_decided: bool, looks: str | None, design_file: Path | None) -> dict:
+    from vfreport.experiment.layout import read_json_object
+    from vfreport.stats.sequential import design_from_dict, parse_looks
 
-    if looks and not until_decided:
-        raise click.UsageError("--looks goes with --until-decided")
+    if (looks or design_file) and not until_decided:
+        raise click.UsageError("--looks and --design go with --until-decided")
+    if looks and design_file:
+        raise click.UsageError("--looks and --design exclude each other (the design fixes its looks)")
+    if not until_decided:
+        return {}
     try:
-        return {"until_decided": True, "looks": parse_looks(looks) if looks else None} if until_decided else {}
+        planned = parse_looks(looks) if looks else None
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--looks") from None
+    design = None
+    if design_file is not None:
+        try:
+            design = design_from_dict(read_json_object(design_file, "sequential design"))
+        except (KeyError, TypeError, ValueError) as e:
+            raise click.BadParameter(f"{design_file}: not a design written by `vfreport design --json` ({e})",
+                                     param_hint="--design") from None
+    return {"until_decided": True, "looks": planned, "design": design}
 
 
 @cli.command("design")

@@ -91,6 +91,16 @@ def design_for_config(cfg: ExperimentConfig, looks: Sequence[int] = DEFAULT_LOOK
         raise ConfigError(f"sequential design: {e}") from None
 
 
+def check_design(design: SequentialDesign, cfg: ExperimentConfig) -> None:
+    """A given design must test at the config's α and futility against its min_delta."""
+    th = cfg.thresholds
+    if not (math.isclose(design.alpha, th.alpha) and math.isclose(design.min_delta, th.min_delta)):
+        raise ConfigError(
+            f"the sequential design was made for alpha = {design.alpha:g}, min_delta = {design.min_delta:g}; "
+            f"the experiment's thresholds say alpha = {th.alpha:g}, min_delta = {th.min_delta:g} "
+            "(make the design with `vfreport design --config` on the same config)")
+
+
 def seed_schedule(seeds: Sequence[int], n: int) -> list[int]:
     """The first ``n`` seeds: the config's, then the next integers above its largest."""
     out = list(dict.fromkeys(int(s) for s in seeds))[:n]
@@ -330,6 +340,7 @@ def run_until_decided(
     else:
         if design is None:
             design = design_for_config(cfg, check_looks(looks) if looks else DEFAULT_LOOKS)
+        check_design(design, cfg)
         state = new_state(design, cfg)
         exp.mkdir(parents=True, exist_ok=True)
         write_state(exp, state)
@@ -423,6 +434,6 @@ def sequential_entry(exp_dir: Path | str) -> dict[str, Any] | None:
     }
 
 
-__all__ = ["METRIC", "SEQUENTIAL_FILE", "SequentialRun", "design_for_config", "evaluate_look", "merge_trained",
-           "per_run_values",
-           "read_state", "run_until_decided", "seed_schedule", "sequential_entry", "sequential_path", "yardstick"]
+__all__ = ["METRIC", "SEQUENTIAL_FILE", "SequentialRun", "check_design", "design_for_config", "evaluate_look",
+           "merge_trained", "per_run_values", "read_state", "run_until_decided", "seed_schedule", "sequential_entry",
+           "sequential_path", "yardstick"]
