@@ -63,7 +63,8 @@ DEFAULT_SD_RATIOS = (1.0, 2.0, 4.0, 10.0)
 DEFAULT_FUTILITY_BETA = 0.10
 """Futility error: the chance of stopping for futility when Δ is exactly ``min_delta``."""
 HP_INTERIM_P = 0.001
-"""Haybittle–Peto: nominal one-sided p every interim look needs (Haybittle 1971's 3 SE rule)."""
+"""Haybittle–Peto: the nominal p every interim look needs (Peto et al. 1976's p < 0.001;
+Haybittle 1971 asked for 3 SE, one-sided p 0.00135)."""
 SD_ASSUMPTION = "min_delta"
 """Without a given SD, operating characteristics assume a seed-to-seed SD equal to min_delta."""
 
@@ -80,8 +81,9 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class Boundary:
-    """One look: ``n`` runs per arm, information fraction ``n / n_K``, the cumulative α it may
-    have spent, and its nominal one-sided p thresholds. ``efficacy_t`` / ``efficacy_t_min_df``
+    """One look: ``n`` runs per arm, information fraction ``n / n_K``, the cumulative type-I
+    error spent by the end of it (calibration paths, worst SD ratio; at most the spending
+    function's value), and its nominal one-sided p thresholds. ``efficacy_t`` / ``efficacy_t_min_df``
     are the t the efficacy threshold needs at Welch df ``2n - 2`` (equal spreads) and ``n - 1``
     (one arm's spread dominating). Futility: stop when the nominal p of ``Δ < min_delta`` is at or
     below ``futility_p``, i.e. ``(Δ - min_delta) / SE ≤ futility_t`` (negative; shown at df
