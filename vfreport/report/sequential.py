@@ -89,7 +89,9 @@ def sequential_section(results: Mapping[str, Any]) -> str:
     else:
         where = f"It has not decided yet ({len(done)} of {len(looks)} looks done)."
     out.append(f"Seeds were added look by look ({', '.join(map(str, looks))} per arm) under a group-sequential "
-               f"design: {md_text(d.get('method') or '')}. {where}")
+               f"design: {md_text(d.get('method') or '')}. {where} With looks, H1 is decided by the boundaries "
+               "below, not by the fixed-sample p-value in the hypotheses table: it is supported only if it crossed "
+               "an efficacy boundary.")
     rows = []
     bounds = {int(b["look"]): b for b in d.get("boundaries") or []}
     for k in sorted(bounds):
