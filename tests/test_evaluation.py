@@ -323,3 +323,19 @@ def test_scenario_reads_the_yardstick(tmp_path: Path, audio_free: float, der_pas
         assert L.describe(lifts["ami"]["mean"]) in results["scenario"]["sentence"]
         assert lifts["ami"]["mean"] == pytest.approx(np.mean([0.86 + 0.002 * s for s in range(3)]) - 0.84)
     assert results["arms"]["ami"]["lift"]["n"] == 3
+
+
+def test_pipeline_analyse_wires_the_yardstick(tmp_path: Path) -> None:
+    """run-all and `vfreport report` go through pipeline.analyse: evaluation, lifts and gates land in results."""
+    from vfreport.pipeline import analyse
+
+    hist = {(arm, s): make_history(LIBRISPEECH_VAL) for arm in ("librispeech", "ami") for s in range(2)}
+    extra = {("ami", s): {"data": {"audio_free_baseline_val_acc": 0.5}} for s in range(2)}
+    exp = make_experiment(tmp_path, hist, status_extra=extra)
+    results = analyse(exp)
+    assert results["evaluation"]["available"] is False  # fake runs: no checkpoint to diarize with
+    assert "best checkpoint" in results["evaluation"]["reason"]
+    assert results["arms"]["ami"]["lift"]["per_seed"] == pytest.approx([LIBRISPEECH_VAL[-1] - 0.5] * 2)
+    names = [g["name"] for g in results["scenario"]["gates"]]
+    assert L.GATE_NAME in names and "DER below the audio-free baselines" in names
+    assert "der" in results["delta"]
