@@ -57,8 +57,8 @@ FIGURE_CAPTIONS = {
                         "Train/validation accuracy and loss per epoch: mean over seeds, band = min–max over "
                         "seeds; the loss panels show the chance level ln 2."),
     "val_acc_variability": ("Validation-accuracy variability",
-                            "Epoch-to-epoch changes of val acc over epochs 1–10 and each seed's ± half-range "
-                            "against the H2 threshold."),
+                            "Epoch-to-epoch changes of val acc over epochs 1–10, and each seed's noise ± half "
+                            "range once the learning trend is removed, against the stability / H2 threshold."),
     "best_val_acc": ("Best validation accuracy per seed",
                      "Each seed's best val acc, the arm mean with its 95 % CI, and the readiness thresholds."),
     DER_FIGURE: ("DER per held-out meeting", DER_FIGURE_CAPTION),
@@ -315,7 +315,9 @@ def hypotheses_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[s
     rows = []
     for key, h in (results.get("hypotheses") or {}).items():
         rows.append([key, str(h.get("name", "")), str(h.get("test", "")), num(h.get("statistic")),
-                     _df_text(h.get("df")), pvalue(h.get("p_value")), pvalue(h.get("p_value_holm")),
+                     _df_text(h.get("df")), pvalue(h.get("p_value")),
+                     pvalue(h.get("p_value_holm")) if h.get("in_holm", True) or not h.get("testable") else
+                     "not in Holm",
                      _effect_text(h), _ci_text(key, h), _n_text(results, h),
                      f"{VERDICT_MARK.get(h.get('verdict'), '')} {h.get('verdict', 'n/a')}".strip()])
     return header, rows
