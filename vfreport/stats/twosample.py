@@ -22,7 +22,7 @@ from vfreport.stats.results import CONFIDENCE, Estimate, Interval, TestResult, n
 
 ZERO_SD = 1e-12
 """An SD at or below this counts as no variance: a t statistic is then undefined."""
-EXACT_LIMIT = 200_000
+EXACT_LIMIT = 20_000
 """An exact permutation test enumerates at most this many splits; above it, Monte Carlo."""
 MC_PERMUTATIONS = 19_999
 
