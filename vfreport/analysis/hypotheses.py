@@ -77,7 +77,8 @@ def h2_test(target_noise_sd: Sequence[float], baseline_noise_sd: Sequence[float]
     n = (len(a), len(b))
     if min(n) < 2:
         return not_testable("exact permutation test on log detrended noise SD, one-sided",
-                            _one_run_reason(n, "a permutation test"), n)
+                            _one_run_reason(n, "a permutation test") +
+                            f"; it can reach α = {alpha:g} from {runs_for_permutation(alpha)} runs per arm", n)
     res = permutation_test(a, b, alternative="less", alpha=alpha, seed=seed)
     ratio = float(math.exp(a.mean() - b.mean()))
     w = welch_t_interval(a, b)
