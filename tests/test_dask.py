@@ -1,0 +1,178 @@
+"""run-all on dask (`--executor dask`): same histories as the local executor, a killed worker's run
+retried and resumed from last.pt, clear errors for an unreachable scheduler, GPU runs asking for
+a GPU. Needs the `dask` extra."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("distributed")
+
+from vfreport.errors import ConfigError  # noqa: E402
+from vfreport.run.executors import (  # noqa: E402
+    SCHEDULER_TIMEOUT_S,
+    DaskExecutor,
+    check_visible,
+    executors,
+    parse_resources,
+)
+
+TINY = """
+[experiment]
+name = "tiny"
+seeds = [0]
+epochs = 3
+checkpoint_every = 1
+[train]
+window_seconds = 1.0
+batch_size = 8
+[arms.librispeech]
+train_windows = 16
+val_windows = 8
+[arms.ami]
+train_windows = 16
+val_windows = 8
+"""
+ARMS = ("librispeech", "ami")
+
+
+def run_all(root: Path, out: str, *options: str, **popen) -> subprocess.Popen:
+    (root / "tiny.toml").write_text(TINY)
+    env = {**os.environ, "VFREPORT_CACHE_DIR": str(root / "cache")}
+    return subprocess.Popen([sys.executable, "-m", "vfreport.cli", "run-all", "--config", "tiny.toml", "--out", out,
+                             "--no-report", *options], cwd=root, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+def finish(proc: subprocess.Popen) -> str:
+    out, err = proc.communicate(timeout=500)
+    assert proc.returncode == 0, f"{out}\n{err}"
+    return out
+
+
+def histories(exp: Path) -> dict[str, str]:
+    """history.csv of every run without its wall-clock column, as text (byte-comparable)."""
+    return {arm: pd.read_csv(exp / arm / "seed-0/history.csv").drop(columns=["epoch_seconds"]).to_csv(index=False)
+            for arm in ARMS}
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("dask")
+    finish(run_all(root, "local", "--jobs", "2"))
+    return root, histories(root / "local")
+
+
+@pytest.mark.slow
+def test_a_local_cluster_of_two_workers_gives_the_local_executors_histories(local):
+    root, expected = local
+    out = finish(run_all(root, "dask", "--executor", "dask", "--workers", "2"))
+    assert "dask dashboard: http" in out
+    assert histories(root / "dask") == expected
+    manifest = json.loads((root / "dask/manifest.json").read_text())
+    assert manifest["executor"] == {"name": "dask", "scheduler": "LocalCluster", "workers": 2, "resources": None}
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_replaced_and_its_run_resumes_from_last_pt(local):
+    """Deterministic: the run's kernel is stopped after epoch 1 (so the run cannot finish), its
+    worker process is SIGKILLed, then the orphaned kernel may go on (it exits, its parent gone)."""
+    import psutil
+
+    root, expected = local
+    proc = run_all(root, "killed", "--executor", "dask", "--workers", "2")
+    status = root / "killed/ami/seed-0/status.json"
+    checkpoint = root / "killed/ami/seed-0/checkpoints/epoch-0001.pt"
+    kernel = worker = None
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None and worker is None:
+            s = json.loads(status.read_text()) if status.exists() else {}
+            if s.get("state") == "running" and (s.get("last_epoch") or 0) >= 1:
+                kernel = s["pid"]
+                os.kill(kernel, signal.SIGSTOP)
+                worker = psutil.Process(kernel).ppid()
+            time.sleep(0.05)
+        assert worker is not None, "the run did not start"
+        first_checkpoint = checkpoint.stat().st_mtime_ns
+        os.kill(worker, signal.SIGKILL)
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        if kernel is not None:
+            os.kill(kernel, signal.SIGCONT)
+    finish(proc)
+    assert json.loads(status.read_text())["pid"] != kernel  # another kernel finished the run
+    # resumed, not restarted: epoch 1's checkpoint is the one written before the kill
+    assert checkpoint.stat().st_mtime_ns == first_checkpoint
+    assert histories(root / "killed") == expected
+
+
+def test_an_unreachable_scheduler_is_one_error_line(tmp_path):
+    assert SCHEDULER_TIMEOUT_S < 10
+    proc = run_all(tmp_path, "exp", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert err.strip().splitlines() == [err.strip()]
+    assert err.startswith("error: cannot reach the dask scheduler at tcp://127.0.0.1:1")
+    assert not (tmp_path / "exp/.vfreport.lock").exists()
+
+
+def test_a_worker_that_cannot_see_the_folder_says_which(tmp_path):
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp/.token").write_text("abc")
+    assert check_visible([(str(tmp_path / "exp/.token"), "abc")]) is None
+    assert "is another directory" in check_visible([(str(tmp_path / "exp/.token"), "xyz")])
+    msg = check_visible([(str(tmp_path / "elsewhere/.token"), "abc")])
+    assert f"{tmp_path / 'elsewhere'} is not on storage this worker sees" in msg
+
+
+class _Client:
+    """What DaskExecutor.submit asks of a distributed.Client."""
+
+    def __init__(self, resources: dict) -> None:
+        self.resources = resources
+        self.submitted: list[dict] = []
+
+    def scheduler_info(self) -> dict:
+        return {"workers": {"tcp://w:1": {"resources": self.resources}}}
+
+    def submit(self, fn, *args, **kwargs):
+        self.submitted.append(kwargs)
+        return len(self.submitted)
+
+
+def test_a_cuda_run_asks_for_a_gpu_and_a_cluster_without_one_is_an_error(tmp_path):
+    from vfreport.experiment.layout import ExperimentDir
+
+    ex = executors.create("dask", jobs=1, scheduler="tcp://x:1", resources="GPU=1")
+    assert isinstance(ex, DaskExecutor) and ex.resources == {"GPU": 1.0}
+    exp = ExperimentDir(tmp_path)
+    ex.client = _Client({"GPU": 1})
+    ex.submit(exp, {"arm": "a", "seed": 0, "device": "cuda"}, tmp_path / "t.ipynb")
+    ex.submit(exp, {"arm": "a", "seed": 1, "device": "auto"}, tmp_path / "t.ipynb")
+    assert [s["resources"] for s in ex.client.submitted] == [{"GPU": 1}, None]
+    ex.client = _Client({})
+    with pytest.raises(ConfigError, match="asks for a GPU.*--resources GPU=1"):
+        ex.submit(exp, {"arm": "a", "seed": 0, "device": "cuda:0"}, tmp_path / "t.ipynb")
+
+
+def test_executor_options_are_checked():
+    assert executors.names()[:2] == ["local", "dask"]
+    with pytest.raises(ConfigError, match="unknown executor 'ray'.*local, dask"):
+        executors.create("ray")
+    with pytest.raises(ConfigError, match="'local' does not take --scheduler"):
+        executors.create("local", scheduler="tcp://x:1")
+    with pytest.raises(ConfigError, match="NAME=AMOUNT"):
+        parse_resources("GPU")
+    assert parse_resources("GPU=2,MEM=1e9") == {"GPU": 2.0, "MEM": 1e9}
