@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 # torch==2.13.0 first: the CPU wheel (a bare `torch` would pull a multi-GB CUDA build).
-.venv/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 -e '.[dev]'
+.venv/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 -e '.[dev,dask]'
 
 # The HTML report's browser test needs Debian's chromium.
 if ! command -v chromium >/dev/null 2>&1; then
