@@ -439,3 +439,15 @@ def test_test_accuracy_drives_h1_and_readiness_when_runs_have_it(tmp_path):
     assert r["basis"]["name"] == "selection-unbiased acc (test where the run has it, else final-epoch val)"
     run = next(x for x in r["runs"] if x["arm"] == "ami" and x["seed"] == 0)
     assert run["test_acc"] == 0.70 and run["unbiased_acc"] == 0.70
+
+
+def test_a_run_whose_test_split_failed_falls_back_to_final_val_and_says_so(tmp_path):
+    h = {("ami", s): ami_history(0.85, seed=s) for s in range(2)}
+    h |= {("librispeech", s): _libri(0.01 * s) for s in range(2)}
+    extra = {("ami", 0): {"test": {"acc": 0.8, "windows": 128}},
+             ("ami", 1): {"test": {"error": "no data for split 'test'", "split": "test"}}}
+    r = analyze_experiment(make_experiment(tmp_path, h, status_extra=extra), n_resamples=N_BOOT)
+    assert r["arms"]["ami"]["unbiased_source"] == ["test", "final-val"]
+    run = next(x for x in r["runs"] if x["arm"] == "ami" and x["seed"] == 1)
+    assert any("no test score" in f and "final-epoch val acc used" in f for f in run["flags"])
+    assert r["basis"]["name"].startswith("selection-unbiased acc (test where the run has it")

@@ -172,6 +172,9 @@ def _load_run(run: RunDir | None, arm: str, seed: int) -> _Run:
             r.reason = "status.json says completed but history.csv is missing"
         else:
             r.metrics = run_metrics(read_history(run.history), _test_acc(status))
+            test = status.get("test")
+            if isinstance(test, Mapping) and test.get("error"):
+                r.notes.append(f"no test score ({test['error']}): final-epoch val acc used instead")
             expected = status.get("epochs")
             if isinstance(expected, int) and r.metrics.epochs < expected:
                 r.notes.append(f"completed with {r.metrics.epochs} of {expected} epochs")

@@ -756,8 +756,8 @@ def write_parquet(path: Path | str, rows: Iterable[dict[str, Any]], dataset: str
 
 
 # enough rows for the demo preset's windows (384 train / 128 val per arm; ~12 windows per meeting)
-DEFAULT_LIBRISPEECH = {"train.360": 400, "validation": 130}
-DEFAULT_AMI = {"train": 36, "validation": 14}
+DEFAULT_LIBRISPEECH = {"train.360": 400, "validation": 130, "test": 130}  # test: new speakers
+DEFAULT_AMI = {"train": 36, "validation": 14, "test": 14}  # test: new meetings
 
 
 def write_corpus(

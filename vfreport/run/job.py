@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 from vfreport.config import ArmConfig, TrainSettings
-from vfreport.errors import ConfigError
+from vfreport.errors import ConfigError, DataError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, now_iso
 from vfreport.model.train import train_run, training_objective
 from vfreport.run.parameters import DATA, PARAMETERS
@@ -155,8 +155,12 @@ def run_job(**params: Any) -> pd.DataFrame:
 
     history = train_run(spec, run, train, val, progress=bool(params.get("progress", True)), on_epoch=on_epoch)
     if arm.test_windows > 0 and len(history) and run.best.exists():
-        run.write_status(test=score_test_split(arm, spec, run, float(params.get("window_seconds", 2.0)),
-                                               bool(params.get("progress", True))))
+        try:
+            test = score_test_split(arm, spec, run, float(params.get("window_seconds", 2.0)),
+                                    bool(params.get("progress", True)))
+        except DataError as e:  # e.g. a local corpus without that split: the analysis falls back, and says so
+            test = {"error": str(e), "split": arm.test_split, "windows_requested": arm.test_windows}
+        run.write_status(test=test)
     run.write_status(state="completed", ended=now_iso(), seconds=round(time.perf_counter() - t0, 3),
                      last_epoch=int(history["epoch"].max()) if len(history) else 0)
     return history
