@@ -133,6 +133,14 @@ def test_worst_only_when_the_whole_interval_is_below_min_delta():
     assert s.name == "worst" and "whole interval" in s.sentence
 
 
+def test_a_significant_gain_below_min_delta_is_inconclusive_unless_its_interval_is_below_it():
+    t, b = [0.640, 0.645, 0.650, 0.66], [0.60, 0.605, 0.61, 0.615]  # Δ ≈ 4.1 points, interval reaching 5
+    s = _scenario(t, b)
+    assert s.name == "inconclusive" and "smaller than the smallest worthwhile gain" in s.sentence
+    tight = _scenario([0.630, 0.631, 0.632, 0.633], [0.600, 0.601, 0.602, 0.603])  # Δ = 3 points, tight
+    assert tight.name == "worst"
+
+
 @pytest.mark.parametrize(("level", "h2", "name"), [
     (0.85, "supported", "best"),
     (0.85, "not decidable", "high-but-unstable"),

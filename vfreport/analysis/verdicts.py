@@ -24,7 +24,8 @@ alpha at this n; "not testable" when there are too few runs.
 Scenario (:func:`scenario`), in order: "incomplete" (an arm without runs); "descriptive" (H1 not
 testable, e.g. one run per arm); "worst" only when the upper end of Δ's interval is below
 ``min_delta`` (the data change did not help); "inconclusive" when H1 is not significant but the
-interval still admits a worthwhile Δ (with the runs that would decide it); then, with H1
+interval still admits a worthwhile Δ (with the runs that would decide it), or when H1 is significant
+but the point Δ is below ``min_delta`` while its interval reaches it; then, with H1
 supported, "not-confirmed" when an extra condition (a :class:`Gate`) failed, else by the
 target's accuracy: "best" (≥ best_case with H2 supported), "high-but-unstable" (≥ best_case
 without H2), "realistic" (≥ realistic), "below-realistic".
@@ -333,6 +334,11 @@ def scenario(
         name = "inconclusive"
         tail = (f"Inconclusive: H1 is not significant, but the interval for Δ still admits a gain of "
                 f"{F.points(th.min_delta, signed=False)} or more, so this is not evidence of no effect; "
+                f"{_seeds_text(power, th)}.")
+    elif F.ok(delta) and rounded(delta) < rounded(th.min_delta):
+        name = "inconclusive"
+        tail = (f"Inconclusive: Δ is significantly above 0 but smaller than the smallest worthwhile gain "
+                f"({F.points(th.min_delta, signed=False)}), and its interval reaches both sides of it; "
                 f"{_seeds_text(power, th)}.")
     elif failed:
         # the target's lift over its audio-free baseline failed: the accuracy is not evidence about voices
