@@ -23,7 +23,9 @@ class Selection:
 
 
 def _arm_mean(results: dict[str, Any], arm: str) -> float | None:
-    stat = (results.get("arms", {}).get(arm) or {}).get("best_val_acc") or {}
+    entry = results.get("arms", {}).get(arm) or {}
+    # the selection-unbiased accuracy (analysis.metrics); results without it: best val acc
+    stat = entry.get("unbiased_acc") or entry.get("best_val_acc") or {}
     mean = stat.get("mean") if isinstance(stat, dict) else None
     return float(mean) if isinstance(mean, int | float) and math.isfinite(mean) else None
 
@@ -38,8 +40,9 @@ def _completed_seeds(results: dict[str, Any], arm: str) -> list[int]:
 def choose_winner(results: dict[str, Any], exp_dir: Path, arm: str | None = None) -> Selection:
     """Pick the checkpoint to export.
 
-    Arm: ``arm`` if given, else the arm with the highest mean best val acc over seeds
-    (``results["arms"][arm]["best_val_acc"]["mean"]``; ties go to the alphabetically first arm).
+    Arm: ``arm`` if given, else the arm with the highest mean selection-unbiased accuracy over seeds
+    (``results["arms"][arm]["unbiased_acc"]["mean"]``, or ``best_val_acc`` in results without it;
+    ties go to the alphabetically first arm).
     Within the arm: among completed runs, the ``best.pt`` whose own ``best_val_acc`` is highest
     (ties: lowest seed). Raises ExportError naming the paths when no such checkpoint exists.
     """
