@@ -59,6 +59,7 @@ def analyse(exp_dir: Path | str, keep_onnx: bool = True, evaluate: bool = True) 
     from vfreport.analysis.results import analyze_experiment
     from vfreport.analysis.sequential import sequential_entry
 
+    ExperimentDir(exp_dir).require()
     old = previous_results(exp_dir)
     ys = yardstick.prepare(exp_dir, evaluate=evaluate, previous=old)
     results = yardstick.attach(analyze_experiment(exp_dir, gates=yardstick.verdict_gates(ys)), ys)

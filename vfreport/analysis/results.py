@@ -462,11 +462,7 @@ def analyze_experiment(
     experiment.toml) or HistoryError (malformed history of a completed run). Bootstrap draws are
     seeded by ``seed``: the same directory gives the same numbers.
     """
-    ed = ExperimentDir(exp_dir)
-    if not ed.root.is_dir():
-        raise ExperimentError(f"experiment directory {str(ed.root)!r} does not exist")
-    if not ed.config.is_file():
-        raise ExperimentError(f"{ed.config}: missing (is {str(ed.root)!r} an experiment directory?)")
+    ed = ExperimentDir(exp_dir).require()
     cfg = read_experiment_config(ed.config)
     runs, warnings = load_runs(ed, cfg)
     data = {arm: _data_info(cfg, arm, [r for r in runs if r.arm == arm]) for arm in cfg.arms}

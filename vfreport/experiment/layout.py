@@ -182,6 +182,16 @@ class ExperimentDir:
     def __init__(self, root: Path | str) -> None:
         object.__setattr__(self, "root", Path(root))
 
+    def require(self) -> ExperimentDir:
+        """Self, after checking that the folder exists and holds experiment.toml (ExperimentError)."""
+        from vfreport.errors import ExperimentError
+
+        if not self.root.is_dir():
+            raise ExperimentError(f"experiment directory {str(self.root)!r} does not exist")
+        if not self.config.is_file():
+            raise ExperimentError(f"{self.config}: missing (is {str(self.root)!r} an experiment directory?)")
+        return self
+
     @property
     def config(self) -> Path:
         return self.root / "experiment.toml"
