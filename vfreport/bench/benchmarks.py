@@ -210,7 +210,8 @@ def bench_papermill_overhead(threads: int) -> list[Figure]:
     cell messaging, writing the executed notebook, the notebook's learning-curve figure).
     """
     from vfreport.run.job import job_parameters
-    from vfreport.run.runner import TRAIN_TEMPLATE, execute_notebook
+    from vfreport.run.notebooks import execute_notebook
+    from vfreport.run.runner import TRAIN_TEMPLATE
 
     cfg = load_config()
     arm = cfg.target
@@ -250,6 +251,40 @@ def bench_run_all() -> list[Figure]:
                f"{times[1]:.0f} s"),
         Figure("run-all speed-up, 2 jobs vs 1", speedup, "x", ">= 1.6", meets(speedup, ">=", 1.6), ""),
     ]
+
+
+EXECUTOR_BENCH_CONFIG = """
+[experiment]
+name = "executors"
+seeds = [0, 1]
+epochs = 6
+"""
+"""The demo's arms and windows, 2 seeds x 6 epochs: 4 runs for 2 workers."""
+
+
+def bench_executor_overhead() -> list[Figure]:
+    """`vfreport run-all --no-report` on :data:`EXECUTOR_BENCH_CONFIG` with ``--executor dask``
+    (a LocalCluster of 2 worker processes, started and closed by run-all) vs the local executor
+    (``--jobs 2``), warm data cache: the ratio is what dask adds."""
+    from vfreport.data.windows import prepare_arm
+    from vfreport.run.job import default_cache_dir
+
+    cfg = load_config()
+    for arm in cfg.arms.values():  # warm cache for both
+        prepare_arm(arm, cfg.train.window_seconds, default_cache_dir() / "windows")
+    times = {}
+    with tempfile.TemporaryDirectory() as d:
+        config = Path(d) / "executors.toml"
+        config.write_text(EXECUTOR_BENCH_CONFIG)
+        for name, options in (("local", ["--jobs", "2"]), ("dask", ["--executor", "dask", "--workers", "2"])):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "vfreport.cli", "run-all", "--no-report", "--config", str(config),
+                            "--out", str(Path(d) / name), *options], check=True, capture_output=True)
+            times[name] = time.perf_counter() - t0
+    ratio = times["dask"] / times["local"]
+    return [Figure("executor overhead (dask LocalCluster / local, 2 workers)", ratio, "x", "<= 1.15",
+                   meets(ratio, "<=", 1.15), f"local {times['local']:.1f} s, dask {times['dask']:.1f} s "
+                   f"({times['dask'] - times['local']:+.1f} s), 4 runs x 6 epochs")]
 
 
 def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
@@ -380,6 +415,14 @@ def print_table(figures: list[Figure], info: dict[str, Any]) -> None:
         print(f"{f.name:<{w}}  {val:>10}  {f.unit:<18} {f.target:<22} {met}  {f.note}")
 
 
+def _has_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: bool = False,
                    only: list[str] | None = None) -> list[Figure]:
     info = machine()
@@ -398,6 +441,8 @@ def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: b
         # as run-all executes the demo: 2 jobs, the cores split between them
         steps.append(("papermill", lambda: bench_papermill_overhead(max(1, cores // 2))))
         steps.append(("run-all", bench_run_all))
+        if _has_dask():
+            steps.append(("executors", bench_executor_overhead))
     if scaling:
         steps.append(("scaling", lambda: bench_scaling(work)))
     figures: list[Figure] = []

@@ -165,9 +165,17 @@ def check_visible(paths_and_tokens: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def run_task(exp_root: str, params: dict[str, Any], template: str, env: dict[str, str]) -> dict[str, Any]:
-    """A dask task: one run's notebook, executed with papermill inside the worker process."""
-    os.environ.update(env)  # VFREPORT_CACHE_DIR: the window cache the client prepared
+def run_task(exp_root: str, params: dict[str, Any], template: str, env: dict[str, str | None]) -> dict[str, Any]:
+    """A dask task: one run's notebook, executed with papermill inside the worker process.
+
+    ``env``: variables set (or, None, removed) before the kernel starts: the window cache the
+    client prepared, and the client's values of what the dask nanny sets for its worker (one
+    thread for numpy, ``MALLOC_TRIM_THRESHOLD_``: a kernel inheriting the latter trains at half speed)."""
+    for name, value in env.items():  # the kernel inherits the worker's environment
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     exp = ExperimentDir(exp_root)
     if not exp.config.is_file():
         raise ExperimentError(f"worker {socket.gethostname()} cannot see the experiment directory {exp_root}: "
@@ -323,6 +331,13 @@ def parse_resources(spec: str | dict[str, float] | None) -> dict[str, float]:
     return out
 
 
+def _nanny_environ() -> list[str]:
+    """The variables a dask nanny sets for its worker process (``distributed.nanny.pre-spawn-environ``)."""
+    import dask
+
+    return sorted({*(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {}), "PYTHONHASHSEED"})
+
+
 def needs_gpu(params: dict[str, Any]) -> bool:
     return str(params.get("device", "")).startswith("cuda")
 
@@ -340,6 +355,7 @@ class DaskExecutor(Executor):
         self.resources = parse_resources(resources)
         self.client: Any = None
         self.cluster: Any = None
+        self.kernel_env: dict[str, str | None] = {}
 
     # -- connection -------------------------------------------------------------------------
 
@@ -350,6 +366,9 @@ class DaskExecutor(Executor):
             from distributed import Client, LocalCluster
         except ImportError:
             raise ConfigError("--executor dask needs dask.distributed: pip install 'vfreport[dask]'") from None
+        # what the kernels get back in place of the nanny's settings (a nanny started here also
+        # writes them into this process's environment)
+        self.kernel_env = {name: os.environ.get(name) for name in _nanny_environ()}
         if self.scheduler:
             try:
                 self.client = Client(self.scheduler, timeout=SCHEDULER_TIMEOUT_S, set_as_default=False)
@@ -396,18 +415,22 @@ class DaskExecutor(Executor):
 
     def check_storage(self, paths: list[Path]) -> None:
         token = secrets.token_hex(8)
-        checks = []
+        files = []
         for folder in paths:
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / STORAGE_TOKEN).write_text(token, encoding="utf-8")
-            checks.append((str(folder / STORAGE_TOKEN), token))
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(self.client.run, check_visible, checks, on_error="return")
-            try:
-                answers = future.result(timeout=STORAGE_CHECK_TIMEOUT_S)
-            except TimeoutError:
-                raise ExperimentError(f"the dask workers did not answer the storage check of "
-                                      f"{', '.join(map(str, paths))} within {STORAGE_CHECK_TIMEOUT_S:g} s") from None
+            files.append(folder / f"{STORAGE_TOKEN}-{token}")  # one per check: run-alls may share the cache
+            files[-1].write_text(token, encoding="utf-8")
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            future = pool.submit(self.client.run, check_visible, [(str(f), token) for f in files], on_error="return")
+            answers = future.result(timeout=STORAGE_CHECK_TIMEOUT_S)
+        except TimeoutError:
+            raise ExperimentError(f"the dask workers did not answer the storage check of "
+                                  f"{', '.join(map(str, paths))} within {STORAGE_CHECK_TIMEOUT_S:g} s") from None
+        finally:
+            pool.shutdown(wait=False)
+            for f in files:
+                f.unlink(missing_ok=True)
         for worker, answer in sorted(answers.items()):
             if isinstance(answer, BaseException):
                 answer = f"{type(answer).__name__}: {answer}"
@@ -426,7 +449,7 @@ class DaskExecutor(Executor):
             raise ConfigError(f"run {run_key(params)} asks for a GPU (device = {params['device']!r}) but no dask "
                               "worker declares one: start workers with --resources GPU=1 "
                               "(or pass --resources GPU=1 to run-all for its local cluster)")
-        env = {"VFREPORT_CACHE_DIR": str(default_cache_dir())}
+        env = {**self.kernel_env, "VFREPORT_CACHE_DIR": str(default_cache_dir())}
         key = f"vfreport-{run_key(params).replace('/', '-')}-{secrets.token_hex(4)}"
         return self.client.submit(run_task, str(exp.root), params, str(template), env, key=key, pure=False,
                                   resources=resources)
