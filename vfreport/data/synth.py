@@ -12,6 +12,13 @@ loudness, breathiness, jitter and shimmer. No single trait separates two random 
 together they make voices learnable. Each utterance adds within-speaker variation (F0 and
 loudness shifts, rate changes), and each LibriSpeech chapter a channel colouring.
 
+Voice separability (``voice_spread``, an arm setting): every trait's distance from one common
+voice (:data:`COMMON_VOICE`) is multiplied by it, and so are an AMI speaker's meeting level and
+pitch offset. 1 (default) keeps the populations above; 0 gives every speaker the same voice and
+renders an AMI meeting as that one voice talking over the union of the turns, a corpus in which
+nothing in the audio tells speakers apart (a null with a known answer); the turns of a meeting do
+not depend on it.
+
 Synthesis (:func:`synthesize`). An utterance is a sequence of syllables: an optional consonant
 (fricative noise, stop burst, aspiration or voiced sonorant murmur), a vowel nucleus with
 Peterson & Barney (1952) formants F1-F3 scaled by the vocal-tract factor, and sometimes a pause.
@@ -610,6 +617,17 @@ def _turns(duration: float, n_spk: int, rng: np.random.Generator) -> list[tuple[
     return turns
 
 
+def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge overlapping or touching [start, end) spans, sorted."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
 def _room_tail(n_taps: int, rng: np.random.Generator) -> np.ndarray:
     """The reverberant tail of a small room (RT60 0.15-0.4 s, 3-10 % of the direct level)."""
     rt60 = rng.uniform(0.15, 0.4)
@@ -626,8 +644,9 @@ def ami_meeting(
     """Meeting ``i`` of the AMI-like ``split`` (schema of ``diarizers-community/ami``).
 
     ``voice_spread`` (see :func:`speaker_voice`) also scales the per-speaker differences of the
-    meeting itself (level/distance and pitch offset): with 0, nothing in the audio tells the
-    speakers apart."""
+    meeting itself (level/distance and pitch offset). With 0 the meeting is one talker with the
+    common voice speaking over the union of everybody's turns (an overlap is heard as one voice,
+    a turn change as a phrase boundary): nothing in the audio tells the speakers apart."""
     if not 5.0 <= meeting_seconds <= 3600.0:
         raise ConfigError(f"synthetic AMI: meeting_seconds must be in 5..3600, got {meeting_seconds}")
     if not 2 <= pool_size <= AMI_SPLIT_WIDTH:
@@ -642,8 +661,12 @@ def ami_meeting(
 
     mix = np.zeros(n, dtype=np.float32)
     bounds = [(int(round(s * SAMPLE_RATE)), int(round(e * SAMPLE_RATE))) for _, s, e in turns]
-    for k, voice in enumerate(voices):
-        mine = [b for (spk, _, _), b in zip(turns, bounds, strict=True) if spk == k]
+    # voice_spread 0: one talker speaks wherever anybody does (overlaps and turn changes included),
+    # so the audio says nothing about who holds the floor; the labels keep the turns
+    streams = [(voices[0], _union(bounds))] if voice_spread == 0 else [
+        (voice, [b for (spk, _, _), b in zip(turns, bounds, strict=True) if spk == k])
+        for k, voice in enumerate(voices)]
+    for voice, mine in streams:
         if not mine:
             continue
         shift = voice_spread * rng.normal(0.0, 0.5)

@@ -117,17 +117,22 @@ def data_summary(train: Any, val: Any, objective: str = "fixed") -> dict[str, An
 
 
 def score_test_split(arm: ArmConfig, spec: TrainSettings, run: Any, window_seconds: float,
-                     progress: bool = False) -> dict[str, Any]:
+                     progress: bool = False, train: Any = None, objective: str = "fixed") -> dict[str, Any]:
     """Score the best checkpoint (chosen on validation) on the arm's held-out test split: the run's
-    selection-unbiased accuracy (status.json "test"; design.md §9)."""
+    selection-unbiased accuracy (status.json "test"; design.md §9), and, given the training
+    windows, the audio-free baseline on the same test windows under the same ``objective``."""
+    from vfreport.data.labels import audio_free_baseline_accuracy
     from vfreport.data.windows import prepare_split
     from vfreport.model.train import score_checkpoint
 
     test = prepare_split(arm, arm.test_split, arm.test_windows, window_seconds, "test",
                          cache_dir=default_cache_dir() / "windows", progress=progress)
     out = score_checkpoint(run.best, test, spec.batch_size, spec.device)
+    if train is not None and len(test):
+        out["audio_free_baseline_acc"] = round(
+            audio_free_baseline_accuracy(objective, train.labels, train.mask, test.labels, test.mask), 4)
     return {**out, "split": arm.test_split, "windows_requested": arm.test_windows,
-            "speakers": test.info.get("speakers")}
+            "windows_found": len(test), "speakers": test.info.get("speakers")}
 
 
 def run_job(**params: Any) -> pd.DataFrame:
@@ -147,8 +152,9 @@ def run_job(**params: Any) -> pd.DataFrame:
                      hardware=hardware())
     train, val = prepare_arm(arm, spec.window_seconds, cache_dir=default_cache_dir() / "windows",
                              progress=bool(params.get("progress", True)))
-    run.write_status(data=data_summary(train, val, training_objective(spec, train)),
-                     data_seconds=round(time.perf_counter() - t0, 3))
+    objective = training_objective(spec, train)
+    data = data_summary(train, val, objective)
+    run.write_status(data=data, data_seconds=round(time.perf_counter() - t0, 3))
 
     def on_epoch(row: dict[str, Any]) -> None:
         run.write_status(last_epoch=int(row["epoch"]))
@@ -157,10 +163,12 @@ def run_job(**params: Any) -> pd.DataFrame:
     if arm.test_windows > 0 and len(history) and run.best.exists():
         try:
             test = score_test_split(arm, spec, run, float(params.get("window_seconds", 2.0)),
-                                    bool(params.get("progress", True)))
+                                    bool(params.get("progress", True)), train=train, objective=objective)
         except DataError as e:  # e.g. a local corpus without that split: the analysis falls back, and says so
             test = {"error": str(e), "split": arm.test_split, "windows_requested": arm.test_windows}
         run.write_status(test=test)
+        if test.get("audio_free_baseline_acc") is not None:  # next to the val baseline, where lift reads it
+            run.write_status(data={**data, "audio_free_baseline_test_acc": test["audio_free_baseline_acc"]})
     run.write_status(state="completed", ended=now_iso(), seconds=round(time.perf_counter() - t0, 3),
                      last_epoch=int(history["epoch"].max()) if len(history) else 0)
     return history
