@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _signals import HAS_PROC, sigint_pending, terminal_sigint
 
 pytest.importorskip("distributed")
 
@@ -45,8 +46,8 @@ val_windows = 8
 ARMS = ("librispeech", "ami")
 
 
-def run_all(root: Path, out: str, *options: str, **popen) -> subprocess.Popen:
-    (root / "tiny.toml").write_text(TINY)
+def run_all(root: Path, out: str, *options: str, config: str = TINY, **popen) -> subprocess.Popen:
+    (root / "tiny.toml").write_text(config)
     env = {**os.environ, "VFREPORT_CACHE_DIR": str(root / "cache")}
     return subprocess.Popen([sys.executable, "-m", "vfreport.cli", "run-all", "--config", "tiny.toml", "--out", out,
                              "--no-report", *options], cwd=root, env=env, text=True,
@@ -116,6 +117,42 @@ def test_a_killed_worker_is_replaced_and_its_run_resumes_from_last_pt(local):
     # resumed, not restarted: epoch 1's checkpoint is the one written before the kill
     assert checkpoint.stat().st_mtime_ns == first_checkpoint
     assert histories(root / "killed") == expected
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_PROC, reason="reads pending signals from /proc (Linux)")
+def test_ctrl_c_interrupts_the_kernels_on_the_workers_and_marks_the_runs_failed(tmp_path):
+    """As the local executor's Ctrl-C test: the kernels are stopped until run-all has forwarded the
+    interrupt. The LocalCluster's workers share run-all's process group: they get the Ctrl-C too."""
+    proc = run_all(tmp_path, "exp", "--executor", "dask", "--workers", "2", start_new_session=True,
+                   preexec_fn=terminal_sigint, config=TINY.replace("epochs = 3", "epochs = 40"))
+    kernels: list[int] = []
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None and not kernels:
+            st = [json.loads(p.read_text()) for p in tmp_path.glob("exp/*/seed-0/status.json")]
+            if len(st) == 2 and all((s.get("last_epoch") or 0) >= 1 for s in st):
+                kernels = [s["pid"] for s in st]
+            time.sleep(0.05)
+        assert kernels, "the runs did not start"
+        for pid in kernels:
+            os.kill(pid, signal.SIGSTOP)
+        os.killpg(proc.pid, signal.SIGINT)
+        while time.time() < deadline and not all(sigint_pending(pid) for pid in kernels):
+            time.sleep(0.05)
+        assert all(sigint_pending(pid) for pid in kernels), "run-all did not interrupt the kernels"
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        for pid in kernels:
+            os.kill(pid, signal.SIGCONT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "resume with the same command" in err and "Traceback" not in err
+    for arm in ARMS:
+        s = json.loads((tmp_path / f"exp/{arm}/seed-0/status.json").read_text())
+        assert s["state"] == "failed" and s["error"]["type"] == "KeyboardInterrupt"
 
 
 def test_an_unreachable_scheduler_is_one_error_line(tmp_path):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 from _paths import AMI_DEBUG
+from _signals import HAS_PROC, sigint_pending, terminal_sigint
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -109,20 +110,6 @@ val_windows = 12
 """
 
 
-def _terminal_sigint() -> None:
-    """In the child before exec: SIGINT as in a terminal. A process started in the background by a
-    non-interactive shell (``cmd &``: a CI script, a detached test run) inherits SIGINT *ignored*,
-    and Python then never raises KeyboardInterrupt: the Ctrl-C of this test was lost that way and
-    run-all went on to finish with status 0."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _sigint_pending(pid: int) -> bool:
-    """Linux: SIGINT is queued for the (stopped) process ``pid``."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return any(int(fields.get(k, "0").strip(), 16) & (1 << (signal.SIGINT - 1)) for k in ("ShdPnd", "SigPnd"))
-
-
 def _statuses(root: Path) -> dict[str, dict]:
     out = {}
     for arm in ("librispeech", "ami"):
@@ -132,13 +119,13 @@ def _statuses(root: Path) -> dict[str, dict]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads pending signals from /proc (Linux)")
+@pytest.mark.skipif(not HAS_PROC, reason="reads pending signals from /proc (Linux)")
 def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path):
     """Deterministic: both kernels are stopped (SIGSTOP) before the Ctrl-C and resumed only once
     run-all has forwarded the interrupt to them, so no run can finish in between."""
     (tmp_path / "small.toml").write_text(SMALL)
     args = ["run-all", "--config", "small.toml", "--out", "exp", "--no-report"]
-    proc = _cli(args, tmp_path, start_new_session=True, preexec_fn=_terminal_sigint)
+    proc = _cli(args, tmp_path, start_new_session=True, preexec_fn=terminal_sigint)
     kernels: list[int] = []
     try:
         deadline = time.time() + 300
@@ -152,9 +139,9 @@ def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(tmp_path):
         for pid in kernels:
             os.kill(pid, signal.SIGSTOP)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group
-        while time.time() < deadline and not all(_sigint_pending(pid) for pid in kernels):
+        while time.time() < deadline and not all(sigint_pending(pid) for pid in kernels):
             time.sleep(0.05)
-        assert all(_sigint_pending(pid) for pid in kernels), "run-all did not interrupt the kernels"
+        assert all(sigint_pending(pid) for pid in kernels), "run-all did not interrupt the kernels"
     finally:
         for pid in kernels:
             with contextlib.suppress(ProcessLookupError):

@@ -384,7 +384,7 @@ class DaskExecutor(Executor):
         else:
             self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
                                         dashboard_address=":0", silence_logs=logging.ERROR,
-                                        resources=self.resources or None)
+                                        resources=self.resources or None, preload=[__name__])
             self.client = Client(self.cluster, set_as_default=False)
         return self
 
@@ -461,11 +461,16 @@ class DaskExecutor(Executor):
     def wait(self, handles: set[Any], timeout: float) -> tuple[set[Any], set[Any]]:
         from distributed import wait as dask_wait
 
+        cancelled = {h for h in handles if h.cancelled()}
+        if cancelled or not handles:
+            return cancelled, set(handles) - cancelled
         try:
             with self.client.as_current():
                 done, pending = dask_wait(list(handles), timeout=timeout, return_when="FIRST_COMPLETED")
         except TimeoutError:
             return set(), set(handles)
+        except Exception:  # noqa: BLE001 - cancelled meanwhile (FuturesCancelledError): done, as the others
+            return {h for h in handles if h.done() or h.cancelled()}, {h for h in handles if not h.done()}
         return set(done), set(pending)
 
     def result(self, handle: Any) -> dict[str, Any]:
@@ -485,3 +490,16 @@ class DaskExecutor(Executor):
 
 
 executors.register("dask", DaskExecutor)
+
+
+def dask_setup(worker: Any) -> None:
+    """Run by dask in each worker process of run-all's LocalCluster (a ``preload`` of this module).
+
+    The workers share run-all's process group, so a Ctrl-C in the terminal reaches them too: they
+    ignore it (a KeyboardInterrupt would stop a worker's event loop and leave its kernel running);
+    run-all cancels the tasks and interrupts the kernels itself."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
