@@ -290,8 +290,13 @@ that swapping 0 and 1 describes the same window: the only ones PIT applies to. `
 ``pairs`` labels carry the task itself (which pseudo-label; same or different speaker)."""
 
 DEFAULT_OBJECTIVE = {"round-robin": "fixed", "pairs": "fixed", "two-speaker": "pit", "cluster": "pit"}
-"""What ``objective = "auto"`` resolves to (measured on the demo, see README: ``pit`` gives the
-AMI arm a larger lift over its audio-free baseline than ``fixed``)."""
+"""What ``objective = "auto"`` resolves to. Measured on the demo's AMI arm (3 seeds, final-epoch
+validation accuracy minus the audio-free baseline under the same scoring, 2 CPU threads): ``fixed``
+-0.0 points (95 % CI -3.0 to +3.0), ``pit`` +2.6 (-1.4 to +6.7); ``pit`` is the default. On the
+null corpus (``voice_spread = 0``) the same runs give ``fixed`` +1.1 (-2.3 to +4.6) and ``pit``
++4.4 (+2.1 to +6.7): at the demo's budget neither objective learns the voices, and what ``pit``
+gains over its audio-free baseline comes from the timing of speech and silence, which the audio
+shows and an audio-free rule cannot see."""
 
 
 def resolve_objective(label_strategy: str | None, objective: str | None = "auto") -> str:
