@@ -1,7 +1,7 @@
 """Analysis of an experiment directory: the runs in, results.json out (design.md §8–§10).
 
 :func:`analyze_experiment` reads experiment.toml and every ``<arm>/seed-<k>`` run (status.json,
-params.json, history.csv, val_predictions.parquet), computes per-run metrics (:mod:`vfreport.analysis.metrics`), then
+params.json, history.csv), computes per-run metrics (:mod:`vfreport.analysis.metrics`), then
 everything else with the pure :func:`vfreport.analysis.compute.compute`, and assembles the dict that
 design.md §8 describes (:func:`assemble`); :func:`vfreport.pipeline.write_results` writes it atomically as strict
 JSON. This is the I/O edge: everything else is pure.
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from vfreport import __version__
 from vfreport.analysis import verdicts as V
@@ -32,7 +31,6 @@ from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ExperimentError, HistoryError
 from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import (
-    PREDICTION_COLUMNS,
     RUN_STATES,
     ExperimentDir,
     RunDir,
@@ -53,37 +51,6 @@ HYPOTHESIS_NAMES = {
 # ---------------------------------------------------------------------------------------------
 # reading and validating files
 # ---------------------------------------------------------------------------------------------
-
-
-def read_predictions(path: Path | str) -> pd.DataFrame:
-    """Read and validate a val_predictions.parquet (one row per epoch and validation window)."""
-    p = Path(path)
-    try:
-        df = pd.read_parquet(p)
-    except FileNotFoundError as e:
-        raise HistoryError(f"{p}: file not found") from e
-    except Exception as e:  # pyarrow raises several types for a corrupt file
-        raise HistoryError(f"{p}: not a readable parquet file: {e}") from e
-    missing = [c for c in PREDICTION_COLUMNS if c not in df.columns]
-    if missing:
-        raise HistoryError(
-            f"{p}: missing column(s) {', '.join(missing)} (expected {', '.join(PREDICTION_COLUMNS)})"
-        )
-    out = df[PREDICTION_COLUMNS].copy()
-    for col in ("epoch", "frames_scored", "frames_correct"):
-        vals = pd.to_numeric(out[col], errors="coerce").astype(float)
-        bad = ~np.isfinite(vals.to_numpy()) | (vals.to_numpy() < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise HistoryError(
-                f"{p}: row {i}, column {col!r}: {out[col].iloc[i]!r} is not a non-negative number"
-            )
-        out[col] = vals
-    over = (out["frames_correct"] > out["frames_scored"]).to_numpy()
-    if over.any():
-        i = int(np.flatnonzero(over)[0])
-        raise HistoryError(f"{p}: row {i}: frames_correct exceeds frames_scored")
-    return out
 
 
 def _read_json_file(path: Path, what: str) -> dict[str, Any] | None:
