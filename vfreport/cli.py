@@ -99,15 +99,15 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
 
 
 def _sequential_options(until_decided: bool, looks: str | None, design_file: Path | None) -> dict:
-    from vfreport.experiment.layout import read_json_object
-    from vfreport.stats.sequential import design_from_dict, parse_looks
-
     if (looks or design_file) and not until_decided:
         raise click.UsageError("--looks and --design go with --until-decided")
     if looks and design_file:
         raise click.UsageError("--looks and --design exclude each other (the design fixes its looks)")
     if not until_decided:
         return {}
+    from vfreport.experiment.layout import read_json_object
+    from vfreport.stats.sequential import design_from_dict, parse_looks  # scipy: only when asked for
+
     try:
         planned = parse_looks(looks) if looks else None
     except ValueError as e:

@@ -213,6 +213,9 @@ class Executor:
     def __exit__(self, *exc: Any) -> None:
         pass
 
+    def check(self) -> None:
+        """Fail fast (before the experiment directory is touched) when the backend cannot work."""
+
     def describe(self) -> dict[str, Any]:
         """What the manifest records about where the runs ran."""
         return {"name": self.name, "jobs": self.jobs}
@@ -359,6 +362,22 @@ class DaskExecutor(Executor):
 
     # -- connection -------------------------------------------------------------------------
 
+    def check(self) -> None:
+        """An unreachable ``scheduler`` is one error within :data:`SCHEDULER_TIMEOUT_S` (a plain TCP
+        connection first: distributed's own client would retry, then take seconds to clean up)."""
+        if not self.scheduler:
+            return
+        scheme, sep, rest = self.scheduler.rpartition("://")
+        if (sep and scheme not in ("tcp", "tls")) or ":" not in rest:
+            return  # another transport, or a scheduler name: distributed's client checks it
+        host, _, port = rest.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=SCHEDULER_TIMEOUT_S):
+                pass
+        except (OSError, ValueError) as e:
+            reason = "timed out" if isinstance(e, TimeoutError) else (getattr(e, "strerror", None) or str(e))
+            raise ExperimentError(f"cannot reach the dask scheduler at {self.scheduler}: {reason}") from None
+
     def __enter__(self) -> DaskExecutor:
         try:
             import logging
@@ -372,7 +391,7 @@ class DaskExecutor(Executor):
         if self.scheduler:
             try:
                 self.client = Client(self.scheduler, timeout=SCHEDULER_TIMEOUT_S, set_as_default=False)
-            except (OSError, TimeoutError) as e:
+            except Exception as e:  # noqa: BLE001 - whatever answered there is no dask scheduler
                 reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 raise ExperimentError(f"cannot reach the dask scheduler at {self.scheduler}: {reason}") from None
             try:

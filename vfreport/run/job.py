@@ -13,7 +13,7 @@ import os
 import platform
 import socket
 import time
-from dataclasses import asdict, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,30 +24,13 @@ from vfreport.config import ArmConfig, TrainSettings
 from vfreport.errors import ConfigError, DataError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, now_iso
 from vfreport.model.train import train_run, training_objective
-from vfreport.run.parameters import DATA, PARAMETERS
+from vfreport.run.parameters import DATA, PARAMETERS, check_parameters, job_parameters
 
 __all__ = ["PARAMETERS", "check_parameters", "job_parameters", "run_job", "split_parameters"]
 
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("VFREPORT_CACHE_DIR", Path.home() / ".cache" / "vfreport"))
-
-
-def job_parameters(exp_dir: Path | str, arm: ArmConfig, seed: int, epochs: int, checkpoint_every: int,
-                   train: TrainSettings, threads: int) -> dict[str, Any]:
-    """The notebook parameters for one run (all JSON-serialisable scalars)."""
-    settings = replace(train.for_run(arm, seed, epochs, checkpoint_every), threads=int(threads))
-    arm_d = asdict(arm)
-    params: dict[str, Any] = {"experiment_dir": str(exp_dir), "progress": True}
-    params.update(asdict(settings))
-    params.update({k: arm_d[k] for k in DATA})
-    return {k: params[k] for k in PARAMETERS}
-
-
-def check_parameters(params: dict[str, Any]) -> None:
-    unknown = sorted(set(params) - set(PARAMETERS))
-    if unknown:
-        raise ConfigError(f"unknown notebook parameter(s): {', '.join(unknown)} (accepted: {', '.join(PARAMETERS)})")
 
 
 def split_parameters(params: dict[str, Any]) -> tuple[ArmConfig, TrainSettings]:

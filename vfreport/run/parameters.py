@@ -15,11 +15,12 @@ Torch-free: the CLI and the tests read it without loading the model.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from vfreport.config import ArmConfig, TrainSettings
+from vfreport.errors import ConfigError
 
 RUN = ("experiment_dir", "arm", "seed", "epochs", "checkpoint_every", "progress")
 """Which run this is (the first lines of the cell)."""
@@ -124,6 +125,23 @@ def write_parameters_cell(notebook: Path | str) -> Path:
     cell.source = parameters_cell()
     nbformat.write(nb, path)
     return path
+
+
+def job_parameters(exp_dir: Path | str, arm: ArmConfig, seed: int, epochs: int, checkpoint_every: int,
+                   train: TrainSettings, threads: int) -> dict[str, Any]:
+    """The notebook parameters for one run (all JSON-serialisable scalars)."""
+    settings = replace(train.for_run(arm, seed, epochs, checkpoint_every), threads=int(threads))
+    arm_d = asdict(arm)
+    params: dict[str, Any] = {"experiment_dir": str(exp_dir), "progress": True}
+    params.update(asdict(settings))
+    params.update({k: arm_d[k] for k in DATA})
+    return {k: params[k] for k in PARAMETERS}
+
+
+def check_parameters(params: dict[str, Any]) -> None:
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise ConfigError(f"unknown notebook parameter(s): {', '.join(unknown)} (accepted: {', '.join(PARAMETERS)})")
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command

@@ -37,8 +37,8 @@ from vfreport import __version__
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ConfigError, ExperimentError, ExperimentLockedError, VfreportError
 from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, now_iso, read_json
-from vfreport.run.job import check_parameters, hardware, job_parameters
 from vfreport.run.notebooks import template_path
+from vfreport.run.parameters import check_parameters, job_parameters
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 TRAIN_TEMPLATE = template_path("train.ipynb")
@@ -120,6 +120,7 @@ def package_versions() -> dict[str, str]:
 
 
 def write_manifest(exp: ExperimentDir, cfg: ExperimentConfig, config_file: str | None, **fields: Any) -> dict:
+    from vfreport.run.job import hardware  # torch: not needed to fail fast on a bad option
     manifest = read_json(exp.manifest) if exp.manifest.exists() else {}
     manifest.update({
         "vfreport_version": __version__,
@@ -244,13 +245,15 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
     ``executor_options`` are its options (dask: ``scheduler``, ``resources``); ``jobs`` is its
     parallelism (local threads, or the dask LocalCluster's worker processes)."""
     from vfreport.run.executors import executors
-    from vfreport.run.job import default_cache_dir
 
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     if not template.exists():
         raise ExperimentError(f"training notebook template not found: {template}")
     backend = executors.create(executor, jobs=jobs, **executor_options)
+    backend.check()
+    from vfreport.run.job import default_cache_dir  # torch: after the checks that fail fast
+
     t0 = time.perf_counter()
     exp = prepare_experiment_dir(cfg, Path(out).resolve())
     result = RunAllResult(exp.root)
