@@ -15,6 +15,7 @@ from vfreport.errors import ExperimentError
 from vfreport.pipeline import write_results
 from vfreport.report.markdown import SUMMARY_ROWS, hypotheses_table, summary_table
 from vfreport.report.review import (
+    SECTIONS,
     TEMPLATE,
     execute_review,
     export_html,
@@ -151,3 +152,15 @@ def test_template_is_thin_and_has_a_parameters_cell():
     assert all(len(c.source.splitlines()) <= 15 for c in code)
     assert not any("def " in c.source or "class " in c.source for c in code)  # logic lives in vfreport
     assert all(not c.get("outputs") for c in code)
+
+
+def test_review_template_shows_every_section():
+    """Every section of the results document that the review module knows is displayed by the template
+    (the HTML report is the executed template: a section left out would be missing from it)."""
+    import json
+
+    cells = json.loads(TEMPLATE.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    shown = set(re.findall(r'review\.section\(results, "([a-z_]+)"\)', code))
+    assert shown == set(SECTIONS)
+    assert {"yardstick", "sequential"} <= shown

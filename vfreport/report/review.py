@@ -132,9 +132,11 @@ SECTIONS = {
         f"**{md.md_text(k)} ({md.md_text(h.get('name', ''))}): {md.md_text(h.get('verdict', 'n/a'))}.** "
         f"{md.md_text(h.get('reason', ''))}" for k, h in (r.get("hypotheses") or {}).items()),
     "scenario": md.scenario_section,
+    "yardstick": md.yardstick_section,
     "readiness": md.readiness_section,
     "success": md.success_section,
     "power": md.power_section,
+    "sequential": md.sequential_section,
     "data": md.data_section,
     "onnx": md.onnx_section,
     "reproducibility": md.reproducibility_section,
