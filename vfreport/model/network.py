@@ -27,14 +27,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vfreport.data.geometry import SAMPLE_RATE, FrameGeometry
+from vfreport.data.geometry import GEOMETRY, FrameGeometry
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    sample_rate: int = SAMPLE_RATE
-    n_fft: int = 400  # 25 ms analysis window
-    hop: int = 256  # 16 ms frame step
+    sample_rate: int = GEOMETRY.sample_rate
+    n_fft: int = GEOMETRY.n_fft  # 25 ms analysis window
+    hop: int = GEOMETRY.hop  # 16 ms frame step
     n_mels: int = 40
     width: int = 96
     conv_kernel: int = 5
