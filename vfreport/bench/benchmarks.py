@@ -278,9 +278,12 @@ def bench_executor_overhead() -> list[Figure]:
         config.write_text(EXECUTOR_BENCH_CONFIG)
         for name, options in (("local", ["--jobs", "2"]), ("dask", ["--executor", "dask", "--workers", "2"])):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "vfreport.cli", "run-all", "--no-report", "--config", str(config),
-                            "--out", str(Path(d) / name), *options], check=True, capture_output=True)
+            done = subprocess.run([sys.executable, "-m", "vfreport.cli", "run-all", "--no-report", "--config",
+                                   str(config), "--out", str(Path(d) / name), *options], capture_output=True, text=True)
             times[name] = time.perf_counter() - t0
+            if done.returncode != 0:
+                raise RuntimeError(f"run-all --executor {name} exited {done.returncode}: "
+                                   f"{(done.stderr.strip().splitlines() or [''])[-1]}")
     ratio = times["dask"] / times["local"]
     return [Figure("executor overhead (dask LocalCluster / local, 2 workers)", ratio, "x", "<= 1.15",
                    meets(ratio, "<=", 1.15), f"local {times['local']:.1f} s, dask {times['dask']:.1f} s "
