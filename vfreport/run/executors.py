@@ -356,7 +356,8 @@ class DaskExecutor(Executor):
         super().__init__(jobs)
         self.scheduler = scheduler or None
         self.resources = parse_resources(resources)
-        self.client: Any = None
+        self._client: Any = None
+        self._starting: Any = None  # the LocalCluster being started in the background
         self.cluster: Any = None
         self.kernel_env: dict[str, str | None] = {}
 
@@ -400,12 +401,29 @@ class DaskExecutor(Executor):
                 self.client.close()
                 raise ExperimentError(f"the dask scheduler at {self.scheduler} has no worker "
                                       f"(none joined in {WORKERS_TIMEOUT_S:g} s)") from None
-        else:
-            self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
-                                        dashboard_address=":0", silence_logs=logging.ERROR,
-                                        resources=self.resources or None, preload=[__name__])
-            self.client = Client(self.cluster, set_as_default=False)
+        else:  # started in the background: run-all prepares the runs meanwhile
+
+            def start() -> tuple[Any, Any]:
+                cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=logging.ERROR,
+                                       resources=self.resources or None, preload=[__name__])
+                return cluster, Client(cluster, set_as_default=False)
+
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vfreport-dask-start")
+            self._starting = pool.submit(start)
+            pool.shutdown(wait=False)
         return self
+
+    @property
+    def client(self) -> Any:
+        """The dask client (waits for the LocalCluster run-all started)."""
+        if self._client is None and self._starting is not None:
+            self.cluster, self._client = self._starting.result()
+        return self._client
+
+    @client.setter
+    def client(self, value: Any) -> None:
+        self._client = value
 
     def __exit__(self, *exc: Any) -> None:
         with contextlib.suppress(Exception):
@@ -419,8 +437,11 @@ class DaskExecutor(Executor):
         return getattr(self.client, "dashboard_link", None)
 
     def describe(self) -> dict[str, Any]:
-        workers = self.client.scheduler_info().get("workers", {}) if self.client is not None else {}
-        return {"name": self.name, "scheduler": self.scheduler or "LocalCluster", "workers": len(workers),
+        if self.scheduler:
+            workers = len(self.client.scheduler_info().get("workers", {})) if self.client is not None else 0
+        else:
+            workers = self.jobs
+        return {"name": self.name, "scheduler": self.scheduler or "LocalCluster", "workers": workers,
                 "resources": self.resources or None}
 
     def threads_per_run(self, requested: int = 0) -> int:

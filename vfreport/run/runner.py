@@ -252,18 +252,19 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
         raise ExperimentError(f"training notebook template not found: {template}")
     backend = executors.create(executor, jobs=jobs, **executor_options)
     backend.check()
-    from vfreport.run.job import default_cache_dir  # torch: after the checks that fail fast
 
     t0 = time.perf_counter()
     exp = prepare_experiment_dir(cfg, Path(out).resolve())
     result = RunAllResult(exp.root)
     with experiment_lock(exp), backend:
+        from vfreport.run.job import default_cache_dir  # torch: after the checks that fail fast
+
+        write_manifest(exp, cfg, config_file, started=now_iso(), ended=None, executor=backend.describe())
+        cache_dir = default_cache_dir() / "windows"
+        backend.check_storage([exp.root, cache_dir])
         dashboard = getattr(backend, "dashboard", None)
         if dashboard and progress:
             tqdm.write(f"dask dashboard: {dashboard}")
-        cache_dir = default_cache_dir() / "windows"
-        backend.check_storage([exp.root, cache_dir])
-        write_manifest(exp, cfg, config_file, started=now_iso(), ended=None, executor=backend.describe())
         threads = backend.threads_per_run(cfg.train.threads)
         todo: list[dict[str, Any]] = []
         for arm in cfg.arms.values():
