@@ -184,9 +184,17 @@ class _Client:
     def scheduler_info(self) -> dict:
         return {"workers": {"tcp://w:1": {"resources": self.resources}}}
 
+    def nthreads(self) -> dict:
+        return {"tcp://w:1": 4}
+
     def submit(self, fn, *args, **kwargs):
         self.submitted.append(kwargs)
-        return len(self.submitted)
+        return _Future()
+
+
+class _Future:
+    def done(self) -> bool:
+        return False
 
 
 def test_a_cuda_run_asks_for_a_gpu_and_a_cluster_without_one_is_an_error(tmp_path):

@@ -27,6 +27,7 @@ import socket
 import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -345,6 +346,17 @@ def needs_gpu(params: dict[str, Any]) -> bool:
     return str(params.get("device", "")).startswith("cuda")
 
 
+@dataclass(eq=False)
+class DaskRun:
+    """A run of the dask executor: queued by run-all until a worker thread is free, then a future."""
+
+    key: str
+    args: tuple
+    resources: dict[str, float] | None = None
+    future: Any = None
+    cancelled: bool = False
+
+
 class DaskExecutor(Executor):
     """One dask task per run. Without ``scheduler``: a LocalCluster of ``jobs`` worker processes,
     one thread each (declaring ``resources``); with it: that scheduler's workers."""
@@ -359,6 +371,8 @@ class DaskExecutor(Executor):
         self._client: Any = None
         self._starting: Any = None  # the LocalCluster being started in the background
         self.cluster: Any = None
+        self._queued: list[DaskRun] = []
+        self._submitted: list[DaskRun] = []
         self.kernel_env: dict[str, str | None] = {}
 
     # -- connection -------------------------------------------------------------------------
@@ -480,8 +494,12 @@ class DaskExecutor(Executor):
                                       "must be on storage every worker sees, at the same path")
 
     # -- runs -------------------------------------------------------------------------------
+    #
+    # A run is long and its duration unknown to the scheduler, which would queue a second run on a
+    # busy worker while another worker idles. So run-all keeps the runs itself and submits one
+    # whenever a worker thread is free (the cluster may grow or shrink meanwhile).
 
-    def submit(self, exp: ExperimentDir, params: dict[str, Any], template: Path) -> Any:
+    def submit(self, exp: ExperimentDir, params: dict[str, Any], template: Path) -> DaskRun:
         from vfreport.run.job import default_cache_dir
 
         resources = {"GPU": 1} if needs_gpu(params) else None
@@ -490,38 +508,60 @@ class DaskExecutor(Executor):
                               "worker declares one: start workers with --resources GPU=1 "
                               "(or pass --resources GPU=1 to run-all for its local cluster)")
         env = {**self.kernel_env, "VFREPORT_CACHE_DIR": str(default_cache_dir())}
-        key = f"vfreport-{run_key(params).replace('/', '-')}-{secrets.token_hex(4)}"
-        return self.client.submit(run_task, str(exp.root), params, str(template), env, key=key, pure=False,
-                                  resources=resources)
+        run = DaskRun(key=f"vfreport-{run_key(params).replace('/', '-')}-{secrets.token_hex(4)}",
+                      args=(str(exp.root), params, str(template), env), resources=resources)
+        self._queued.append(run)
+        self._top_up()
+        return run
+
+    def _top_up(self) -> None:
+        if not self._queued:
+            return
+        busy = sum(1 for r in self._submitted if not r.future.done())
+        free = sum(self.client.nthreads().values()) - busy
+        while self._queued and free > 0:
+            run = self._queued.pop(0)
+            run.future = self.client.submit(run_task, *run.args, key=run.key, pure=False, resources=run.resources)
+            self._submitted.append(run)
+            free -= 1
 
     def _some_worker_has(self, resource: str) -> bool:
         workers = self.client.scheduler_info().get("workers", {})
         return any((w.get("resources") or {}).get(resource, 0) >= 1 for w in workers.values())
 
-    def wait(self, handles: set[Any], timeout: float) -> tuple[set[Any], set[Any]]:
+    def wait(self, handles: set[DaskRun], timeout: float) -> tuple[set[DaskRun], set[DaskRun]]:
         from distributed import wait as dask_wait
 
-        cancelled = {h for h in handles if h.cancelled()}
-        if cancelled or not handles:
-            return cancelled, set(handles) - cancelled
-        try:
-            with self.client.as_current():
-                done, pending = dask_wait(list(handles), timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return set(), set(handles)
-        except Exception:  # noqa: BLE001 - cancelled meanwhile (FuturesCancelledError): done, as the others
-            return {h for h in handles if h.done() or h.cancelled()}, {h for h in handles if not h.done()}
-        return set(done), set(pending)
+        self._top_up()
+        ended = {h for h in handles if h.cancelled or (h.future is not None and h.future.done())}
+        running = {h.future: h for h in handles if h.future is not None and h not in ended}
+        if not ended and running:
+            try:
+                with self.client.as_current():
+                    done, _ = dask_wait(list(running), timeout=timeout, return_when="FIRST_COMPLETED")
+                ended = {running[f] for f in done}
+            except TimeoutError:
+                pass
+            except Exception:  # noqa: BLE001 - cancelled meanwhile (FuturesCancelledError): ended too
+                ended = {h for h in running.values() if h.future.done()}
+        elif not ended:
+            time.sleep(timeout)  # every run queued: no worker thread yet
+        return ended, set(handles) - ended
 
-    def result(self, handle: Any) -> dict[str, Any]:
+    def result(self, handle: DaskRun) -> dict[str, Any]:
+        if handle.future is None:
+            return {"state": "failed", "error": {"type": "CancelledError", "message": "never started", "cell": None}}
         try:
-            return handle.result()
+            return handle.future.result()
         except Exception as exc:  # noqa: BLE001 - the task itself failed (e.g. the worker cannot see the folder)
             return {"state": "failed", "error": describe_failure(exc)}
 
-    def cancel(self, handles: set[Any]) -> None:
+    def cancel(self, handles: set[DaskRun]) -> None:
+        self._queued.clear()
+        for h in handles:
+            h.cancelled = True
         with contextlib.suppress(Exception):
-            self.client.cancel(list(handles))
+            self.client.cancel([h.future for h in handles if h.future is not None])
 
     def interrupt(self, exp: ExperimentDir, keys: list[tuple[str, int]]) -> None:
         # each worker interrupts the kernels it started (they run on its machine)
