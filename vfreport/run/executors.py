@@ -81,7 +81,8 @@ def run_one(exp: ExperimentDir, params: dict[str, Any], template: Path) -> dict[
     return run.read_status()
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (one we may not signal counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -100,7 +101,7 @@ def running_kernel(run: RunDir) -> int | None:
     pid = status.get("pid")
     if status.get("state") != "running" or not isinstance(pid, int) or pid == os.getpid():
         return None
-    if status.get("host") not in (None, socket.gethostname()) or not _pid_alive(pid):
+    if status.get("host") not in (None, socket.gethostname()) or not pid_alive(pid):
         return None
     return pid
 
@@ -146,9 +147,9 @@ def _wait_for_previous_kernel(run: RunDir, timeout: float = 30.0) -> None:
     if pid is None or _parent_pid(pid) == os.getpid():
         return
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _pid_alive(pid):
+    while time.monotonic() < deadline and pid_alive(pid):
         time.sleep(0.2)
-    if _pid_alive(pid):
+    if pid_alive(pid):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
 

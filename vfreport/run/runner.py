@@ -37,6 +37,7 @@ from vfreport import __version__
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ConfigError, ExperimentError, ExperimentLockedError, VfreportError
 from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, now_iso, read_json
+from vfreport.run.executors import pid_alive
 from vfreport.run.notebooks import template_path
 from vfreport.run.parameters import check_parameters, job_parameters
 
@@ -49,16 +50,6 @@ PACKAGES = ["torch", "numpy", "scipy", "pandas", "pyarrow", "datasets", "papermi
 # ---------------------------------------------------------------------------------------------
 # lock
 # ---------------------------------------------------------------------------------------------
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager
@@ -74,7 +65,7 @@ def experiment_lock(exp: ExperimentDir) -> Iterator[None]:
                 pid = int(info["pid"])
             except (OSError, ValueError, KeyError, TypeError):
                 pid = -1
-            if pid > 0 and pid != os.getpid() and _pid_alive(pid) and info.get("host") == socket.gethostname():
+            if pid > 0 and pid != os.getpid() and pid_alive(pid) and info.get("host") == socket.gethostname():
                 raise ExperimentLockedError(
                     f"{exp.root} is in use by another vfreport process (pid {pid}, since {info.get('since')}); "
                     f"wait for it to finish, or remove {exp.lock} if that process is gone"
