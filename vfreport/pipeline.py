@@ -4,7 +4,7 @@
                   ->  report (report/)
 
 Every stage but training is a function that returns data; only :func:`write_results` writes
-``results.json``. The export returns its entry (a failed export too: :class:`ExportFailed`), which
+``results.json``. The export returns its entry (a failed one rides on ``ExportError.entry``), which
 the pipeline puts under ``results["onnx"]``; a later ``vfreport report`` keeps that entry.
 """
 
