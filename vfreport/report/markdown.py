@@ -16,7 +16,6 @@ plain (unescaped) strings so the review notebook can show the same tables as Dat
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +25,7 @@ import tomli_w
 from vfreport.report import format as F
 from vfreport.report.format import MARKS, ci_ok, ci_points, num, pct, points, pvalue
 from vfreport.report.format import ok as _ok
+from vfreport.report.markup import code, fence, md_text, table
 from vfreport.report.sequential import sequential_section
 from vfreport.report.yardstick import FIGURE_CAPTION as DER_FIGURE_CAPTION
 from vfreport.report.yardstick import FIGURE_NAME as DER_FIGURE
@@ -63,64 +63,6 @@ FIGURE_CAPTIONS = {
                      "Each seed's best val acc, the arm mean with its 95 % CI, and the readiness thresholds."),
     DER_FIGURE: ("DER per held-out meeting", DER_FIGURE_CAPTION),
 }
-
-
-# ---------------------------------------------------------------------------------------------
-# escaping
-# ---------------------------------------------------------------------------------------------
-
-_MD_SPECIAL = re.compile(r"([\\`*_~$])")
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?]|$)")
-_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-_LINK = re.compile(r"\]\s*[(\[:]")
-
-
-def md_text(value: Any) -> str:
-    r"""A user string as inert Markdown text, safe inside a table cell.
-
-    - whitespace (newlines included) collapses to single spaces, so a table row stays one line;
-    - ``|`` becomes ``&#124;``, so it cannot split a table cell;
-    - HTML: if the text holds anything that could open a tag (``<`` before a letter, ``/``, ``!``,
-      ``?`` or at the end), every ``<`` and ``>`` becomes ``&lt;``/``&gt;``; an ``&`` that would
-      start an entity becomes ``&amp;``; so ``<script>`` is shown, never run. A lone ``p < 0.05``
-      stays readable;
-    - Markdown: ``\ ` * _ ~ $`` are backslash-escaped; brackets too when they could form a link or
-      image (``](``, ``][``, ``]:``).
-    """
-    s = " ".join(str(value).split())
-    s = _ENTITY.sub("&amp;", s)
-    if _TAG_START.search(s):
-        s = s.replace("<", "&lt;").replace(">", "&gt;")
-    s = _MD_SPECIAL.sub(r"\\\1", s)
-    if _LINK.search(s):
-        s = s.replace("[", "\\[").replace("]", "\\]")
-    return s.replace("|", "&#124;")
-
-
-def _cell(value: Any) -> str:
-    """Format text we generated ourselves for a table cell (it may contain user strings)."""
-    return md_text(value)
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _code(text: str) -> str:
-    """An inline code span holding ``text`` verbatim (no escaping needed inside; not for tables)."""
-    s = " ".join(str(text).split())
-    ticks = "`" * (max((len(m) for m in re.findall(r"`+", s)), default=0) + 1)
-    pad = " " if s.startswith("`") or s.endswith("`") else ""
-    return f"{ticks}{pad}{s}{pad}{ticks}"
-
-
-def _fence(text: str, lang: str = "") -> str:
-    """A fenced code block that the content cannot close (fence longer than any backtick run)."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{text.rstrip()}\n{fence}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,7 +391,7 @@ def summary_section(results: Mapping[str, Any]) -> str:
     if baselines and not any((_arms(results).get(a) or {}).get("lift") for a in arm_order(results)):  # lift row
         notes.append("Unbiased accuracy vs the position-only baseline (what frame position alone predicts, see Data "
                      "notes): " + "; ".join(baselines) + ".")
-    return "## Results Summary\n\n" + _table(header, rows) + "\n\n" + " ".join(notes)
+    return "## Results Summary\n\n" + table(header, rows) + "\n\n" + " ".join(notes)
 
 
 def _yes_no(x: Any) -> str:
@@ -513,7 +455,7 @@ def hypotheses_section(results: Mapping[str, Any]) -> str:
                    "\"not testable\" with one run per arm (descriptive only).")
     header, rows = hypotheses_table(results)
     short = [[r[0], r[1], r[10], r[6]] for r in rows]
-    out.append(_table(["Hypothesis", "Claim", "Verdict", "Holm p"], short))
+    out.append(table(["Hypothesis", "Claim", "Verdict", "Holm p"], short))
     for (key, h), row in zip(hyps.items(), rows, strict=True):
         out.append(f"### {md_text(key)}: {md_text(h.get('name', ''))}")
         out.append(f"**{md_text(VERDICT_MARK.get(h.get('verdict'), ''))} {md_text(h.get('verdict', 'n/a'))}.** "
@@ -521,7 +463,7 @@ def hypotheses_section(results: Mapping[str, Any]) -> str:
         fields = [["Test", row[2]], ["Statistic", row[3]], ["df", row[4]], ["p-value", row[5]],
                   ["Holm-adjusted p", row[6]], ["Effect size", row[7]], ["95 % CI", row[8]], ["n", row[9]],
                   ["Verdict", row[10]], *_extra_rows(key, h)]
-        out.append(_table(["", "Value"], fields))
+        out.append(table(["", "Value"], fields))
     return "\n\n".join(out)
 
 
@@ -553,7 +495,7 @@ def scenario_section(results: Mapping[str, Any]) -> str:
                         f"**{md_text(sc.get('title') or sc.get('name') or 'n/a')}** "
                         f"(scenario: {md_text(sc.get('name') or 'n/a')}). The numbers behind it, with the rules "
                         "from the experiment config:",
-                        _table(["Quantity", "Value", "Rule"], rows)])
+                        table(["Quantity", "Value", "Rule"], rows)])
 
 
 def readiness_section(results: Mapping[str, Any]) -> str:
@@ -616,7 +558,7 @@ def success_section(results: Mapping[str, Any]) -> str:
         [f"Unbiased acc ≥ {pct(th.get('realistic'), 0)} (realistic) / ≥ {pct(th.get('best_case'), 0)} (best case)",
          *[mean_ci_pct(arms[a].get("unbiased_acc"), _missing_reason(results, a, "unbiased_acc")) for a in order]],
     ]
-    return "## Success metrics\n\n" + _table(header, rows)
+    return "## Success metrics\n\n" + table(header, rows)
 
 
 def _seeds_cell(e: Mapping[str, Any], max_seeds: Any) -> str:
@@ -650,7 +592,7 @@ def power_section(results: Mapping[str, Any]) -> str:
                f"power only restates the p-value), at the current {n[0]} and {n[1]} runs, and the runs per arm that "
                f"reach {power} power. The SD across runs, {sd_text}, is itself uncertain with this many runs; the "
                "range uses the ends of its interval.")
-    out.append(_table(["Δ", "Value", f"Power now ({n[0]} + {n[1]} runs)", f"Runs per arm for {power}"], rows))
+    out.append(table(["Δ", "Value", f"Power now ({n[0]} + {n[1]} runs)", f"Runs per arm for {power}"], rows))
     if pw.get("method"):
         out.append(f"Method: {md_text(pw['method'])}.")
     return "\n\n".join(out)
@@ -671,7 +613,7 @@ def runs_section(results: Mapping[str, Any]) -> str:
     header, rows = runs_table(results)
     if not rows:
         return "## Runs\n\nNo runs found."
-    return "## Runs\n\n" + _table(header, rows)
+    return "## Runs\n\n" + table(header, rows)
 
 
 def data_section(results: Mapping[str, Any]) -> str:
@@ -694,7 +636,7 @@ def data_section(results: Mapping[str, Any]) -> str:
             rows.append([display_name(results, a), val("source"), val("label_strategy"), val("train_windows"),
                          val("val_windows"), val("skipped_rows"),
                          pct(base) if isinstance(base, int | float) else "unknown"])
-        out.append(_table(["Arm", "Source", "Labels", "Train windows", "Val windows", "Skipped rows",
+        out.append(table(["Arm", "Source", "Labels", "Train windows", "Val windows", "Skipped rows",
                            "Position-only baseline"], rows))
         out.append("*Position-only baseline*: the validation frame accuracy of a rule that ignores the audio and "
                    "gives each frame the majority training label at its position in the window. Accuracy above it "
@@ -738,7 +680,7 @@ def onnx_section(results: Mapping[str, Any]) -> str:
             ["Export time", duration(o.get("export_seconds"))]]
     if o.get("error"):
         rows.append(["Error", str(o["error"])])
-    return "## ONNX export\n\n" + _table(["", "Value"], rows)
+    return "## ONNX export\n\n" + table(["", "Value"], rows)
 
 
 def reproducibility_section(results: Mapping[str, Any], manifest: Mapping[str, Any] | None = None) -> str:
@@ -763,8 +705,8 @@ def reproducibility_section(results: Mapping[str, Any], manifest: Mapping[str, A
                                "and the [train] settings below are the preset's, not those of the imported runs"])
         for run, info in (man.get("imports") or {}).items():
             rows.append([f"Imported {run}", str((info or {}).get("file", ""))])
-    out.append(_table(["", "Value"], rows))
-    out.append(f"Re-analyse with {_code('vfreport report ' + shlex.quote(str(exp.get('dir') or 'DIR')))}; "
+    out.append(table(["", "Value"], rows))
+    out.append(f"Re-analyse with {code('vfreport report ' + shlex.quote(str(exp.get('dir') or 'DIR')))}; "
                "the resolved experiment "
                "config (experiment.toml):")
     if cfg:
@@ -772,7 +714,7 @@ def reproducibility_section(results: Mapping[str, Any], manifest: Mapping[str, A
             toml_text = tomli_w.dumps(cfg)
         except (TypeError, ValueError):
             toml_text = str(cfg)
-        out.append(_fence(toml_text, "toml"))
+        out.append(fence(toml_text, "toml"))
     return "\n\n".join(out)
 
 

@@ -9,7 +9,7 @@ is checked for external ``src``/``href`` references.
 The notebook is thin: it calls the helpers below (:func:`load_results`, :func:`summary_frame`,
 :func:`hypotheses_frame`, :func:`runs_frame`, :func:`section`, :func:`figure_paths`), which turn
 results.json into DataFrames (HTML-escaped by pandas) and Markdown (escaped by
-:func:`vfreport.report.markdown.md_text`).
+:func:`vfreport.report.markup.md_text`).
 """
 
 from __future__ import annotations

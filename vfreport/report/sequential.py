@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vfreport.report.format import num, ok, pct, points, pvalue
+from vfreport.report.markup import md_text, table
 from vfreport.stats.sequential import SequentialDesign
 
 TRUTH_NAMES = {"null": "no difference (Δ = 0)", "min_delta": "smallest worthwhile Δ (min_delta)",
@@ -60,17 +61,8 @@ def design_text(design: SequentialDesign) -> str:
     return "\n".join(out) + "\n"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    from vfreport.report.markdown import md_text
-
-    lines = ["| " + " | ".join(md_text(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(md_text(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def sequential_section(results: Mapping[str, Any]) -> str:
     """The report's "Sequential design" section; empty when the experiment was not sequential."""
-    from vfreport.report.markdown import md_text
 
     seq = results.get("sequential")
     if not isinstance(seq, Mapping):
@@ -109,7 +101,7 @@ def sequential_section(results: Mapping[str, Any]) -> str:
             (f"{pvalue(ys.get('p_value'))} ({md_text(ys.get('key'))})" if ys else "—") if r else "",
             DECISIONS.get(r.get("decision"), str(r.get("decision"))) if r else "",
         ])
-    out.append(_table(["Look", "Seeds per arm", "Efficacy boundary (nominal one-sided p)",
+    out.append(table(["Look", "Seeds per arm", "Efficacy boundary (nominal one-sided p)",
                        "Futility boundary (p of Δ < min_delta)", "Δ unbiased acc", "Welch t (df)", "Nominal p",
                        "DER yardstick p", "Decision"], rows))
     power = d.get("power") or {}

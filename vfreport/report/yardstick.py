@@ -6,10 +6,11 @@ section "Common yardstick" (design.md §13), all drawn from results.json's ``eva
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from vfreport.report import format as F
+from vfreport.report.markup import md_text, table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -135,19 +136,12 @@ def delta_rows(results: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def section(results: Mapping[str, Any], figure: str | None = None) -> str:
     """"## Common yardstick: DER on held-out meetings" (and lift), or a line saying why it is missing.
 
     User-supplied text (display names, the data's origin, reasons) goes through
-    :func:`vfreport.report.markdown.md_text`; ``figure`` (a relative path) embeds the DER figure
+    :func:`vfreport.report.markup.md_text`; ``figure`` (a relative path) embeds the DER figure
     (leave it out when the Figures section shows it)."""
-    from vfreport.report.markdown import md_text
 
     def _name(results: Mapping[str, Any], arm: str) -> str:  # escaped display name
         return md_text(_display(results, arm))
@@ -189,7 +183,7 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         label = BASELINE_MARKERS.get(name, ("", name))[1]
         rows.append([f"audio-free: {label}", F.pct(b.get("der")), F.pct(b.get("confusion")),
                      F.pct(b.get("missed_detection")), F.pct(b.get("false_alarm")), "—"])
-    out.append(_table(["", "DER (mean over runs, 95 % CI)", "confusion", "missed", "false alarm",
+    out.append(table(["", "DER (mean over runs, 95 % CI)", "confusion", "missed", "false alarm",
                        "IQM (runs × meetings)"], rows))
     out.append("")
     described = [f"{BASELINE_MARKERS.get(n, ('', n))[1]}: {b['description']}"
@@ -204,7 +198,7 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         comp_rows.append([f"{_name(results, tgt)} − {label}", F.points(c["estimate"]), F.ci_points(c["ci95"]),
                           F.pvalue(c["p_value"]), F.pct(c["probability_of_improvement"])])
     if comp_rows:
-        out.append(_table(["ΔDER (negative = target better)", "Δ", "interval", "p (one-sided, lower)",
+        out.append(table(["ΔDER (negative = target better)", "Δ", "interval", "p (one-sided, lower)",
                            "P(improvement)"], comp_rows))
         method = next(iter(ev["comparisons"].values()))["method"]
         out.append("")
@@ -236,7 +230,7 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
                    f"≥ {F.points(min_lift, 0, signed=False)} with an "
                    "interval excluding 0; otherwise the accuracy is explained by window structure.")
         out.append("")
-        out.append(_table(["", "lift", "accuracy − baseline"], lift_rows))
+        out.append(table(["", "lift", "accuracy − baseline"], lift_rows))
         out.append("")
     if figure:
         out.append(f"![DER per meeting]({figure})")
