@@ -9,11 +9,11 @@ import pytest
 import torch
 from test_train import SMALL, windows
 
-from vfreport.config import load_config
+from vfreport.config import TrainSettings, load_config
 from vfreport.data.windows import prepare_split
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.model.network import load_checkpoint
-from vfreport.model.train import TrainSpec, score_checkpoint, train_run
+from vfreport.model.train import score_checkpoint, train_run
 
 
 def test_presets_ask_for_a_test_split_and_0_means_none():
@@ -36,7 +36,7 @@ def test_synthetic_librispeech_test_split_has_new_speakers(tmp_path):
 
 def test_best_checkpoint_scored_on_test_matches_its_validation_scoring(tmp_path):
     torch.set_num_threads(1)
-    spec = TrainSpec(seed=0, epochs=3, checkpoint_every=5, batch_size=16, lr=3e-3, device="cpu")
+    spec = TrainSettings(seed=0, epochs=3, checkpoint_every=5, batch_size=16, lr=3e-3, device="cpu")
     run = ExperimentDir(tmp_path / "e").run("ami", 0)
     val = windows(32, 2)
     hist = train_run(spec, run, windows(64, 1), val, model_config=SMALL, progress=False)

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 import torch
 
+from vfreport.config import TrainSettings
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint, num_frames
-from vfreport.model.train import TrainSpec, lr_at, train_run
+from vfreport.model.train import lr_at, train_run
 
 SMALL = ModelConfig(width=32, attn_layers=1, heads=2)
 S = 8000
@@ -37,7 +38,7 @@ def one_thread():
 
 
 def run(tmp_path, name, epochs=6, on_epoch=None, seed=0):
-    spec = TrainSpec(seed=seed, epochs=epochs, checkpoint_every=5, batch_size=16, lr=3e-3, device="cpu")
+    spec = TrainSettings(seed=seed, epochs=epochs, checkpoint_every=5, batch_size=16, lr=3e-3, device="cpu")
     r = ExperimentDir(tmp_path / name).run("ami", seed)
     h = train_run(spec, r, windows(64, 1), windows(32, 2), model_config=SMALL, progress=False, on_epoch=on_epoch)
     return r, h

@@ -127,8 +127,9 @@ def _demo_windows(arm: ArmConfig, cfg: ExperimentConfig) -> tuple[Any, Any]:
 
 def bench_training(peak_gflops: float, threads: int) -> list[Figure]:
     """Training windows/s on the demo's AMI arm, epoch time, and the share of the matmul peak reached."""
+    from vfreport.config import TrainSettings
     from vfreport.experiment.layout import ExperimentDir
-    from vfreport.model.train import TrainSpec, train_run
+    from vfreport.model.train import train_run
 
     cfg = load_config()
     arm = cfg.target
@@ -137,7 +138,7 @@ def bench_training(peak_gflops: float, threads: int) -> list[Figure]:
     torch.set_num_threads(threads)
     try:
         with tempfile.TemporaryDirectory() as d:
-            spec = TrainSpec(seed=0, epochs=2, batch_size=cfg.train.batch_size, lr=cfg.train.lr, device="cpu",
+            spec = TrainSettings(seed=0, epochs=2, batch_size=cfg.train.batch_size, lr=cfg.train.lr, device="cpu",
                              arm=arm.name)
             hist = train_run(spec, ExperimentDir(d).run(arm.name, 0), tr, va, progress=False)
     finally:
@@ -343,14 +344,15 @@ def bench_analysis(work: Path) -> list[Figure]:
 
 def bench_onnx_figures(work: Path) -> list[Figure]:
     from vfreport.bench.onnx_speed import bench_onnx
+    from vfreport.config import TrainSettings
     from vfreport.experiment.layout import ExperimentDir
-    from vfreport.model.train import TrainSpec, train_run
+    from vfreport.model.train import train_run
 
     cfg = load_config()
     arm = cfg.target
     tr, va = _demo_windows(arm, cfg)
     run = ExperimentDir(work / "onnx").run(arm.name, 0)
-    train_run(TrainSpec(seed=0, epochs=1, device="cpu", arm=arm.name), run, tr, va, progress=False)
+    train_run(TrainSettings(seed=0, epochs=1, device="cpu", arm=arm.name), run, tr, va, progress=False)
     info = bench_onnx(run.best)
     out = [Figure("ONNX export time", info["export_seconds"], "s", "<= 10",
                   meets(info["export_seconds"], "<=", 10), "")]
@@ -367,7 +369,8 @@ from pathlib import Path
 import torch
 from vfreport.config import load_config
 from vfreport.data.windows import prepare_arm
-from vfreport.model.train import TrainSpec, train_run
+from vfreport.config import TrainSettings
+from vfreport.model.train import train_run
 from vfreport.experiment.layout import ExperimentDir
 factor = int(sys.argv[1]); cache = Path(sys.argv[2])
 cfg = load_config(); arm = cfg.target
@@ -376,8 +379,8 @@ t0 = time.perf_counter()
 tr, va = prepare_arm(arm, cfg.train.window_seconds, cache_dir=cache, progress=False)
 prep = time.perf_counter() - t0
 with tempfile.TemporaryDirectory() as d:
-    h = train_run(TrainSpec(seed=0, epochs=1, device="cpu", arm=arm.name), ExperimentDir(d).run(arm.name, 0), tr, va,
-                  progress=False)
+    spec = TrainSettings(seed=0, epochs=1, device="cpu", arm=arm.name)
+    h = train_run(spec, ExperimentDir(d).run(arm.name, 0), tr, va, progress=False)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"factor": factor, "windows": len(tr), "prepare_s": prep, "epoch_s": float(h["epoch_seconds"][0]),
                   "peak_rss_mb": rss}))

@@ -37,11 +37,6 @@ CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
 WARMUP_FRACTION = 0.05
 
 
-TrainSpec = TrainSettings
-"""Another name for :class:`vfreport.config.TrainSettings`, the one training-settings type
-(everything that determines a run's numbers besides the data); kept for existing callers."""
-
-
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
