@@ -451,3 +451,18 @@ def test_a_run_whose_test_split_failed_falls_back_to_final_val_and_says_so(tmp_p
     run = next(x for x in r["runs"] if x["arm"] == "ami" and x["seed"] == 1)
     assert any("no test score" in f and "final-epoch val acc used" in f for f in run["flags"])
     assert r["basis"]["name"].startswith("selection-unbiased acc (test where the run has it")
+
+
+def test_a_measured_lift_supersedes_the_position_caveat(tmp_path):
+    from vfreport.analysis.lift import GATE_NAME
+    from vfreport.analysis.verdicts import Gate
+
+    h = {("librispeech", s): librispeech_history() for s in range(2)}
+    h |= {("ami", s): ami_history(seed=s) for s in range(2)}
+    extra = {("ami", s): {"data": {"position_baseline_val_acc": 0.99}} for s in range(2)}
+    exp = make_experiment(tmp_path, h, status_extra=extra)
+    lift = Gate(GATE_NAME, False, "AMI Corpus (Real) is only 1.0 points above its audio-free baseline")
+    results = analyze_experiment(exp, n_resamples=N_BOOT, gates=[lift])
+    assert "position_caveat" not in results["scenario"]
+    assert "position-only baseline" not in results["scenario"]["sentence"]
+    assert "audio-free baseline" in results["scenario"]["sentence"]

@@ -17,6 +17,7 @@ import numpy as np
 
 from vfreport.analysis import hypotheses as H
 from vfreport.analysis import verdicts as V
+from vfreport.analysis.lift import GATE_NAME as LIFT_GATE
 from vfreport.analysis.metrics import EARLY_EPOCHS, UNBIASED_SOURCES, RunMetrics
 from vfreport.config import ExperimentConfig
 from vfreport.stats.intervals import N_RESAMPLES, Summary, bootstrap_mean_diff_ci, summarize
@@ -187,7 +188,11 @@ def compute(
         all_gates.append(V.Gate("data", False, " and ".join(short)))
     scen = V.scenario(st["unbiased_acc"], sb["unbiased_acc"], outcomes, th, tgt.display_name, base.display_name,
                       basis, power, all_gates)
-    caveat = V.position_caveat(st["unbiased_acc"].mean, tgt.position_baseline, th, tgt.display_name)
+    # the lift gate (accuracy minus the audio-free baseline under the run's scoring) supersedes the
+    # older position-only caveat: one baseline per report, not two that differ slightly
+    measured_lift = any(g.name == LIFT_GATE and g.passed is not None for g in gates)
+    caveat = None if measured_lift else V.position_caveat(st["unbiased_acc"].mean, tgt.position_baseline, th,
+                                                          tgt.display_name)
     return Analysis(basis, arm_out, delta, outcomes, power, scen, caveat)
 
 
