@@ -65,6 +65,7 @@ from vfreport.errors import AudioDecodeError, ExperimentError, VfreportError
 from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_text
 from vfreport.report import format as F
 from vfreport.stats import bootstrap as B
+from vfreport.stats.intervals import summarize
 
 DEFAULT_SPLIT = "test"
 """The held-out split the meetings come from (synthetic AMI: speakers disjoint from train/validation)."""
@@ -242,18 +243,10 @@ def corpus_der(scores: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     return out
 
 
-def t_summary(values: Sequence[float], confidence: float = B.CONFIDENCE) -> dict[str, Any]:
-    """Mean, SD and Student t-interval over runs (the unit of analysis), clipped to [0, 1]."""
-    from scipy import stats as st
-
-    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    n = len(x)
-    out: dict[str, Any] = {"mean": float(x.mean()) if n else None, "std": float(x.std(ddof=1)) if n > 1 else None,
-                           "ci95": None, "n": n, "per_seed": [float(v) for v in values]}
-    if n > 1:
-        half = float(st.t.ppf(0.5 + confidence / 2, n - 1)) * out["std"] / math.sqrt(n)
-        out["ci95"] = [max(0.0, out["mean"] - half), min(1.0, out["mean"] + half)]
-    return out
+def t_summary(values: Sequence[float]) -> dict[str, Any]:
+    """Mean, SD and Student t-interval over runs (the unit of analysis), clipped to [0, 1]
+    (:func:`vfreport.stats.intervals.summarize`)."""
+    return summarize(values, bounds=(0.0, 1.0)).to_dict()
 
 
 def compare(x: Mapping[str, Mapping[str, Mapping[str, float]]], y: Mapping[str, Mapping[str, Mapping[str, float]]],

@@ -19,13 +19,13 @@ its interval excludes 0; otherwise the accuracy is explained by window structure
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.report import format as F
+from vfreport.stats.intervals import finite, summarize
 
 DEFAULT_MIN_LIFT = 0.05
 """Smallest lift that counts as learning from the voices (5 points), when the config has no ``min_lift``."""
@@ -38,35 +38,24 @@ PAIRS = (
 GATE_NAME = "lift over the audio-free baseline"
 
 
-def _finite(x: Any) -> float | None:
-    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) else None
-
-
 def run_lift(run: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[float | None, float | None, str | None]:
     """(accuracy, baseline, "accuracy − baseline" names) of one run: the first pair of :data:`PAIRS`
     that the run entry and its status data both have."""
     for acc_key, base_key in PAIRS:
-        acc, base = _finite(run.get(acc_key)), _finite(data.get(base_key))
+        acc, base = finite(run.get(acc_key)), finite(data.get(base_key))
         if acc is not None and base is not None:
             return acc, base, f"{acc_key} − {base_key}"
     return None, None, None
 
 
 def lift_summary(accuracy: Sequence[float | None], baseline: Sequence[float | None], seeds: Sequence[int],
-                 min_lift: float = DEFAULT_MIN_LIFT, confidence: float = 0.95) -> dict[str, Any]:
-    """Per-run lift (accuracy − baseline), mean, SD, Student t-interval over runs (Student 1908),
-    and the two gate conditions: ``above_min_lift`` (mean ≥ min_lift) and ``ci_excludes_zero``."""
-    from scipy import stats as st
-
+                 min_lift: float = DEFAULT_MIN_LIFT) -> dict[str, Any]:
+    """Per-run lift (accuracy − baseline), mean, SD, Student t-interval over runs
+    (:func:`vfreport.stats.intervals.summarize`; Student 1908), and the two gate conditions:
+    ``above_min_lift`` (mean ≥ min_lift) and ``ci_excludes_zero``."""
     lifts = [a - b if a is not None and b is not None else None for a, b in zip(accuracy, baseline, strict=True)]
-    x = [v for v in lifts if v is not None]
-    n = len(x)
-    mean = sum(x) / n if n else None
-    sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1)) if n > 1 else None
-    ci = None
-    if n > 1:
-        half = float(st.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
-        ci = [mean - half, mean + half]
+    s = summarize(lifts)
+    mean, sd, n, ci = s.mean, s.std, s.n, (list(s.ci95) if s.ci95 is not None else None)
     return {
         "mean": mean, "std": sd, "ci95": ci, "n": n, "per_seed": lifts, "seeds": list(seeds),
         "accuracy_per_seed": list(accuracy), "baseline_per_seed": list(baseline), "min_lift": min_lift,

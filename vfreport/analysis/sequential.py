@@ -48,6 +48,7 @@ from vfreport.analysis.results import to_jsonable
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ConfigError, ExperimentError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text, read_json_object
+from vfreport.stats.intervals import finite
 from vfreport.stats.sequential import (
     DEFAULT_LOOKS,
     DEFAULT_N_SIM,
@@ -129,10 +130,6 @@ def per_run_values(results: Mapping[str, Any], arm: str, seeds: Sequence[int],
     return out
 
 
-def _finite(x: Any) -> float | None:
-    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) else None
-
-
 def yardstick(results: Mapping[str, Any]) -> dict[str, Any] | None:
     """The DER yardstick hypothesis ("the target's DER is lower") as ``{key, p_value, t, df}``:
     from ``hypotheses.<key containing DER>`` or else ``evaluation.hypothesis``. ``p_value`` is
@@ -146,7 +143,7 @@ def yardstick(results: Mapping[str, Any]) -> dict[str, Any] | None:
     for key, h in candidates:
         if not isinstance(h, Mapping) or h.get("testable") is False:
             continue
-        p, t, df = _finite(h.get("p_value")), _finite(h.get("statistic")), _finite(h.get("df"))
+        p, t, df = finite(h.get("p_value")), finite(h.get("statistic")), finite(h.get("df"))
         if t is not None and h.get("alternative") == "less":
             t = -t
         if p is None and t is not None and df is not None:
