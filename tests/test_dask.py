@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from _signals import HAS_PROC, sigint_pending, terminal_sigint
+from _tiny import tiny_toml
 
 pytest.importorskip("distributed")
 
@@ -27,22 +28,7 @@ from vfreport.run.executors import (  # noqa: E402
     parse_resources,
 )
 
-TINY = """
-[experiment]
-name = "tiny"
-seeds = [0]
-epochs = 3
-checkpoint_every = 1
-[train]
-window_seconds = 1.0
-batch_size = 8
-[arms.librispeech]
-train_windows = 16
-val_windows = 8
-[arms.ami]
-train_windows = 16
-val_windows = 8
-"""
+TINY = tiny_toml(checkpoint_every=1)
 ARMS = ("librispeech", "ami")
 
 
@@ -125,7 +111,7 @@ def test_ctrl_c_interrupts_the_kernels_on_the_workers_and_marks_the_runs_failed(
     """As the local executor's Ctrl-C test: the kernels are stopped until run-all has forwarded the
     interrupt. The LocalCluster's workers share run-all's process group: they get the Ctrl-C too."""
     proc = run_all(tmp_path, "exp", "--executor", "dask", "--workers", "2", start_new_session=True,
-                   preexec_fn=terminal_sigint, config=TINY.replace("epochs = 3", "epochs = 40"))
+                   preexec_fn=terminal_sigint, config=tiny_toml(checkpoint_every=1, epochs=40))
     kernels: list[int] = []
     try:
         deadline = time.time() + 300

@@ -15,31 +15,14 @@ import onnx
 import pandas as pd
 import pytest
 from _paths import AMI_DEBUG
+from _tiny import tiny_toml
 
 from vfreport.data.rttm import parse_rttm
 
 pytestmark = pytest.mark.slow
 
 FIXTURE = AMI_DEBUG
-TINY = """
-[experiment]
-name = "tiny"
-seeds = [0, 1]
-epochs = 8
-checkpoint_every = 5
-
-[train]
-window_seconds = 1.0
-batch_size = 8
-
-[arms.librispeech]
-train_windows = 24
-val_windows = 12
-
-[arms.ami]
-train_windows = 24
-val_windows = 12
-"""
+TINY = tiny_toml(seeds=(0, 1), epochs=8, train_windows=24, val_windows=12)
 
 
 def vfreport(*args: str, cwd: Path, check: bool = True, timeout: float = 500) -> subprocess.CompletedProcess:

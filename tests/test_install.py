@@ -10,29 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from _tiny import tiny_toml
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = """
-[experiment]
-name = "installed"
-seeds = [0]
-epochs = 2
-checkpoint_every = 5
-
-[train]
-window_seconds = 1.0
-batch_size = 8
-
-[arms.librispeech]
-train_windows = 8
-val_windows = 8
-
-[arms.ami]
-train_windows = 8
-val_windows = 8
-"""
+TINY = tiny_toml(name="installed", epochs=2, train_windows=8, val_windows=8)
 
 
 def test_pip_install_dot_runs_run_all_from_another_directory(tmp_path: Path) -> None:

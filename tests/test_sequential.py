@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _expdir import make_history
+from _tiny import tiny_toml
 from click.testing import CliRunner
 from scipy import stats as st
 
@@ -382,25 +383,7 @@ def test_loop_reads_the_analysis_and_the_report_shows_the_design(tmp_path, cfg):
 # end to end (slow): the real CLI, papermill, a tiny config
 # ---------------------------------------------------------------------------------------------
 
-TINY = """
-[experiment]
-name = "tiny-seq"
-seeds = [0, 1]
-epochs = 3
-checkpoint_every = 5
-
-[train]
-window_seconds = 1.0
-batch_size = 8
-
-[arms.librispeech]
-train_windows = 16
-val_windows = 8
-
-[arms.ami]
-train_windows = 16
-val_windows = 8
-"""
+TINY = tiny_toml(name="tiny-seq", seeds=(0, 1))
 
 
 @pytest.mark.slow
