@@ -6,13 +6,14 @@ reads each run's lift as the report does (:mod:`vfreport.analysis.lift`): the be
 (chosen on validation) scored on the held-out test windows, minus the audio-free baseline on the
 same windows under the same scoring, with a Student t-interval over the seeds.
 
-- ``voice_spread = 0`` (one talker over the union of the turns): the interval must include 0;
+- ``voice_spread = 0`` (one talker speaking throughout, whatever the turns: the audio is independent
+  of the labels): the interval must include 0;
 - default voices: the lift must be at least 10 points with an interval excluding 0.
 
-Neither holds today, so both are strict xfails (on the assertion only: any other error fails)
-that record what was measured (2 CPU threads, shared machine; the numbers are in
+The null holds. The default does not yet, so it is a strict xfail (on the assertion only: any other
+error fails) that records what was measured (2 CPU threads, shared machine; see
 :data:`vfreport.data.labels.DEFAULT_OBJECTIVE`): when the model learns the voices within the
-demo's budget, they XPASS and fail, and the markers come off. Slow (minutes on 2 cores):
+demo's budget, it XPASSes and fails, and the marker comes off. Slow (minutes on 2 cores):
 ``pytest -m slow tests/test_known_answer.py``.
 """
 
@@ -50,13 +51,10 @@ def demo_target_lift(tmp_path, **arm_overrides) -> dict:
     return lift_summary(accuracy, [baseline] * len(accuracy), cfg.seeds, min_lift=0.10)
 
 
-NULL_MEASURED = ("measured (run-all on the null corpus): the PIT model is +4.1 points (95 % CI +3.7 to +4.5, test) "
-                 "above its audio-free baseline: the timing of speech and silence, not voices")
 DEFAULT_MEASURED = ("measured: the demo's AMI arm is +3.3 points (95 % CI +2.2 to +4.4, test) above its audio-free "
                     "baseline, no more than on the null corpus: no voice learning within the budget")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NULL_MEASURED)
 def test_null_voices_show_no_lift(tmp_path):
     lift = demo_target_lift(tmp_path, voice_spread=0.0)
     assert lift["n"] == 3 and lift["ci95"] is not None

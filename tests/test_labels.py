@@ -309,10 +309,16 @@ def test_audio_free_baseline_by_hand():
     vmask = np.ones_like(val, dtype=bool)
     # fixed: the position rule [0,0,1,1] scores 3 + 0 + 2 of 12
     assert L.audio_free_baseline_accuracy("fixed", train, tmask, val, vmask) == pytest.approx(5 / 12)
-    # pit: position rule scores max(3,1) + max(0,4) + max(2,2) = 9; constant scores 3 + 2 + 2 = 7
-    assert L.audio_free_baseline_accuracy("pit", train, tmask, val, vmask) == pytest.approx(9 / 12)
-    # with a train set whose position rule is constant, PIT leaves the majority-speaker share
-    assert L.audio_free_baseline_accuracy("pit", np.zeros_like(train), tmask, val, vmask) == pytest.approx(7 / 12)
+    # pit: position rule scores max(3,1) + max(0,4) + max(2,2) = 9; constant scores 3 + 2 + 2 = 7;
+    # the change-point rules [0,1,1,1] / [0,0,1,1] / [0,0,0,1] score 2+3+3 = 8 / 3+4+2 = 9 / 4+3+3 = 10
+    assert L.best_change_point_rule(val, vmask) == (3, 10)
+    assert L.audio_free_baseline_accuracy("pit", train, tmask, val, vmask) == pytest.approx(10 / 12)
+    # windows where the constant rule is best: it is the change point c = 0
+    assert L.best_change_point_rule(np.array([[0, 1, 0, 0]]), vmask[:1]) == (0, 3)
+    # a position rule that beats every single change point (two changes) is kept
+    two = np.array([[0, 1, 1, 0]] * 3)
+    assert L.audio_free_baseline_accuracy("pit", two, tmask, two, vmask) == pytest.approx(1.0)
+    assert L.best_change_point_rule(two, vmask)[1] == 9
     assert np.isnan(L.audio_free_baseline_accuracy("pit", train, tmask, val, np.zeros_like(vmask)))
 
 

@@ -57,6 +57,7 @@ HELP = {
     "voice_spread": "synthetic corpora: 0 gives every speaker one voice, 1 the default traits",
     "window_seconds": "window length in seconds",
     "batch_size": "windows per training batch",
+    "epoch_windows": "training windows per epoch, drawn afresh each epoch from train_windows (0: all of them)",
     "lr": "peak learning rate (5 % warm-up, then cosine decay to 10 %)",
     "weight_decay": "AdamW weight decay on weight matrices",
     "device": "auto, cpu, or cuda[:N]",

@@ -15,9 +15,9 @@ loudness shifts, rate changes), and each LibriSpeech chapter a channel colouring
 Voice separability (``voice_spread``, an arm setting): every trait's distance from one common
 voice (:data:`COMMON_VOICE`) is multiplied by it, and so are an AMI speaker's meeting level and
 pitch offset. 1 (default) keeps the populations above; 0 gives every speaker the same voice and
-renders an AMI meeting as that one voice talking over the union of the turns, a corpus in which
-nothing in the audio tells speakers apart (a null with a known answer); the turns of a meeting do
-not depend on it.
+renders an AMI meeting as that one voice talking from start to end whatever the turns, a corpus
+whose audio is independent of its labels: nothing in it tells who speaks or when the speaker
+changes (a null with a known answer); the turns of a meeting do not depend on it.
 
 Synthesis (:func:`synthesize`). An utterance is a sequence of syllables: an optional consonant
 (fricative noise, stop burst, aspiration or voiced sonorant murmur), a vowel nucleus with

@@ -78,17 +78,6 @@ def _turns(duration: float, n_spk: int, rng: np.random.Generator) -> list[tuple[
     return turns
 
 
-def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Merge overlapping or touching [start, end) spans, sorted."""
-    merged: list[list[int]] = []
-    for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    return [(s, e) for s, e in merged]
-
-
 def _room_tail(n_taps: int, rng: np.random.Generator) -> np.ndarray:
     """The reverberant tail of a small room (RT60 0.15-0.4 s, 3-10 % of the direct level)."""
     rt60 = rng.uniform(0.15, 0.4)
@@ -106,8 +95,10 @@ def ami_meeting(
 
     ``voice_spread`` (see :func:`speaker_voice`) also scales the per-speaker differences of the
     meeting itself (level/distance and pitch offset). With 0 the meeting is one talker with the
-    common voice speaking over the union of everybody's turns (an overlap is heard as one voice,
-    a turn change as a phrase boundary): nothing in the audio tells the speakers apart."""
+    common voice speaking from start to end, with its own pauses, whatever the turns: the audio is
+    independent of the labels, so it tells neither who holds the floor nor when the floor changes
+    (a turn change, a gap or an overlap in the reference is not heard). That is the null of a
+    known-answer test: a model can gain nothing over the audio-free baselines on it."""
     if not 5.0 <= meeting_seconds <= 3600.0:
         raise ConfigError(f"synthetic AMI: meeting_seconds must be in 5..3600, got {meeting_seconds}")
     if not 2 <= pool_size <= AMI_SPLIT_WIDTH:
@@ -122,9 +113,9 @@ def ami_meeting(
 
     mix = np.zeros(n, dtype=np.float32)
     bounds = [(int(round(s * SAMPLE_RATE)), int(round(e * SAMPLE_RATE))) for _, s, e in turns]
-    # voice_spread 0: one talker speaks wherever anybody does (overlaps and turn changes included),
-    # so the audio says nothing about who holds the floor; the labels keep the turns
-    streams = [(voices[0], _union(bounds))] if voice_spread == 0 else [
+    # voice_spread 0: one talker speaks throughout, so the audio says nothing about who holds the floor
+    # or when it changes (the union of the turns would still mark a change by its gap); labels keep the turns
+    streams = [(voices[0], [(0, n)])] if voice_spread == 0 else [
         (voice, [b for (spk, _, _), b in zip(turns, bounds, strict=True) if spk == k])
         for k, voice in enumerate(voices)]
     for voice, mine in streams:

@@ -80,9 +80,9 @@ def write_parquet(path: Path | str, rows: Iterable[dict[str, Any]], dataset: str
     return atomic_write_with(path, write)
 
 
-# enough rows for the demo preset's windows (384 train / 128 val per arm; ~12 windows per meeting)
-DEFAULT_LIBRISPEECH = {"train.360": 400, "validation": 130, "test": 130}  # test: new speakers
-DEFAULT_AMI = {"train": 36, "validation": 14, "test": 14}  # test: new meetings
+# enough rows for the demo preset's windows (1,536 train / 128 val / 128 test per arm; ~12 windows per meeting)
+DEFAULT_LIBRISPEECH = {"train.360": 1560, "validation": 130, "test": 130}  # test: new speakers
+DEFAULT_AMI = {"train": 132, "validation": 14, "test": 14}  # test: new meetings
 
 
 def write_corpus(
