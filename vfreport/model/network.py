@@ -82,7 +82,7 @@ class LogMel(nn.Module):
 
     Output channels: ``n_mels`` normalised by one mean and SD per window, then (``band_norm``)
     ``n_mels`` normalised per band over the window's frames (cepstral-mean-and-variance style).
-    Measured on the demo's AMI arm (1,536 windows x 3 passes, 3 seeds, test split): the per-band
+    Measured on the demo's AMI arm (1,536 windows x 3 epochs, seeds 0-2, test split): the per-band
     view raised the lift over the audio-free baseline from +5.2 to +7.0 points on average."""
 
     def __init__(self, cfg: ModelConfig) -> None:
