@@ -49,3 +49,38 @@ def test_mel_filterbank_is_normalised_triangles():
 def test_flops_are_positive_and_grow_with_length():
     m = FastDiarizationModel(ModelConfig(width=32))
     assert 0 < m.flops_per_window(16000) < m.flops_per_window(32000)
+
+
+def test_checkpoints_from_before_the_new_views_still_load(tmp_path):
+    """A 0.2.0 checkpoint's model_config lacks band_norm, pitch_lags and conv_dilations: it loads as
+    the model it was (one log-mel view, two plain convolutions), with the same outputs."""
+    from dataclasses import asdict
+
+    torch.manual_seed(0)
+    old = FastDiarizationModel(band_norm=False, pitch_lags=0, conv_dilations=[1, 1], attn_layers=2).eval()
+    config = {k: v for k, v in asdict(old.config).items() if k not in ("band_norm", "pitch_lags", "conv_dilations")}
+    torch.save({"model_config": config, "model_state": old.state_dict()}, tmp_path / "old.pt")
+    loaded = FastDiarizationModel.from_checkpoint(tmp_path / "old.pt")
+    wav = torch.randn(1, 16000) * 0.1
+    with torch.no_grad():
+        assert torch.equal(loaded(wav), old(wav))
+    assert loaded.features.channels == 40 and len(loaded.conv) == 4
+
+
+def test_periodicity_view_finds_the_pitch():
+    from vfreport.model.network import LogMel, pitch_lags
+
+    features = LogMel(ModelConfig())
+    lags = pitch_lags(400, 16000, ModelConfig().pitch_lags)
+    t = np.arange(32000) / 16000
+    for f0 in (110.0, 180.0, 250.0):
+        buzz = np.sign(np.sin(2 * np.pi * f0 * t)).astype(np.float32) * 0.1
+        with torch.no_grad():
+            acf = features(torch.from_numpy(buzz)[None])[0, -len(lags):, 60].numpy()
+        period = np.abs(lags - 16000 / f0).argmin()
+        assert acf[period] > 0.6  # near 1 at the period (and its multiples, as any autocorrelation)
+        multiple = lags[acf.argmax()] * f0 / 16000
+        assert multiple == pytest.approx(round(multiple), abs=0.08)
+    noise = np.random.default_rng(0).normal(0, 0.1, 32000).astype(np.float32)
+    with torch.no_grad():
+        assert features(torch.from_numpy(noise)[None])[0, -len(lags):].max() < 0.4

@@ -8,9 +8,11 @@
          phonetic average, so what differs between the window's speakers stands out); plus
          (``pitch_lags``) a periodicity view: each frame's normalised autocorrelation at lags
          of 80-400 Hz, from the same power spectrum (pitch, which 40 mel bands blur)
-      -> 2 learnable Conv1d blocks (local spectral-temporal patterns)
-      -> sinusoidal positions + 2 pre-norm self-attention blocks (context across the whole
-         window: the label of a frame depends on who spoke first)
+      -> learnable Conv1d blocks, dilations 1, 1, 4, 8 (``conv_dilations``): local spectral-
+         temporal patterns, then a receptive field of ~1 s (61 frames), enough to compare the
+         voice before and after a pause
+      -> sinusoidal positions + 1 pre-norm self-attention block (context across the whole
+         window: which stretches are the same voice)
       -> Linear -> (B, T, 2) logits
 
 No recurrent layer (design.md §7): attention and convolutions export to ONNX in seconds. The
@@ -22,7 +24,7 @@ builders use, so labels and logits always line up.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,8 @@ class ModelConfig:
     n_mels: int = 40
     width: int = 96
     conv_kernel: int = 5
-    attn_layers: int = 2
+    conv_dilations: list[int] = field(default_factory=lambda: [1, 1, 4, 8])  # one Conv1d + GELU per entry
+    attn_layers: int = 1
     heads: int = 4
     ff_mult: int = 2
     dropout: float = 0.1
@@ -192,13 +195,11 @@ class FastDiarizationModel(nn.Module):
         self.config = cfg
         w = cfg.width
         self.features = LogMel(cfg)
-        pad = cfg.conv_kernel // 2
-        self.conv = nn.Sequential(
-            nn.Conv1d(self.features.channels, w, cfg.conv_kernel, padding=pad),
-            nn.GELU(),
-            nn.Conv1d(w, w, cfg.conv_kernel, padding=pad),
-            nn.GELU(),
-        )
+        layers: list[nn.Module] = []
+        for i, d in enumerate(cfg.conv_dilations):
+            layers += [nn.Conv1d(self.features.channels if i == 0 else w, w, cfg.conv_kernel,
+                                 padding=int(d) * (cfg.conv_kernel // 2), dilation=int(d)), nn.GELU()]
+        self.conv = nn.Sequential(*layers)
         self.norm_in = nn.LayerNorm(w)
         self.blocks = nn.ModuleList(
             AttentionBlock(w, cfg.heads, cfg.ff_mult, cfg.dropout) for _ in range(cfg.attn_layers)
@@ -236,7 +237,7 @@ class FastDiarizationModel(nn.Module):
         w = cfg.width
         macs = t * 2 * bins * cfg.n_fft  # DFT conv
         macs += t * bins * (cfg.n_mels + self.features.n_lags + 1)  # mel, autocorrelation
-        macs += t * cfg.conv_kernel * (self.features.channels * w + w * w)  # conv blocks
+        macs += t * cfg.conv_kernel * (self.features.channels * w + (len(cfg.conv_dilations) - 1) * w * w)  # convs
         per_block = t * (3 * w * w + w * w + 2 * cfg.ff_mult * w * w) + 2 * t * t * w  # linears + attention
         macs += cfg.attn_layers * per_block + t * w * 2
         return 2 * macs
@@ -245,7 +246,7 @@ class FastDiarizationModel(nn.Module):
     def from_checkpoint(cls, path: Path | str, map_location: str | torch.device = "cpu") -> FastDiarizationModel:
         """Rebuild a trained model from a vfreport checkpoint alone (loaded with weights_only=True)."""
         ckpt = load_checkpoint(path, map_location)
-        legacy = {"band_norm": False, "pitch_lags": 0}  # checkpoints older than these views
+        legacy = {"band_norm": False, "pitch_lags": 0, "conv_dilations": [1, 1]}  # checkpoints older than these
         model = cls(ModelConfig(**{**legacy, **ckpt["model_config"]}))
         model.load_state_dict(ckpt["model_state"])
         model.eval()
