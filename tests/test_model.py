@@ -52,19 +52,24 @@ def test_flops_are_positive_and_grow_with_length():
 
 
 def test_checkpoints_from_before_the_new_views_still_load(tmp_path):
-    """A 0.2.0 checkpoint's model_config lacks band_norm, pitch_lags and conv_dilations: it loads as
+    """A 0.2.0 checkpoint's model_config lacks the keys of the new layers: it loads as
     the model it was (one log-mel view, two plain convolutions), with the same outputs."""
     from dataclasses import asdict
 
     torch.manual_seed(0)
-    old = FastDiarizationModel(band_norm=False, pitch_lags=0, conv_dilations=[1, 1], attn_layers=2).eval()
-    config = {k: v for k, v in asdict(old.config).items() if k not in ("band_norm", "pitch_lags", "conv_dilations")}
-    torch.save({"model_config": config, "model_state": old.state_dict()}, tmp_path / "old.pt")
+    new_keys = ("band_norm", "pitch_lags", "conv_dilations", "conv_residual")
+    old = FastDiarizationModel(band_norm=False, pitch_lags=0, conv_dilations=[1, 1], conv_residual=False,
+                               attn_layers=2).eval()
+    config = {k: v for k, v in asdict(old.config).items() if k not in new_keys}
+    legacy_state = {k.replace("conv.layers.1.", "conv.2.").replace("conv.layers.0.", "conv.0."): v
+                    for k, v in old.state_dict().items()}  # 0.2.0 kept them in an nn.Sequential
+    assert "conv.2.weight" in legacy_state
+    torch.save({"model_config": config, "model_state": legacy_state}, tmp_path / "old.pt")
     loaded = FastDiarizationModel.from_checkpoint(tmp_path / "old.pt")
     wav = torch.randn(1, 16000) * 0.1
     with torch.no_grad():
         assert torch.equal(loaded(wav), old(wav))
-    assert loaded.features.channels == 40 and len(loaded.conv) == 4
+    assert loaded.features.channels == 40 and len(loaded.conv.layers) == 2 and not loaded.conv.residual
 
 
 def test_periodicity_view_finds_the_pitch():
