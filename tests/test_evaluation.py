@@ -58,13 +58,27 @@ def test_uem_and_collar_are_applied() -> None:
     assert E.score(ref, hyp, [(0, 5)], "m")["der"] == 0  # the error lies outside the UEM
 
 
-def test_position_rule_changes_speaker_every_hop() -> None:
-    """Through predict's windows (2 s, hop 1 s) and alignment the position rule alternates per hop."""
-    audio = np.zeros(8 * 16_000, dtype=np.float32)
-    segments = predict_audio(E.position_predictor(window_seconds=2.0), audio, "m")
-    assert len(segments) >= 7
-    assert all(a.speaker != b.speaker for a, b in zip(segments, segments[1:], strict=False))
-    assert np.median([s.duration for s in segments]) == pytest.approx(1.0, abs=0.05)
+def test_position_rule_is_uniform_segmentation_then_clustering() -> None:
+    """Through predict's windows (2 s, hop 1 s) and clustering, the position rule's local speakers
+    are half windows: on a real meeting its speaker changes all fall on the 1-s grid, and both of
+    the two labels are used."""
+    from vfreport.data.audio import read_audio_file
+    from vfreport.data.rttm import parse_rttm
+
+    audio = read_audio_file(AMI_DEBUG / "dev00.wav", 16_000)
+    reference = parse_rttm((AMI_DEBUG / "debug.development.rttm").read_text())["dev00"]
+    meeting = E.Meeting("dev00", audio, tuple(reference), ((0.0, len(audio) / 16_000),))
+    speech = E.reference_speech(meeting)
+    segments = predict_audio(E.position_predictor(window_seconds=2.0), audio, "dev00", speech=speech)
+    assert {s.speaker for s in segments} == {"0", "1"}
+    frame = 256 / 16_000
+    changes = 0
+    for a, b in zip(segments, segments[1:], strict=False):
+        if a.speaker != b.speaker and b.start - a.end < frame / 2:  # a change inside speech
+            at = (b.start * 16_000 - (400 - 256) / 2) / 256  # the frame index of the change
+            assert abs(at - 62 * round(at / 62)) <= 1, (a, b)  # hop: 1 s rounded to 62 frames
+            changes += 1
+    assert changes >= 3
 
 
 def test_summaries_see_a_real_improvement_and_its_absence() -> None:

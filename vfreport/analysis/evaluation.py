@@ -3,14 +3,15 @@ scored by diarization error rate (DER) with ``pyannote.metrics``.
 
     the AMI arm's held-out split (synthetic by default; local WAV+RTTM / parquet / hub otherwise)
       --open_meetings--> one meeting at a time: 16 kHz audio, reference turns, UEM (the whole recording)
-      --diarize: vfreport predict's sliding windows + cross-window label alignment, each run's
-        best.pt, then cropped to the reference's speech--> hypothesis segments
+      --diarize: vfreport predict's sliding windows + clustering of the windows' local speakers
+        (speech frames from the reference), each run's best.pt, then cropped to the reference's
+        speech--> hypothesis segments
       --written as RTTM (3 decimals), read back--> score with DiarizationErrorRate(collar, skip_overlap)
       --per meeting × run: DER, confusion, missed detection, false alarm--> the ``evaluation`` entry
 
 Oracle speech activity. The model has no non-speech class (training masks silence), so speech
-regions come from the reference: the hypothesis is what ``vfreport predict`` labels, cropped to
-the union of the reference turns. Frames where the reference has no speaker are never
+regions come from the reference: they choose the frames ``vfreport predict`` clusters and labels,
+and the hypothesis is cropped to the union of the reference turns. Frames where the reference has no speaker are never
 hypothesised, so false alarm is 0 by construction and missed detection is the overlapped speech a
 one-label-per-frame output cannot cover (plus turns shorter than the 0.1 s minimum segment);
 confusion carries the comparison. DER here is not comparable to systems that detect speech
@@ -30,8 +31,9 @@ Audio-free baselines on the same meetings and the same speech regions:
 - ``position``: what frame position alone gives through the model's own pipeline. A stand-in
   model labels the first half of every window's frames "0" and the second half "1" (the
   ``two-speaker`` convention "0 = who speaks first", majority label by position), and runs
-  through the same sliding windows and alignment as the checkpoints. With windows overlapping by
-  half, the alignment chains this into a speaker change every hop (half a window).
+  through the same sliding windows and clustering as the checkpoints: each half window becomes a
+  local speaker, so this is the classic uniform-segmentation-then-clustering diarizer, with the
+  same embeddings. A model beats it only by finding where the speaker changes inside a window.
 
 Statistics (:mod:`vfreport.stats.bootstrap`): per run, the corpus DER (total error over total
 reference speech, pyannote's ``abs(metric)``); per arm, its mean over runs with a t-interval (runs
@@ -164,9 +166,22 @@ def position_predictor(geometry: FrameGeometry = GEOMETRY, window_seconds: float
                      logits, window_seconds)
 
 
+def reference_speech(meeting: Meeting, geometry: FrameGeometry = GEOMETRY) -> np.ndarray:
+    """(frames,) bool: frames whose centre lies in one of the reference's turns (oracle speech)."""
+    from vfreport.data.labels import Turns, speaker_activity
+
+    n = geometry.num_frames(len(meeting.audio))
+    if not meeting.reference:
+        return np.zeros(max(n, 0), dtype=bool)
+    turns = Turns.from_segments([(s.start, s.end, s.speaker) for s in meeting.reference])
+    return speaker_activity(turns, 0.0, n, geometry).any(axis=1)
+
+
 def diarize(predictor: Predictor, meeting: Meeting, window_seconds: float | None = None) -> list[Segment]:
-    """vfreport predict's segments of ``meeting`` cropped to its reference speech (oracle speech)."""
-    segments = predict_audio(predictor, meeting.audio, meeting.uri, window_seconds)
+    """vfreport predict's segments of ``meeting`` with the reference's speech frames (oracle speech:
+    they pick the frames that are clustered and labelled), cropped to the reference's speech."""
+    speech = reference_speech(meeting, predictor.geometry)
+    segments = predict_audio(predictor, meeting.audio, meeting.uri, window_seconds, speech=speech)
     return crop_to_regions(segments, speech_regions(meeting.reference))
 
 

@@ -34,6 +34,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
+from vfreport.data.spectral import circular_acf_kernel, hann, mel_filterbank, periodicity_kernel, pitch_lags
+
+__all__ = ["FastDiarizationModel", "LogMel", "ModelConfig", "load_checkpoint", "mel_filterbank", "num_frames",
+           "pitch_lags"]
 
 
 @dataclass(frozen=True)
@@ -64,43 +68,6 @@ def num_frames(n_samples: int, cfg: ModelConfig = ModelConfig()) -> int:
     return cfg.geometry.num_frames(n_samples)
 
 
-def mel_filterbank(
-    n_fft: int, n_mels: int, sample_rate: int, fmin: float = 50.0, fmax: float | None = None
-) -> np.ndarray:
-    """Triangular HTK-mel filters, shape (n_mels, n_fft // 2 + 1)."""
-    fmax = fmax or sample_rate / 2
-
-    def hz_to_mel(f: np.ndarray | float) -> np.ndarray:
-        return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
-
-    def mel_to_hz(m: np.ndarray) -> np.ndarray:
-        return 700.0 * (10 ** (m / 2595.0) - 1.0)
-
-    bins = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
-    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    up = (bins[None, :] - lo) / (mid - lo)
-    down = (hi - bins[None, :]) / (hi - mid)
-    return np.maximum(0.0, np.minimum(up, down)).astype(np.float32)
-
-
-def pitch_lags(n_fft: int, sample_rate: int, n: int, f_lo: float = 80.0, f_hi: float = 400.0) -> np.ndarray:
-    """``n`` autocorrelation lags (samples, log-spaced, unique) for periods from 1/f_hi to 1/f_lo s,
-    capped at half the frame (a circular autocorrelation of ``n_fft`` points is symmetric beyond it)."""
-    if n <= 0:
-        return np.zeros(0, dtype=np.int64)
-    hi = min(sample_rate / f_lo, n_fft / 2)
-    return np.unique(np.round(np.geomspace(sample_rate / f_hi, hi, n)).astype(np.int64))
-
-
-def circular_acf_kernel(n_fft: int, lags: np.ndarray) -> np.ndarray:
-    """(len(lags), n_fft // 2 + 1): maps a one-sided power spectrum to the circular autocorrelation
-    at ``lags`` (Wiener-Khinchin; interior bins count twice, 0 and Nyquist once)."""
-    k = np.arange(n_fft // 2 + 1)
-    weight = np.where((k == 0) | (2 * k == n_fft), 1.0, 2.0)
-    return weight[None, :] * np.cos(2 * np.pi * np.outer(lags, k) / n_fft) / n_fft
-
-
 class LogMel(nn.Module):
     """Log-mel features as one strided convolution with fixed DFT kernels (ONNX-friendly).
 
@@ -116,7 +83,7 @@ class LogMel(nn.Module):
         self.hop = cfg.hop
         n_bins = cfg.n_fft // 2 + 1
         t = np.arange(cfg.n_fft)
-        window = 0.5 - 0.5 * np.cos(2 * np.pi * t / cfg.n_fft)
+        window = hann(cfg.n_fft)
         freqs = np.arange(n_bins)[:, None] * t[None, :] * 2 * np.pi / cfg.n_fft
         kernels = np.concatenate([np.cos(freqs) * window, -np.sin(freqs) * window])  # (2*bins, n_fft)
         self.register_buffer("dft", torch.from_numpy(kernels.astype(np.float32))[:, None, :], persistent=False)
@@ -125,12 +92,9 @@ class LogMel(nn.Module):
         self.n_bins = n_bins
         self.band_norm = cfg.band_norm
         lags = pitch_lags(cfg.n_fft, cfg.sample_rate, cfg.pitch_lags)
-        acf = circular_acf_kernel(cfg.n_fft, lags)  # (lags, bins): power spectrum -> autocorrelation
-        # Boersma (1993): divide by the analysis window's own autocorrelation, so a periodic frame
-        # scores near 1 at its period whatever the lag
-        w_power = np.abs(np.fft.rfft(window)) ** 2
-        w_acf = (acf @ w_power) / (circular_acf_kernel(cfg.n_fft, np.array([0])) @ w_power)
-        self.register_buffer("acf", torch.from_numpy((acf / w_acf[:, None]).astype(np.float32)), persistent=False)
+        # power spectrum -> autocorrelation, divided by the analysis window's own (Boersma 1993)
+        self.register_buffer("acf", torch.from_numpy(periodicity_kernel(cfg.n_fft, lags).astype(np.float32)),
+                             persistent=False)
         self.register_buffer("acf0", torch.from_numpy(circular_acf_kernel(cfg.n_fft, np.array([0])).astype(np.float32)),
                              persistent=False)
         self.n_lags = len(lags)
