@@ -83,14 +83,16 @@ POSITION = "position"
 BASELINES = (ONE_SPEAKER, POSITION)
 BASELINE_DESCRIPTIONS = {
     ONE_SPEAKER: "one speaker for all reference speech",
-    POSITION: ("frame position only: first half of each window '0', second half '1', through the model's "
-               "sliding windows and alignment (a speaker change every hop)"),
+    POSITION: ("no model: frame position stands in for it (first half of each window '0', second half '1') "
+               "through the same sliding windows and clustering, i.e. uniform 1-s segments clustered by their "
+               "features"),
 }
 COMPONENTS = ("confusion", "missed_detection", "false_alarm")
 _PYANNOTE_KEYS = {"confusion": "confusion", "missed_detection": "missed detection", "false_alarm": "false alarm"}
 METHOD = ("oracle speech activity: speech regions from the reference (non-speech is never hypothesised, "
           "false alarm is 0 by construction); each run's best checkpoint diarizes every meeting with vfreport "
-          "predict's sliding windows (hop half a window) and cross-window label alignment")
+          "predict's sliding windows (hop half a window); the windows' local speakers are clustered across the "
+          "meeting (Ward, mean log-mel and pitch features of the reference's speech frames)")
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,8 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
     out.append(
         f"Every run's best checkpoint diarized the same {len(meetings)} held-out meetings ({minutes:.1f} min, "
         f"split {md_text(ev.get('split'))} of {md_text(ev.get('origin'))}) with `vfreport predict`'s sliding windows "
-        f"({F.num(ev.get('window_seconds'), 1)} s, hop half a window) and cross-window label alignment. "
+        f"({F.num(ev.get('window_seconds'), 1)} s, hop half a window), each window's two local speakers "
+        "clustered across the meeting by their mean log-mel and pitch features. "
         "**Oracle speech activity**: speech regions are taken from the reference (the model has no non-speech "
         "class), so non-speech is never hypothesised, false alarm is 0 by construction and these DERs are not "
         "comparable to systems that detect speech themselves.")
@@ -189,7 +190,8 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
     described = [f"{BASELINE_MARKERS.get(n, ('', n))[1]}: {b['description']}"
                  for n, b in (ev.get("baselines") or {}).items() if b.get("description")]
     if described:
-        out.append("Audio-free baselines on the same meetings and speech regions: " + "; ".join(described) + ".")
+        out.append("Baselines without the model on the same meetings and speech regions: " + "; ".join(described)
+                   + ".")
         out.append("")
     comp_rows = []
     tgt = results.get("target")
