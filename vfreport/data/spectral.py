@@ -63,14 +63,17 @@ def periodicity_kernel(n_fft: int, lags: np.ndarray) -> np.ndarray:
     return acf / w_acf[:, None]
 
 
-def power_frames(audio: np.ndarray, geometry: FrameGeometry = GEOMETRY) -> np.ndarray:
+def power_frames(audio: np.ndarray, geometry: FrameGeometry = GEOMETRY, chunk: int = 4096) -> np.ndarray:
     """(T, n_fft // 2 + 1) power spectra of the model's frames (Hann window, frame i = samples
     [hop i, hop i + n_fft))."""
     t = geometry.num_frames(len(audio))
-    if t <= 0:
-        return np.zeros((0, geometry.n_fft // 2 + 1))
-    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(audio, dtype=np.float64), geometry.n_fft)
-    return np.abs(np.fft.rfft(frames[:: geometry.hop][:t] * hann(geometry.n_fft), axis=1)) ** 2
+    out = np.zeros((max(t, 0), geometry.n_fft // 2 + 1))
+    frames = np.lib.stride_tricks.sliding_window_view(np.asarray(audio, dtype=np.float32), geometry.n_fft)
+    window = hann(geometry.n_fft)
+    for a in range(0, t, chunk):  # bounded memory on hour-long recordings
+        b = min(t, a + chunk)
+        out[a:b] = np.abs(np.fft.rfft(frames[a * geometry.hop : b * geometry.hop : geometry.hop] * window, axis=1)) ** 2
+    return out
 
 
 def frame_features(audio: np.ndarray, geometry: FrameGeometry = GEOMETRY, n_mels: int = 40,
