@@ -52,7 +52,7 @@ def test_flops_are_positive_and_grow_with_length():
 
 
 def test_checkpoints_from_before_the_new_views_still_load(tmp_path):
-    """A 0.2.0 checkpoint's model_config lacks the keys of the new layers: it loads as
+    """An earlier checkpoint's model_config lacks the keys of the new layers: it loads as
     the model it was (one log-mel view, two plain convolutions), with the same outputs."""
     from dataclasses import asdict
 
@@ -62,7 +62,7 @@ def test_checkpoints_from_before_the_new_views_still_load(tmp_path):
                                attn_layers=2).eval()
     config = {k: v for k, v in asdict(old.config).items() if k not in new_keys}
     legacy_state = {k.replace("conv.layers.1.", "conv.2.").replace("conv.layers.0.", "conv.0."): v
-                    for k, v in old.state_dict().items()}  # 0.2.0 kept them in an nn.Sequential
+                    for k, v in old.state_dict().items()}  # earlier versions kept them in an nn.Sequential
     assert "conv.2.weight" in legacy_state
     torch.save({"model_config": config, "model_state": legacy_state}, tmp_path / "old.pt")
     loaded = FastDiarizationModel.from_checkpoint(tmp_path / "old.pt")

@@ -54,7 +54,7 @@ class ModelConfig:
     heads: int = 4
     ff_mult: int = 2
     dropout: float = 0.1
-    band_norm: bool = True  # add per-band normalised log-mel channels (checkpoints before 0.2.1: False)
+    band_norm: bool = True  # add per-band normalised log-mel channels (earlier checkpoints: False)
     pitch_lags: int = 48  # periodicity channels: normalised autocorrelation at this many lags, 80-400 Hz (0: none)
 
     @property
@@ -238,7 +238,7 @@ class FastDiarizationModel(nn.Module):
 
 
 def _legacy_conv_keys(state: dict[str, Any]) -> dict[str, Any]:
-    """0.2.0 checkpoints kept the convolutions in an nn.Sequential (``conv.0``, ``conv.2``: conv,
+    """Earlier checkpoints kept the convolutions in an nn.Sequential (``conv.0``, ``conv.2``: conv,
     GELU, conv, GELU): rename them to :class:`ConvStack`'s ``conv.layers.0``, ``conv.layers.1``."""
     def rename(key: str) -> str:
         parts = key.split(".")
