@@ -19,6 +19,14 @@ renders an AMI meeting as that one voice talking from start to end whatever the 
 whose audio is independent of its labels: nothing in it tells who speaks or when the speaker
 changes (a null with a known answer); the turns of a meeting do not depend on it.
 
+Measured separability of the default voices (the demo's 128 held-out two-speaker windows of
+AMI-like test meetings, frame accuracy under permutation-invariant scoring; ``voice_spread`` 0 /
+1 / 4): 2-means on each window's 40 log-mel frames 57.6 / 59.7 / 72.7 %; the best split along
+the two speakers' mean difference (which needs the labels) 68.8 / 76.0 / 84.4 %; the best single
+change point by log-mel means 72.6 / 73.6 / 84.9 %; the audio-free baseline 83.4 %. Single frames
+say little about the voice; what separates speakers is their stretches of speech, which is what
+the demo's model learns (92.1 % on the same windows at spread 1, 83.5 % at spread 0).
+
 Synthesis (:func:`synthesize`). An utterance is a sequence of syllables: an optional consonant
 (fricative noise, stop burst, aspiration or voiced sonorant murmur), a vowel nucleus with
 Peterson & Barney (1952) formants F1-F3 scaled by the vocal-tract factor, and sometimes a pause.
