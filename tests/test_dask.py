@@ -111,7 +111,9 @@ def test_ctrl_c_interrupts_the_kernels_on_the_workers_and_marks_the_runs_failed(
     """As the local executor's Ctrl-C test: the kernels are stopped until run-all has forwarded the
     interrupt. The LocalCluster's workers share run-all's process group: they get the Ctrl-C too."""
     proc = run_all(tmp_path, "exp", "--executor", "dask", "--workers", "2", start_new_session=True,
-                   preexec_fn=terminal_sigint, config=tiny_toml(checkpoint_every=1, epochs=40))
+                   preexec_fn=terminal_sigint, config=tiny_toml(checkpoint_every=1, epochs=2000))
+    # 2,000 tiny epochs: no run can finish while the other is still starting on a loaded machine
+    # (with 40, one run completed before the other reached epoch 1 under load)
     kernels: list[int] = []
     try:
         deadline = time.time() + 300
