@@ -332,9 +332,6 @@ def _spread(starts: np.ndarray, min_gap: int, quota: int) -> list[int]:
     return kept
 
 
-_HACK_SOLO = 0.0
-
-
 def _grid_windows(reader: AudioReader, turns: L.Turns, out: _Builder, rng: np.random.Generator, quota: int,
                   strategy: str, index: int, stats: _Stats) -> None:
     """two-speaker / cluster windows of one meeting. The meeting's frame activity is computed once;
@@ -359,9 +356,6 @@ def _grid_windows(reader: AudioReader, turns: L.Turns, out: _Builder, rng: np.ra
     solo_w = c_solo[starts + t] - c_solo[starts]
     if strategy == "two-speaker":  # the rule of labels.two_speaker_window, for all candidates at once
         ok = ((act_w > 0).sum(axis=1) == 2) & np.where(act_w > 0, solo_w >= L.MIN_SHARE * t, True).all(axis=1)
-        if _HACK_SOLO:
-            one = ((act_w > 0).sum(axis=1) == 1) & (solo_w.sum(axis=1) >= 0.5 * t)
-            ok = ok | (one & (rng.random(len(one)) < _HACK_SOLO))
         groups = None
     else:  # labels.cluster_window
         ok = solo_w.sum(axis=1) >= L.MIN_SCORED * t
@@ -376,9 +370,6 @@ def _grid_windows(reader: AudioReader, turns: L.Turns, out: _Builder, rng: np.ra
     for k in sorted(kept):
         act = activity[k : k + t]
         built = L.two_speaker_window(act) if groups is None else L.cluster_window(act, groups)
-        if built is None and _HACK_SOLO and groups is None:
-            solo_f = act.sum(axis=1) == 1
-            built = (np.zeros(len(act), dtype=np.int64), solo_f)
         if built is None:  # cannot happen: same rule as above
             continue
         reader.read(k * hop, s, out=out.next_audio())  # increasing starts: forward reads
