@@ -146,3 +146,32 @@ def test_pit_loss_and_hits_take_the_better_permutation_per_window():
     x = logits.clone().requires_grad_(True)
     masked_loss_and_hits(x, labels, mask, "pit")[0].backward()
     assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+def test_epoch_windows_draws_a_fresh_subset_each_epoch(tmp_path):
+    """epoch_windows = 8 of 64 prepared windows: each epoch trains on 8 windows, drawn afresh (its
+    scored frames match the seeded draw), so four epochs see more than 8 distinct windows."""
+    from dataclasses import replace
+
+    from vfreport.config import load_config, validate
+    from vfreport.errors import ConfigError
+    from vfreport.model.train import epoch_size
+
+    train = windows(64, 1)
+    for i in range(64):  # windows score T - 2, T - 1 or T frames: an epoch's frame count depends on its windows
+        train.mask[i, : 2 - i % 3] = False
+        train.mask[i, 2 - i % 3 :] = True
+    spec = TrainSettings(seed=0, epochs=4, checkpoint_every=5, batch_size=4, epoch_windows=8, lr=3e-3, device="cpu")
+    r = ExperimentDir(tmp_path / "e").run("ami", 0)
+    h = train_run(spec, r, train, windows(16, 2), model_config=SMALL, progress=False)
+    drawn = []
+    for epoch in range(1, 5):  # the loop's draw: a permutation seeded by (seed, epoch), first 8
+        order = torch.randperm(64, generator=torch.Generator().manual_seed(epoch))[:8].numpy()
+        drawn.append(set(order.tolist()))
+        assert h["train_frames"].iloc[epoch - 1] == train.mask[order].sum()
+    assert len(set().union(*drawn)) > 8
+    assert load_checkpoint(r.last)["scheduler_state"]["total_steps"] == 4 * 2  # 8 windows / batch 4, 4 epochs
+    assert (epoch_size(64, 0), epoch_size(64, 8), epoch_size(5, 8)) == (64, 8, 5)
+    demo = load_config()
+    with pytest.raises(ConfigError, match="epoch_windows"):
+        validate(replace(demo, train=replace(demo.train, epoch_windows=-1)))
