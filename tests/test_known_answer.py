@@ -52,8 +52,8 @@ def demo_target(tmp_path, **arm_overrides) -> dict:
     meetings = list(E.open_meetings(arm, window_seconds=seconds)[0])
 
     def corpus_der(hypothesis) -> float:
-        scores = [E.score(list(m.reference), hypothesis(m), list(m.uem), m.uri) for m in meetings]
-        return sum(s["error"] for s in scores) / sum(s["total"] for s in scores)
+        return E.corpus_der({m.uri: E.score(list(m.reference), hypothesis(m), list(m.uem), m.uri)
+                             for m in meetings})["der"]
 
     accuracy, der = [], []
     for seed in cfg.seeds:

@@ -335,3 +335,9 @@ def test_pit_baseline_is_at_least_the_majority_share_and_the_fixed_baseline(seed
     assert pit >= share - 1e-12
     assert pit >= L.audio_free_baseline_accuracy("fixed", tl, tm, vl, vm) - 1e-12
     assert 0.5 <= pit <= 1.0
+    # no audio-free "change at frame c" predictor has a positive lift over it (the null's guarantee),
+    # and best_change_point_rule finds the best of them (brute force over every c)
+    rules = [L.window_hits(np.arange(9) >= c, vl, vm, "pit").sum() for c in range(10)]
+    assert max(rules) / vm.sum() <= pit + 1e-12
+    c, hits = L.best_change_point_rule(vl, vm)
+    assert hits == max(rules) and rules[c] == hits

@@ -368,10 +368,12 @@ def best_change_point_rule(labels: np.ndarray, mask: np.ndarray) -> tuple[int, i
     label for every frame. All T + 1 rules at once from cumulative counts, O(N T)."""
     labels = np.atleast_2d(np.asarray(labels)).astype(bool)
     mask = np.atleast_2d(np.asarray(mask, dtype=bool))
-    zeros = np.concatenate([np.zeros((len(mask), 1), np.int64), np.cumsum(mask & ~labels, axis=1)], axis=1)
-    ones = (mask & labels).sum(axis=1, keepdims=True) - np.concatenate(
-        [np.zeros((len(mask), 1), np.int64), np.cumsum(mask & labels, axis=1)], axis=1)
-    hits = zeros + ones  # (N, T + 1): frames before c labelled 0, frames from c labelled 1
+
+    def before(x: np.ndarray) -> np.ndarray:  # (N, T + 1): count of x in frames 0 .. c - 1
+        return np.pad(np.cumsum(x, axis=1), ((0, 0), (1, 0)))
+
+    ones = mask & labels
+    hits = before(mask & ~labels) + ones.sum(axis=1, keepdims=True) - before(ones)  # 0s before c, 1s from c
     total = np.maximum(hits, mask.sum(axis=1, keepdims=True) - hits).sum(axis=0)
     c = int(np.argmax(total))
     return c, int(total[c])

@@ -33,6 +33,7 @@ import numpy as np
 
 from vfreport.data.audio import read_audio_file
 from vfreport.data.geometry import FrameGeometry
+from vfreport.data.labels import first_appearance_numbers
 from vfreport.data.rttm import Segment, format_rttm
 from vfreport.data.spectral import energy_speech, frame_features
 from vfreport.errors import ConfigError, DataError, ExperimentError
@@ -355,11 +356,10 @@ def cluster_windows(
     votes = np.zeros((n_frames, k))
     for (frames, weight), c in zip(parts, cluster, strict=True):
         votes[frames, c] += weight
-    labels = np.where(votes.sum(axis=1) > 0, votes.argmax(axis=1), -1)
-    first_seen = [np.flatnonzero(labels == c)[0] if (labels == c).any() else n_frames for c in range(k)]
-    rank = np.empty(k, dtype=np.int64)
-    rank[np.argsort(first_seen, kind="stable")] = np.arange(k)
-    return np.where(labels >= 0, rank[np.maximum(labels, 0)], -1)
+    voted = votes.sum(axis=1) > 0
+    labels = np.full(n_frames, -1, dtype=np.int64)
+    labels[voted] = first_appearance_numbers(votes[voted].argmax(axis=1))
+    return labels
 
 
 def predict_file(
