@@ -37,12 +37,13 @@ Audio-free baselines on the same meetings and the same speech regions:
 
 Statistics (:mod:`vfreport.stats.bootstrap`): per run, the corpus DER (total error over total
 reference speech, pyannote's ``abs(metric)``); per arm, its mean over runs with a t-interval (runs
-as units). Comparisons (target − baseline arm; target − each audio-free baseline) use the
+as units). Comparisons (target − baseline arm; target − each model-free baseline) use the
 two-level bootstrap, runs resampled within each arm and meetings resampled once per replicate
 (the same meetings for both, paired), with a t reference (see that module), rliable's IQM and
 probability of improvement. The hypothesis "the target's DER is lower than the baseline arm's"
 is one-sided at ``alpha``. The gate for the best/realistic scenarios: the upper end of the
-interval for target − audio-free baseline is below 0 for both baselines.
+interval for target − model-free baseline is below 0 for both baselines (one speaker; the position
+rule, whose segmentation ignores the audio but whose clustering does not, hence "model-free").
 
 Everything but :func:`open_meetings` (data), :func:`evaluate_experiment` (the I/O edge: models,
 RTTM/UEM files) and its helpers is a pure function.
@@ -291,7 +292,7 @@ def summarize_evaluation(der: Mapping[str, Mapping[str, Mapping[str, Mapping[str
                          baselines: Mapping[str, Mapping[str, Mapping[str, float]]], uris: Sequence[str],
                          target: str, baseline: str, alpha: float, n_resamples: int = B.N_RESAMPLES,
                          seed: int = 0, target_name: str | None = None) -> dict[str, Any]:
-    """Per-arm summaries, audio-free baselines' corpus DER, comparisons, the hypothesis and the gate.
+    """Per-arm summaries, model-free baselines' corpus DER, comparisons, the hypothesis and the gate.
 
     ``der``: {arm: {seed: {uri: score}}}; ``baselines``: {name: {uri: score}} (scores of :func:`score`).
     """
@@ -333,23 +334,27 @@ def der_hypothesis(comparison: Mapping[str, Any] | None, alpha: float) -> dict[s
             else "fewer than two runs or meetings: no interval"}
 
 
+GATE_NAME = "DER below the model-free baselines"
+"""The DER gate's name: one speaker, and the position rule in the model's place (same clustering)."""
+
+
 def der_gate(comparisons: Mapping[str, Any], baselines: Iterable[str],
              target_name: str = "the target") -> dict[str, Any]:
-    """The best/realistic condition: the target's DER beats every audio-free baseline, i.e. the upper
+    """The best/realistic condition: the target's DER beats every model-free baseline, i.e. the upper
     end of the interval for (target − baseline) is below 0. ``passed`` None when not evaluated."""
     parts, passed = [], True
     for name in baselines:
         c = comparisons.get(name)
         if c is None or c["ci95"][1] is None or not math.isfinite(c["ci95"][1]):
-            return {"name": "DER below the audio-free baselines", "passed": None,
+            return {"name": GATE_NAME, "passed": None,
                     "sentence": f"DER against the {name} baseline could not be evaluated"}
         ok = c["ci95"][1] < 0
         passed = passed and ok
         parts.append(f"{'below' if c['estimate'] < 0 else 'above'} the {name} baseline by "
                      f"{F.points(abs(c['estimate']), signed=False)} ({F.ci_points(c['ci95'])})")
     what = "beats" if passed else "does not beat"
-    return {"name": "DER below the audio-free baselines", "passed": passed,
-            "sentence": f"{target_name}'s DER {what} the audio-free baselines: " + "; ".join(parts)}
+    return {"name": GATE_NAME, "passed": passed,
+            "sentence": f"{target_name}'s DER {what} the model-free baselines: " + "; ".join(parts)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ Gates (best and realistic scenarios):
 - lift: the target's mean lift is at least ``thresholds.min_lift`` with an interval excluding 0
   (:func:`vfreport.analysis.lift.lift_gate`); otherwise "inconclusive: accuracy explained by
   window structure";
-- DER: the target's DER is below both audio-free baselines, the interval's upper end below 0
+- DER: the target's DER is below both model-free baselines, the interval's upper end below 0
   (:func:`vfreport.analysis.evaluation.der_gate`).
 
 A gate that could not be evaluated (no baseline recorded, no meetings) has ``passed`` None: it is
@@ -29,7 +29,7 @@ from vfreport.analysis import lift as L
 from vfreport.config import ExperimentConfig
 from vfreport.errors import VfreportError
 
-DER_GATE = "DER below the audio-free baselines"
+DER_GATE = E.GATE_NAME
 
 
 @dataclass

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 FIGURE_NAME = "der_per_meeting"
-FIGURE_CAPTION = ("DER per held-out meeting: one point per run (arm colour), audio-free baselines as black "
+FIGURE_CAPTION = ("DER per held-out meeting: one point per run (arm colour), model-free baselines as black "
                   "markers; oracle speech activity, so false alarm is 0 and the differences are confusion.")
 BASELINE_MARKERS = {"one-speaker": ("X", "one speaker for everything"), "position": ("P", "position rule")}
 
@@ -59,7 +59,7 @@ def der_table(results: Mapping[str, Any]):  # -> pandas.DataFrame
 
 
 def der_figure(results: Mapping[str, Any]) -> Figure:
-    """DER of every run on every meeting (seaborn strip plot, dodged by arm) with the audio-free
+    """DER of every run on every meeting (seaborn strip plot, dodged by arm) with the model-free
     baselines per meeting; the title cites each arm's DER with its interval over runs."""
     import seaborn as sns
     from matplotlib.figure import Figure
@@ -82,7 +82,7 @@ def der_figure(results: Mapping[str, Any]) -> Figure:
         sub = table[(table["arm"] == name) & table["seed"].isna()].set_index("meeting").reindex(meetings)
         if sub["der"].notna().any():
             ax.scatter(range(len(meetings)), sub["der"], marker=marker, color="black", s=55, zorder=4,
-                       label=f"audio-free: {label}")
+                       label=f"model-free: {label}")
     ax.set_xlabel("held-out meeting")
     ax.set_ylabel("DER (%)")
     ax.set_ylim(bottom=0)
@@ -182,7 +182,7 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
                      F.pct(s["missed_detection"]["mean"]), F.pct(s["false_alarm"]["mean"]), F.pct(s.get("iqm"))])
     for name, b in (ev.get("baselines") or {}).items():
         label = BASELINE_MARKERS.get(name, ("", name))[1]
-        rows.append([f"audio-free: {label}", F.pct(b.get("der")), F.pct(b.get("confusion")),
+        rows.append([f"model-free: {label}", F.pct(b.get("der")), F.pct(b.get("confusion")),
                      F.pct(b.get("missed_detection")), F.pct(b.get("false_alarm")), "—"])
     out.append(table(["", "DER (mean over runs, 95 % CI)", "confusion", "missed", "false alarm",
                        "IQM (runs × meetings)"], rows))
@@ -196,7 +196,7 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
     comp_rows = []
     tgt = results.get("target")
     for other, c in (ev.get("comparisons") or {}).items():
-        label = _name(results, other) if other in (results.get("arms") or {}) else f"audio-free {other}"
+        label = _name(results, other) if other in (results.get("arms") or {}) else f"model-free {other}"
         comp_rows.append([f"{_name(results, tgt)} − {label}", F.points(c["estimate"]), F.ci_points(c["ci95"]),
                           F.pvalue(c["p_value"]), F.pct(c["probability_of_improvement"])])
     if comp_rows:
