@@ -1,5 +1,5 @@
 """Build fake experiment directories for tests (no training): histories in, a directory that
-follows design.md §8 out. Reusable by any test module: ``from _expdir import make_experiment``.
+follows docs/experiment-directory.md out. Reusable by any test module: ``from _expdir import make_experiment``.
 
     exp = make_experiment(tmp_path, {("librispeech", 0): make_history([...]), ("ami", 0): ...})
 """

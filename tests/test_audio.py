@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
-from _paths import AMI_DEBUG
+from _data import AMI_DEBUG
 
 from vfreport.data.audio import AudioReader, decode_audio, encode_wav, open_audio, read_audio_file, resample
 from vfreport.errors import AudioDecodeError
@@ -131,7 +131,6 @@ def test_open_audio_cell_forms(tmp_path):
         open_audio({"bytes": b"", "path": str(tmp_path / "missing.wav")}, "cell")
 
 
-@pytest.mark.skipif(not FIXTURE.exists(), reason="ami-debug fixture not available")
 def test_read_real_wav_file():
     y = read_audio_file(FIXTURE / "dev00.wav")
     assert y.dtype == np.float32 and len(y) == pytest.approx(30 * 16_000, abs=16)

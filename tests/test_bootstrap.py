@@ -43,7 +43,7 @@ DESIGNS = [(0.05, 0.10, 0.01, 0.02), (0.01, 0.10, 0.05, 0.02)]
 @pytest.mark.parametrize("design", DESIGNS)
 def test_coverage_and_type_one_error_under_the_null(n_runs: int, design: tuple[float, ...]) -> None:
     """95 % interval covers the true Δ = 0 at least 93 % of the time; the one-sided test rejects a
-    true null at most α + 2 Monte-Carlo SE, with seed heterogeneity (design.md §9)."""
+    true null at most α + 2 Monte-Carlo SE, with seed heterogeneity (docs/statistics.md)."""
     rng = np.random.default_rng(1234 + n_runs)
     cover = reject = 0
     for i in range(N_SIM):

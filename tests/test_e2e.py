@@ -14,7 +14,7 @@ from pathlib import Path
 import onnx
 import pandas as pd
 import pytest
-from _paths import AMI_DEBUG
+from _data import AMI_DEBUG
 from _tiny import tiny_toml
 
 from vfreport.data.rttm import parse_rttm

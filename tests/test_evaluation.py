@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from _data import AMI_DEBUG
 from _expdir import LIBRISPEECH_VAL, make_experiment, make_history
-from _paths import AMI_DEBUG
 
 from vfreport import __version__
 from vfreport.analysis import evaluation as E
@@ -19,7 +19,6 @@ from vfreport.deploy.predict import predict_audio
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.model.network import FastDiarizationModel
 
-needs_fixture = pytest.mark.skipif(not AMI_DEBUG.exists(), reason="ami-debug fixture not available")
 SPLIT = "debug.development"
 
 
@@ -179,7 +178,6 @@ def _read_rttm(path: Path):
     return out
 
 
-@needs_fixture
 def test_written_rttms_rescore_to_the_reported_numbers(evaluated: tuple[Path, dict]) -> None:
     """Anyone re-scoring the files with pyannote.metrics and results.json's convention gets its numbers."""
     from pyannote.core import Segment as PSegment
@@ -213,7 +211,6 @@ def test_written_rttms_rescore_to_the_reported_numbers(evaluated: tuple[Path, di
             assert metric(ref[uri], hyp, uem=Timeline(uem[uri])) == pytest.approx(reported["der"], abs=1e-12)
 
 
-@needs_fixture
 def test_evaluation_entry_summaries(evaluated: tuple[Path, dict]) -> None:
     exp, ev = evaluated
     assert ev["convention"]["collar_convention"].startswith("total width")

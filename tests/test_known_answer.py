@@ -1,4 +1,4 @@
-"""The synthetic corpora have a known answer (issue 11, design.md §5-§6): the report must not
+"""The synthetic corpora have a known answer (issue 11, docs/data.md): the report must not
 invent learning, and must see it when it is there.
 
 Each test trains the demo preset's AMI arm (its windows, epochs, seeds, settings and objective) and

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from _paths import AMI_DEBUG
+from _data import AMI_DEBUG
 
 from vfreport import __version__
 from vfreport.data.audio import read_audio_file

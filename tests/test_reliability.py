@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _paths import AMI_DEBUG
+from _data import AMI_DEBUG
 from _signals import HAS_PROC, sigint_pending, terminal_sigint
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _paths import AMI_DEBUG
+from _data import AMI_DEBUG
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +13,6 @@ from vfreport.errors import AnnotationError
 FIXTURE = AMI_DEBUG
 
 
-@pytest.mark.skipif(not FIXTURE.exists(), reason="ami-debug fixture not available")
 def test_parse_fixture():
     segs = parse_rttm((FIXTURE / "debug.development.rttm").read_text(), "debug.development.rttm")
     assert list(segs) == ["dev00", "dev01"]

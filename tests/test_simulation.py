@@ -1,4 +1,4 @@
-"""Simulations that prove the statistics (design.md §9): type-I error of H1 and H2 at most α plus
+"""Simulations that prove the statistics (docs/statistics.md): type-I error of H1 and H2 at most α plus
 Monte-Carlo error under nulls with seed-to-seed heterogeneity, and coverage of Δ's interval at
 n = 3 and 10. Fixed seeds; together well under a minute on one core. Run with ``-s`` to see the
 measured rates."""

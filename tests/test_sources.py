@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
-from _paths import AMI_DEBUG
+from _data import AMI_DEBUG
 
 from vfreport.config import ArmConfig
 from vfreport.data import sources, synth
@@ -22,7 +22,6 @@ from vfreport.data.sources import check_hub, hub_location, open_split
 from vfreport.errors import AnnotationError, DataError, HubUnavailableError
 
 FIXTURE = AMI_DEBUG
-needs_fixture = pytest.mark.skipif(not FIXTURE.exists(), reason="ami-debug fixture not available")
 AUDIO = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
 
@@ -44,7 +43,6 @@ def corpus(tmp_path_factory) -> Path:
 # ---------------------------------------------------------------------------------------------
 
 
-@needs_fixture
 def test_rttm_folder_gives_one_ami_row_per_recording():
     src = open_split(arm(path=str(FIXTURE)), "debug.development", 10)
     rows = list(src)
@@ -60,7 +58,6 @@ def test_rttm_folder_gives_one_ami_row_per_recording():
         assert "dev0" in row["_where"]
 
 
-@needs_fixture
 def test_rttm_uem_crops_audio_and_turns(tmp_path):
     for name in ("dev00.wav", "dev01.wav", "debug.development.rttm"):
         shutil.copy(FIXTURE / name, tmp_path / name)
@@ -79,7 +76,6 @@ def test_rttm_uem_crops_audio_and_turns(tmp_path):
     assert max(rows[1]["timestamps_end"]) <= 4.0 + 1e-9 and rows[1]["meeting_id"] == "dev00@22.000"
 
 
-@needs_fixture
 def test_rttm_errors(tmp_path):
     shutil.copy(FIXTURE / "dev00.wav", tmp_path / "dev00.wav")
     (tmp_path / "s.rttm").write_text("SPEAKER dev00 1 0.0 1.0 <NA> <NA> A <NA> <NA>\n"

@@ -150,7 +150,7 @@ def test_sd_interval_is_the_chi_square_interval():
     lo, hi = sd_interval(1.0, 4)
     assert lo == pytest.approx(math.sqrt(4 / st.chi2.ppf(0.975, 4)))
     assert hi == pytest.approx(math.sqrt(4 / st.chi2.ppf(0.025, 4)))
-    assert lo == pytest.approx(0.60, abs=0.005) and hi == pytest.approx(2.87, abs=0.01)  # design.md §9: ×0.6–2.9
+    assert lo == pytest.approx(0.60, abs=0.005) and hi == pytest.approx(2.87, abs=0.01)  # docs/statistics.md: ×0.6–2.9
 
 
 # ---------------------------------------------------------------------------------------------

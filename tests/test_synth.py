@@ -330,7 +330,7 @@ def test_write_corpus_rejects_bad_split_names_and_counts(tmp_path):
 
 
 def test_generation_is_vectorised():
-    """A loose floor (design.md §11 sets the real target, measured by the benchmark): a per-sample
+    """A loose floor (docs/performance.md sets the real target, measured by the benchmark): a per-sample
     Python loop would run near 1x real time, the vectorised synthesiser runs at hundreds."""
     speed = realtime_factor(seconds=20.0)
     assert speed["synth"] > 30.0 and speed["rows"] > 20.0

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from _paths import AMI_DEBUG
+from _data import AMI_DEBUG
 
 from vfreport.config import ArmConfig
 from vfreport.data import labels as L
@@ -25,7 +25,6 @@ from vfreport.errors import AudioDecodeError
 num_frames, frame_centers = GEOMETRY.num_frames, GEOMETRY.frame_centers
 
 FIXTURE = AMI_DEBUG
-needs_fixture = pytest.mark.skipif(not FIXTURE.exists(), reason="ami-debug fixture not available")
 SPLIT = "debug.development"
 
 
@@ -55,7 +54,6 @@ def _rttm_activity(uri: str, start_sample: int, n_frames: int) -> tuple[np.ndarr
     return act, names
 
 
-@needs_fixture
 def test_two_speaker_windows_on_real_ami_match_the_rttm():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the two 30 s excerpts hold fewer windows than asked
@@ -81,7 +79,6 @@ def test_two_speaker_windows_on_real_ami_match_the_rttm():
     assert 0.2 < w.info["label1_fraction"] < 0.8
 
 
-@needs_fixture
 @pytest.mark.parametrize("strategy", ["two-speaker", "cluster"])
 def test_short_recordings_give_every_eligible_window_on_the_grid(strategy):
     """Two 30-s excerpts, 240 windows asked: all eligible positions of the T/4 grid are taken
@@ -115,7 +112,6 @@ def test_long_meetings_keep_windows_half_a_window_apart():
         assert (np.diff(starts) >= t // 2).all()
 
 
-@needs_fixture
 def test_cluster_and_pairs_on_real_ami():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -280,7 +280,7 @@ def config_cmd(preset: str, config_file: Path | None) -> None:
 @click.option("--scaling", is_flag=True, help="Also measure time and memory at 1x, 4x, 16x the demo's windows.")
 @click.option("--quick", is_flag=True, help="Skip the slow end-to-end figures (run-all timings).")
 def bench_cmd(json_out: Path | None, scaling: bool, quick: bool) -> None:
-    """Measure the performance targets (design.md §11) on this machine."""
+    """Measure the performance targets (docs/performance.md) on this machine."""
     from vfreport.bench.benchmarks import run_benchmarks
 
     run_benchmarks(json_out=json_out, scaling=scaling, quick=quick)

@@ -1,4 +1,4 @@
-"""The experiment config: TOML in, validated dataclasses out (design.md §8).
+"""The experiment config: TOML in, validated dataclasses out (docs/experiment-directory.md).
 
     [experiment]  name, seeds, epochs, checkpoint_every
     [train]       window_seconds, batch_size, epoch_windows, lr, weight_decay, device, threads

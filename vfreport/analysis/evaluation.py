@@ -1,4 +1,4 @@
-"""The common yardstick (design.md §13): every run's model diarizes the same held-out meetings,
+"""The common yardstick (docs/yardstick.md): every run's model diarizes the same held-out meetings,
 scored by diarization error rate (DER) with ``pyannote.metrics``.
 
     the AMI arm's held-out split (synthetic by default; local WAV+RTTM / parquet / hub otherwise)

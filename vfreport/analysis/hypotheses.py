@@ -1,4 +1,4 @@
-"""The strategy document's hypotheses H1–H3 as tests over runs (design.md §9).
+"""The strategy document's hypotheses H1–H3 as tests over runs (docs/statistics.md).
 
 The unit is the run (one seed of one arm): each function takes one value per run. Epochs,
 windows and frames of one run are not independent samples, so nothing here pools them.

@@ -1,4 +1,4 @@
-"""Lift: each run's accuracy minus the best audio-free baseline on the same windows (design.md §6).
+"""Lift: each run's accuracy minus the best audio-free baseline on the same windows (docs/data.md).
 
 An arm's frame accuracy mixes what the model heard with what the task's structure gives away
 (``two-speaker`` windows label the first speaker 0, so frame position alone predicts most frames).

@@ -1,4 +1,4 @@
-"""Per-run metrics (design.md §9): what one training run's history says, one value per run.
+"""Per-run metrics (docs/statistics.md): what one training run's history says, one value per run.
 
 Nothing here reads files. :func:`run_metrics` takes a validated history and, when the run scored
 its best checkpoint on a held-out test split, that test accuracy.

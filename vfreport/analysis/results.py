@@ -1,10 +1,13 @@
-"""Analysis of an experiment directory: the runs in, results.json out (design.md §8–§10).
+"""Analysis of an experiment directory: the runs in, results.json out.
+
+Formats: docs/experiment-directory.md; methods: docs/statistics.md.
+
 
 :func:`analyze_experiment` reads experiment.toml and every ``<arm>/seed-<k>`` run (status.json,
 params.json, history.csv), computes per-run metrics (:mod:`vfreport.analysis.metrics`), then
 everything else with the pure :func:`vfreport.analysis.compute.compute`, and assembles the dict that
-design.md §8 describes (:func:`assemble`); :func:`vfreport.pipeline.write_results` writes it atomically as strict
-JSON. This is the I/O edge: everything else is pure.
+docs/experiment-directory.md describes (:func:`assemble`); :func:`vfreport.pipeline.write_results`
+writes it atomically as strict JSON. This is the I/O edge: everything else is pure.
 
 Runs that failed, are still running, never started or have no folder are listed under
 ``arms.<arm>.missing`` with the reason and left out of the statistics. A completed run whose
@@ -307,7 +310,7 @@ def assemble(
     data: Mapping[str, Any],
     experiment: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """results.json's dict (design.md §8) from the analysis, the runs and the data notes."""
+    """results.json's dict (docs/experiment-directory.md) from the analysis, the runs and the data notes."""
     th = cfg.thresholds
     tgt, base = cfg.target, cfg.baseline
     arms_out: dict[str, Any] = {}

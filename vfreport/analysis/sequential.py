@@ -1,4 +1,4 @@
-"""``run-all --until-decided``: adaptive seeds with a group-sequential design (design.md §15).
+"""``run-all --until-decided``: adaptive seeds with a group-sequential design (docs/statistics.md).
 
 The design (:func:`vfreport.stats.sequential.design_sequential`) is fixed before the first look
 from the experiment's thresholds (α, min_delta, expected gain) and the planned looks, and written

@@ -1,4 +1,4 @@
-"""Verdicts (design.md §10): the config's thresholds applied to the statistics, as pure functions
+"""Verdicts (docs/statistics.md): the config's thresholds applied to the statistics, as pure functions
 returning a label and a sentence that cites the numbers with their intervals.
 
 Values are rounded to 9 decimals before comparing, so float noise such as 0.7500000000000001

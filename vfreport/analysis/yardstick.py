@@ -1,4 +1,4 @@
-"""The common yardstick in the verdict (design.md §10, §13): DER on held-out meetings and each
+"""The common yardstick in the verdict (docs/statistics.md, docs/yardstick.md): DER on held-out meetings and each
 arm's lift over its audio-free baseline, turned into results.json entries and scenario gates.
 
     prepare(exp_dir, cfg)  ->  Yardstick(evaluation, lifts, gates)

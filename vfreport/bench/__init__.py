@@ -1,1 +1,1 @@
-"""vfreport bench: speed and memory measurements against design.md section 11."""
+"""vfreport bench: speed and memory measurements against docs/performance.md."""

@@ -1,4 +1,4 @@
-"""`vfreport bench`: the performance targets of design.md §11, measured in one run on one machine.
+"""`vfreport bench`: the performance targets of docs/performance.md, measured in one run on one machine.
 
 Every figure is a ratio or a rate with its target; the table says which are met. Nothing here
 is asserted by the test suite's timing: tests only check that each figure is computed.

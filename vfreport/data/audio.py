@@ -1,6 +1,6 @@
 """Audio decoding with soundfile only: encoded bytes (FLAC, WAV, OGG) -> float32 mono at 16 kHz.
 
-``datasets`` >= 4 decodes audio through torchcodec, which does not load on our stack (design.md §4),
+``datasets`` >= 4 decodes audio through torchcodec, which does not load on our stack (docs/data.md),
 so every audio column is read with ``Audio(decode=False)`` and its bytes are decoded here.
 
 - :func:`decode_audio` decodes a whole recording (mixing channels down, resampling other rates

@@ -1,4 +1,4 @@
-"""Frame labels and masks for the training task (design.md §6): pure, vectorised numpy functions.
+"""Frame labels and masks for the training task (docs/data.md): pure, vectorised numpy functions.
 
 Frame geometry is :class:`vfreport.data.geometry.FrameGeometry` (the model's grid, torch-free):
 a window of S samples has T = 1 + (S - 400) // 256 frames, frame i covering samples
@@ -55,7 +55,7 @@ def round_robin_labels(speaker_ids: Sequence) -> np.ndarray:
 
     ``[7, 3, 7, 9, 3, 11]`` -> numbers ``[0, 1, 0, 2, 1, 3]`` -> labels ``[0, 1, 0, 0, 1, 1]``.
     Balanced to within one speaker by construction; the label says nothing about the voice, which
-    is what the baseline arm measures (design.md §6).
+    is what the baseline arm measures (docs/data.md).
     """
     return first_appearance_numbers(speaker_ids) % 2
 

@@ -1,6 +1,6 @@
 """Model-ready windows: audio (N, S) float32, frame labels (N, T) int64, frame mask (N, T) bool.
 
-:func:`prepare_arm` builds the training and validation windows of one arm (design.md §3, §6) or
+:func:`prepare_arm` builds the training and validation windows of one arm (docs/architecture.md, docs/data.md) or
 loads them from the cache; :func:`build_windows` builds one split.
 
 - LibriSpeech (``round-robin``): one window per utterance, in stream order: a random crop of

@@ -6,12 +6,12 @@
 
 The exported graph takes ``waveform`` float32 (batch, samples) at 16 kHz and returns ``logits``
 float32 (batch, frames, 2), with batch and samples dynamic (frames = 1 + (samples - n_fft) // hop).
-Labels are relative to the input window: 0 = the speaker who speaks first in it (design.md §6).
+Labels are relative to the input window: 0 = the speaker who speaks first in it (docs/data.md).
 
 Every export is verified before it is written: ``onnx.checker.check_model(full_check=True)``
 (structure + strict shape inference), then ONNX Runtime against torch eager on inputs whose batch
 size *and* length differ from the export example, because a graph specialised to the example
-shape (or a mis-exported op) can still agree on the example itself (design.md §7).
+shape (or a mis-exported op) can still agree on the example itself (docs/architecture.md).
 """
 
 from __future__ import annotations

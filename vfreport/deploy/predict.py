@@ -8,7 +8,7 @@
         frames vote--> per-frame labels --frames_to_segments--> RTTM segments
 
 What the labels mean. The model answers, for each window, which frames are one speaker and which
-the other (design.md §6): labels are relative to a window, not speaker identities. Clustering the
+the other (docs/data.md): labels are relative to a window, not speaker identities. Clustering the
 windows' local speakers ties them together across the file, so in the output ``"0"`` is the
 cluster heard first and ``"1"`` the other. It is a two-label segmentation, not full diarization:
 a third speaker joins whichever cluster sounds closer. Speech frames come from the caller (the

@@ -2,7 +2,7 @@
 
 The strategy document's runs were trained in Colab tabs; their per-epoch histories (CSV, or JSON as
 a list of row objects or a dict of columns) become ``<arm>/seed-<k>/history.csv`` in a regular
-experiment directory (design.md §8), so ``vfreport report`` analyses them like any other run.
+experiment directory (docs/experiment-directory.md), so ``vfreport report`` analyses them like any other run.
 
 - Required columns: ``epoch, train_loss, train_acc, val_loss, val_acc``; ``lr`` and
   ``epoch_seconds`` are optional (left empty when absent); other columns are kept. Column names

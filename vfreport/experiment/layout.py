@@ -1,4 +1,4 @@
-"""The experiment directory contract (design.md §8) and atomic file writes.
+"""The experiment directory contract (docs/experiment-directory.md) and atomic file writes.
 
     runs/<experiment>/
       experiment.toml, manifest.json, results.json, report.md, report.html, review.ipynb,

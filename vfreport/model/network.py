@@ -15,7 +15,7 @@
          window: which stretches are the same voice)
       -> Linear -> (B, T, 2) logits
 
-No recurrent layer (design.md §7): attention and convolutions export to ONNX in seconds. The
+No recurrent layer (docs/architecture.md): attention and convolutions export to ONNX in seconds. The
 feature extraction lives inside the model, so the exported model takes audio. Frame geometry is
 :attr:`ModelConfig.geometry` (:class:`vfreport.data.geometry.FrameGeometry`), the grid the label
 builders use, so labels and logits always line up.

@@ -1,5 +1,5 @@
 """The common yardstick in the report: the DER figure, the Δ-table rows (DER, lift) and the
-section "Common yardstick" (design.md §13), all drawn from results.json's ``evaluation`` and
+section "Common yardstick" (docs/yardstick.md), all drawn from results.json's ``evaluation`` and
 ``arms.<arm>.lift`` (:mod:`vfreport.analysis.yardstick`). Numbers print through
 :mod:`vfreport.report.format`.
 """

@@ -102,7 +102,7 @@ def data_summary(train: Any, val: Any, objective: str = "fixed") -> dict[str, An
 def score_test_split(arm: ArmConfig, spec: TrainSettings, run: Any, window_seconds: float,
                      progress: bool = False, train: Any = None, objective: str = "fixed") -> dict[str, Any]:
     """Score the best checkpoint (chosen on validation) on the arm's held-out test split: the run's
-    selection-unbiased accuracy (status.json "test"; design.md §9), and, given the training
+    selection-unbiased accuracy (status.json "test"; docs/statistics.md), and, given the training
     windows, the audio-free baseline on the same test windows under the same ``objective``."""
     from vfreport.data.labels import audio_free_baseline_accuracy
     from vfreport.data.windows import prepare_split

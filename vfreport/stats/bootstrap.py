@@ -16,7 +16,7 @@ al. 2020), for designs where each run has its own items.
 
 :func:`bootstrap_t_interval` turns the replicates into an interval that holds at three runs per
 arm: the percentile bootstrap of a mean over n runs is too narrow by ``sqrt((n - 1) / n)`` and
-ignores that the spread itself is estimated from n values (design.md §9: at 3 vs 3 seeds a
+ignores that the spread itself is estimated from n values (docs/statistics.md: at 3 vs 3 seeds a
 percentile interval covered the true Δ 79 % of the time). The interval is
 ``estimate ± t(1 - α/2, n - 1) · sqrt(n / (n - 1)) · SE_boot`` with n the smallest number of runs
 among the groups that have several (Welch's conservative degrees of freedom, min(n1, n2) - 1), or

@@ -1,4 +1,4 @@
-"""Data sources: the rows of one split of one arm, in the arm's dataset schema (design.md §3-§4).
+"""Data sources: the rows of one split of one arm, in the arm's dataset schema (docs/architecture.md, docs/data.md).
 
 :func:`open_split` (a registry lookup, :mod:`.base`) returns a :class:`RowSource`, a lazy iterator of
 rows plus what is known about it (row count, origin). Rows come in the Hugging Face schema of the arm's dataset:

@@ -1,4 +1,4 @@
-"""Deterministic synthetic corpora in the Hugging Face schemas (design.md §4-§5).
+"""Deterministic synthetic corpora in the Hugging Face schemas (docs/data.md).
 
 The embedded default data source: LibriSpeech-like utterances (``openslr/librispeech_asr``
 schema) and AMI-like meetings (``diarizers-community/ami`` schema), generated from a seed by a
