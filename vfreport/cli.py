@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from vfreport import __version__
+from vfreport.deploy.options import pipeline_options
 from vfreport.errors import ExportError, VfreportError
 
 
@@ -216,12 +218,17 @@ def export_cmd(exp_dir: Path, arm: str | None, out: Path | None) -> None:
 @click.argument("audio", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for <file>.rttm outputs [default: print RTTM to stdout].")
-def predict_cmd(model: Path, audio: tuple[Path, ...], out: Path | None) -> None:
-    """Run a model (.onnx or .pt checkpoint) over audio files and write RTTM segments."""
+@pipeline_options
+def predict_cmd(model: Path, audio: tuple[Path, ...], out: Path | None, **pipeline: Any) -> None:
+    """Run a model (.onnx or .pt checkpoint) over audio files and write RTTM segments.
+
+    Speech is found by Silero VAD, the windows' local speakers are embedded by a pretrained speaker
+    encoder and clustered, the number of speakers estimated (docs/pipeline.md)."""
     from vfreport.data.rttm import format_rttm
+    from vfreport.deploy.options import settings_from_options
     from vfreport.deploy.predict import predict_files
 
-    results = predict_files(model, list(audio), out)
+    results = predict_files(model, list(audio), out, settings=settings_from_options(**pipeline))
     if out is None:
         for segments in results.values():
             click.echo(format_rttm(segments), nl=False)
