@@ -35,6 +35,11 @@ Audio-free baselines on the same meetings and the same speech regions:
   local speaker, so this is the classic uniform-segmentation-then-clustering diarizer, with the
   same embeddings. A model beats it only by finding where the speaker changes inside a window.
 
+The overlap floor (:mod:`vfreport.analysis.overlap`): ``overlap_floor`` gives, per meeting and
+over the corpus, the DER that one label per instant cannot avoid with oracle speech (overlapped
+reference speech beyond the first speaker, as pyannote.metrics counts it), computed from the
+reference written to ``eval/reference.rttm`` and the UEM.
+
 Statistics (:mod:`vfreport.stats.bootstrap`): per run, the corpus DER (total error over total
 reference speech, pyannote's ``abs(metric)``); per arm, its mean over runs with a t-interval (runs
 as units). Comparisons (target − baseline arm; target − each model-free baseline) use the
@@ -59,6 +64,7 @@ from typing import Any
 
 import numpy as np
 
+from vfreport.analysis.overlap import overlap_floor
 from vfreport.config import ArmConfig, ExperimentConfig
 from vfreport.data.audio import SAMPLE_RATE
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
@@ -92,8 +98,9 @@ COMPONENTS = ("confusion", "missed_detection", "false_alarm")
 _PYANNOTE_KEYS = {"confusion": "confusion", "missed_detection": "missed detection", "false_alarm": "false alarm"}
 METHOD = ("oracle speech activity: speech regions from the reference (non-speech is never hypothesised, "
           "false alarm is 0 by construction); each run's best checkpoint diarizes every meeting with vfreport "
-          "predict's sliding windows (hop half a window); the windows' local speakers are clustered across the "
-          "meeting (Ward, mean log-mel and pitch features of the reference's speech frames)")
+          "predict's sliding windows (hop half a window); the windows' local speakers (the reference's speech "
+          "frames) are embedded by predict's default embedding (Resemblyzer's pretrained GE2E encoder) and "
+          "clustered across the meeting, the number of speakers estimated (docs/pipeline.md)")
 
 
 @dataclass(frozen=True)
@@ -520,6 +527,8 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
     atomic_write_text(eval_dir / "reference.rttm", "".join(rttm_parts))
     atomic_write_text(eval_dir / "reference.uem", format_uem(uem_regions, RTTM_DECIMALS))
     uris = [m["uri"] for m in meta]
+    reference_all = parse_rttm("".join(rttm_parts))
+    floor = overlap_floor({u: reference_all.get(u, []) for u in uris}, uem_regions)
     th = cfg.thresholds
     stats = summarize_evaluation(der, baselines, uris, cfg.target.name, cfg.baseline.name, th.alpha, n_resamples, seed,
                                  cfg.target.display_name)
@@ -537,6 +546,7 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
         "baseline_der": baselines,
         "baseline_dirs": {name: f"{EVAL_DIR}/baselines/{name}" for name in BASELINES},
         "failures": failures,
+        "overlap_floor": floor,
         **stats,
     })
     return entry

@@ -76,12 +76,13 @@ def encoder_embeddings(audio: np.ndarray, speakers: Sequence[LocalSpeaker], geom
                        n_frames: int) -> np.ndarray:
     """(len(speakers), 256) L2-normalised GE2E embeddings of the local speakers (see module doc)."""
     import torch
-    from resemblyzer import hparams
     from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
+
+    encoder = voice_encoder()  # imports resemblyzer, its import-time warnings silenced
+    from resemblyzer import hparams
 
     if not speakers:
         return np.zeros((0, hparams.model_embedding_size), dtype=np.float32)
-    encoder = voice_encoder()
     mel = _mel(audio, geometry.sample_rate)
     mel_hop = geometry.sample_rate * hparams.mel_window_step // 1000
     # the model frame under each mel frame's centre (librosa centres frame i at sample i * hop)

@@ -71,6 +71,8 @@ def silero_model():  # -> silero_vad.sequence_vad.SileroVADSequence
 
     ``import silero_vad`` calls ``torch.set_num_threads(1)`` as a side effect; the previous thread
     count is restored so the diarization model keeps its threads."""
+    import warnings
+
     import torch
 
     threads = torch.get_num_threads()
@@ -78,7 +80,9 @@ def silero_model():  # -> silero_vad.sequence_vad.SileroVADSequence
         from silero_vad import load_silero_vad
     finally:
         torch.set_num_threads(threads)
-    return load_silero_vad(sequence=True)
+    with warnings.catch_warnings():  # its importlib.resources.path() deprecation warning
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return load_silero_vad(sequence=True)
 
 
 def silero_probabilities(audio: np.ndarray) -> np.ndarray:
