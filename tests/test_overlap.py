@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pyannote.core import Annotation
+from pyannote.core import Annotation, Timeline
 from pyannote.core import Segment as PSegment
-from pyannote.core import Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from vfreport.analysis.overlap import overlap_floor, speaker_count_durations

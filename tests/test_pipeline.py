@@ -249,3 +249,36 @@ def test_long_recordings_are_clustered_in_bounded_chunks(monkeypatch: pytest.Mon
     labels = cluster_embeddings(x, ClusterSettings(threshold=0.5, min_cluster_size=3, chunk=100))
     assert max(sizes) <= 100 and len(sizes) > 9
     assert _same_partition(labels, truth)
+
+
+# ---------------------------------------------------------------------------------------------
+# the benchmark's DER table (figures computed, not timed)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_pipeline_benchmark_scores_every_system_and_condition(checkpoint: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from vfreport.analysis.evaluation import one_speaker_segments, score
+    from vfreport.analysis.overlap import overlap_floor
+    from vfreport.bench.pipeline_der import der_table, markdown, open_recordings
+
+    shutil.copy(DEV01, tmp_path / "dev01.wav")
+    ref = parse_rttm((AMI_DEBUG / "debug.development.rttm").read_text())["dev01"]
+    (tmp_path / "ref.rttm").write_text(format_rttm(ref))
+    recordings = open_recordings(tmp_path)
+    assert [r.uri for r in recordings] == ["dev01"] and recordings[0].uem == [(0.0, len(recordings[0].audio) / SR)]
+    rows = der_table(checkpoint, recordings)
+    assert {(r["system"], r["speech"]) for r in rows} == {(s, c) for s in ("old", "new", "one-speaker")
+                                                          for c in ("own", "oracle")}
+    uem = recordings[0].uem
+    one = next(r for r in rows if r["system"] == "one-speaker" and r["speech"] == "oracle")
+    assert one["der"] == pytest.approx(score(ref, one_speaker_segments(ref, "dev01"), uem, "dev01")["der"])
+    assert one["overlap_floor"] == pytest.approx(overlap_floor({"dev01": ref}, {"dev01": uem})["corpus"])
+    for r in rows:
+        assert r["der"] == pytest.approx(r["confusion"] + r["missed_detection"] + r["false_alarm"])
+        if r["speech"] == "oracle":
+            assert r["false_alarm"] == pytest.approx(0.0, abs=1e-3)  # hypotheses cropped to the reference
+    times = {"new": {"detector_s_per_hour": 1.0, "total_s_per_hour": 2.0, "real_time_factor": 1800.0}}
+    table = markdown(rows, times, 2)
+    assert table.count("| dev01 |") == 6 and "1800x" in table

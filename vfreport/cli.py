@@ -286,11 +286,18 @@ def config_cmd(preset: str, config_file: Path | None) -> None:
               help="Also write the figures as a JSON list.")
 @click.option("--scaling", is_flag=True, help="Also measure time and memory at 1x, 4x, 16x the demo's windows.")
 @click.option("--quick", is_flag=True, help="Skip the slow end-to-end figures (run-all timings).")
-def bench_cmd(json_out: Path | None, scaling: bool, quick: bool) -> None:
+@click.option("--pipeline-model", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Also score predict's pipelines (old, new, one speaker) with this model on real recordings.")
+@click.option("--pipeline-data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of <uri>.wav with *.rttm (and *.uem) [default: the test data's AMI excerpts].")
+@click.option("--only", multiple=True, help="Run only these benchmark steps (e.g. --only pipeline).")
+def bench_cmd(json_out: Path | None, scaling: bool, quick: bool, pipeline_model: Path | None,
+              pipeline_data: Path | None, only: tuple[str, ...]) -> None:
     """Measure the performance targets (docs/performance.md) on this machine."""
     from vfreport.bench.benchmarks import run_benchmarks
 
-    run_benchmarks(json_out=json_out, scaling=scaling, quick=quick)
+    run_benchmarks(json_out=json_out, scaling=scaling, quick=quick, only=list(only) or None,
+                   pipeline_model=pipeline_model, pipeline_data=pipeline_data)
 
 
 def main() -> None:

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ from vfreport.config import ArmConfig, ExperimentConfig
 from vfreport.data.audio import SAMPLE_RATE
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
 from vfreport.data.rttm import Segment, format_rttm, format_uem, parse_rttm, parse_uem
-from vfreport.deploy.predict import Predictor, load_predictor, predict_audio
+from vfreport.deploy.predict import PipelineSettings, Predictor, load_predictor, predict_audio
 from vfreport.errors import AudioDecodeError, ExperimentError, VfreportError
 from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_text
 from vfreport.report import format as F
@@ -187,11 +187,13 @@ def reference_speech(meeting: Meeting, geometry: FrameGeometry = GEOMETRY) -> np
     return speaker_activity(turns, 0.0, n, geometry).any(axis=1)
 
 
-def diarize(predictor: Predictor, meeting: Meeting, window_seconds: float | None = None) -> list[Segment]:
+def diarize(predictor: Predictor, meeting: Meeting, window_seconds: float | None = None, *,
+            settings: PipelineSettings | None = None) -> list[Segment]:
     """vfreport predict's segments of ``meeting`` with the reference's speech frames (oracle speech:
-    they pick the frames that are clustered and labelled), cropped to the reference's speech."""
+    they pick the frames that are clustered and labelled), cropped to the reference's speech.
+    ``settings``: predict's pipeline settings (default: its defaults)."""
     speech = reference_speech(meeting, predictor.geometry)
-    segments = predict_audio(predictor, meeting.audio, meeting.uri, window_seconds, speech=speech)
+    segments = predict_audio(predictor, meeting.audio, meeting.uri, window_seconds, speech=speech, settings=settings)
     return crop_to_regions(segments, speech_regions(meeting.reference))
 
 
@@ -452,7 +454,7 @@ def _clear_rttms(folder: Path) -> None:
 def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, split: str = DEFAULT_SPLIT,
                         n_meetings: int = DEFAULT_MEETINGS, collar: float = COLLAR,
                         skip_overlap: bool = SKIP_OVERLAP, n_resamples: int = B.N_RESAMPLES,
-                        seed: int = 0) -> dict[str, Any]:
+                        seed: int = 0, settings: PipelineSettings | None = None) -> dict[str, Any]:
     """Diarize the held-out meetings with every completed run's best.pt and score them (module doc).
 
     Writes ``<exp>/eval/reference.rttm`` and ``reference.uem``, ``<exp>/eval/baselines/<name>/<uri>.rttm``
@@ -470,7 +472,8 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
                   "half of it", "skip_overlap": skip_overlap, "uem": "each meeting's whole recording",
                   "metric": "pyannote.metrics.diarization.DiarizationErrorRate", "rttm_decimals": RTTM_DECIMALS}
     entry: dict[str, Any] = {"available": False, "method": METHOD, "collar": collar, "skip_overlap": skip_overlap,
-                             "convention": convention, "split": split, "window_seconds": window_seconds}
+                             "convention": convention, "split": split, "window_seconds": window_seconds,
+                             "pipeline": asdict(settings or PipelineSettings())}
     arm = evaluation_arm(cfg)
     if arm is None:
         entry["reason"] = "no arm with dataset 'ami' holds meetings to diarize"
@@ -507,13 +510,15 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
             uem_regions[m.uri] = list(m.uem)
             reference, uem = {m.uri: back}, parse_uem(format_uem({m.uri: list(m.uem)}, RTTM_DECIMALS))
             for name in BASELINES:
-                hyp = one_speaker_segments(m.reference, m.uri) if name == ONE_SPEAKER else diarize(position, m)
+                hyp = (one_speaker_segments(m.reference, m.uri) if name == ONE_SPEAKER
+                       else diarize(position, m, settings=settings))
                 baselines[name][m.uri] = _score_written(m, hyp, eval_dir / "baselines" / name / f"{m.uri}.rttm",
                                                         reference, uem, collar, skip_overlap)
             for arm_name, runs in predictors.items():
                 for seed_, (predictor, out_dir) in runs.items():
                     der[arm_name][seed_][m.uri] = _score_written(
-                        m, diarize(predictor, m, window_seconds), out_dir / f"{m.uri}.rttm", reference, uem,
+                        m, diarize(predictor, m, window_seconds, settings=settings), out_dir / f"{m.uri}.rttm",
+                        reference, uem,
                         collar, skip_overlap)
             meta.append({"uri": m.uri, "seconds": round(m.seconds, 3),
                          "speech_seconds": round(sum(b - a for a, b in speech_regions(m.reference)), 3),

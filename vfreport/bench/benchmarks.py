@@ -429,7 +429,8 @@ def _has_dask() -> bool:
 
 
 def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: bool = False,
-                   only: list[str] | None = None) -> list[Figure]:
+                   only: list[str] | None = None, pipeline_model: Path | None = None,
+                   pipeline_data: Path | None = None) -> list[Figure]:
     info = machine()
     cores = os.cpu_count() or 1
     steps: list[tuple[str, Callable[[], list[Figure]]]] = []
@@ -450,6 +451,16 @@ def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: b
             steps.append(("executors", bench_executor_overhead))
     if scaling:
         steps.append(("scaling", lambda: bench_scaling(work)))
+    tables: list[str] = []
+    if pipeline_model is not None:
+        def pipeline() -> list[Figure]:
+            from vfreport.bench.pipeline_der import bench_pipeline
+
+            figs, table = bench_pipeline(pipeline_model, pipeline_data)
+            tables.append(table)
+            return figs
+
+        steps.append(("pipeline", pipeline))
     figures: list[Figure] = []
     for name, step in steps:
         if only and name not in only:
@@ -460,6 +471,9 @@ def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: b
         except Exception as e:  # noqa: BLE001 - a broken figure is reported, the others still run
             figures.append(Figure(f"{name} (failed)", None, "", "", False, f"{type(e).__name__}: {e}"))
     print_table(figures, info)
+    for table in tables:
+        print()
+        print(table)
     if json_out is not None:
         atomic_write_json(json_out, [
             {k: v for k, v in asdict(f).items()} | {"machine": info} for f in figures
