@@ -86,6 +86,7 @@ __all__ = [
     "predict_files",
     "vote",
     "window_bounds",
+    "window_probabilities",
     "write_rttm",
 ]
 
@@ -317,6 +318,9 @@ class PipelineSettings:
             raise ConfigError(f"unknown embedding {self.embedding!r}: choose one of {', '.join(EMBEDDINGS)}")
         if not 0.0 < self.threshold < 2.0:
             raise ConfigError(f"clustering threshold {self.threshold} must be a cosine distance in (0, 2)")
+        if self.min_cluster_size < 1 or self.min_embed_seconds < 0:
+            raise ConfigError(f"min_cluster_size {self.min_cluster_size} must be >= 1 and min_embed_seconds "
+                              f"{self.min_embed_seconds} >= 0")
         self.cluster_settings()  # range checks of the speaker counts
 
     def cluster_settings(self) -> ClusterSettings:
@@ -326,7 +330,8 @@ class PipelineSettings:
                                self.min_cluster_size, "cosine")
 
 
-OLD_PIPELINE = PipelineSettings(SpeechSettings(detector="energy"), embedding="features", num_speakers=2)
+OLD_PIPELINE = PipelineSettings(SpeechSettings(detector="energy"), embedding="features", num_speakers=2,
+                                min_embed_seconds=0.0)
 """The pipeline before the learned detector and encoder: energy speech, hand-made features, two speakers."""
 
 
