@@ -555,7 +555,8 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
     and ``<exp>/<arm>/seed-<k>/eval/<uri>.rttm``; returns results.json's ``evaluation`` entry (it
     does not write results.json). Meetings are decoded one at a time and every model runs on each
     before the next. When the meetings cannot be loaded the entry says why, with ``available``
-    False, instead of raising.
+    False, instead of raising. With an ``[evaluation]`` set in the config, the entry's ``real`` key
+    holds :func:`evaluate_real`'s.
     """
     from vfreport.config import read_experiment_config
 
