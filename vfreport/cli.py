@@ -237,6 +237,35 @@ def predict_cmd(model: Path, audio: tuple[Path, ...], out: Path | None, **pipeli
             click.echo(f"{path}: {len(segments)} segments -> {out / (Path(path).stem + '.rttm')}")
 
 
+@cli.command("evaluate")
+@click.argument("model", type=click.Path(exists=True, path_type=Path))
+@click.option("--audio", "audio_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="Folder of recordings (.wav/.flac/.ogg), named by their RTTM uri.")
+@click.option("--rttm", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Reference diarization of the recordings.")
+@click.option("--uem", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Scored regions [default: each whole recording].")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the numbers of the table (and more) as JSON.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the hypothesis RTTMs: OUT/<condition>/<system>/<uri>.rttm.")
+def evaluate_cmd(model: Path, audio_dir: Path, rttm: Path, uem: Path | None, json_out: Path | None,
+                 out: Path | None) -> None:
+    """Score a model (.onnx, .pt or an experiment's runs) on recordings with a reference: DER (pyannote.metrics,
+    collar 0, overlap scored) with its own speech detection and with oracle speech, beside the model-free
+    baselines."""
+    from vfreport.deploy.evaluate import evaluate, format_table
+
+    result = evaluate(model, audio_dir, rttm, uem, out=out, json_out=json_out)
+    for note in result["notes"]:
+        click.echo(f"note: {note}", err=True)
+    click.echo(format_table(result))
+    if out is not None:
+        click.echo(f"hypothesis RTTMs: {out}/<condition>/<system>/<uri>.rttm")
+    if json_out is not None:
+        click.echo(f"json: {json_out}")
+
+
 @cli.command("import")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--history", "histories", multiple=True, required=True, metavar="ARM:SEED:FILE",

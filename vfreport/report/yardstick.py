@@ -143,8 +143,8 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
     :func:`vfreport.report.markup.md_text`; ``figure`` (a relative path) embeds the DER figure
     (leave it out when the Figures section shows it)."""
 
-    def _name(results: Mapping[str, Any], arm: str) -> str:  # escaped display name
-        return md_text(_display(results, arm))
+    def _name(results: Mapping[str, Any], arm: str) -> str:  # raw: table() escapes every cell once
+        return _display(results, arm)
 
     ev = results.get("evaluation")
     out = ["## Common yardstick: DER on held-out meetings", ""]
@@ -223,7 +223,7 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         lift = ((results.get("arms") or {}).get(arm) or {}).get("lift")
         if lift:
             min_lift = lift.get("min_lift", min_lift)
-            lift_rows.append([_name(results, arm), _lift_cell(lift), md_text(lift.get("source") or "—")])
+            lift_rows.append([_name(results, arm), _lift_cell(lift), lift.get("source") or "—"])
     if lift_rows:
         out.append("### Lift over the audio-free baseline")
         out.append("")
