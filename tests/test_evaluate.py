@@ -126,6 +126,8 @@ def test_evaluate_rescores_to_pyannote_on_real_meetings(models: dict[str, Path],
     row = df[(df.condition == OWN_SPEECH) & (df.system == "model") & (df.recording == "corpus")].iloc[0]
     assert row["DER %"] == pytest.approx(100 * result["conditions"][OWN_SPEECH]["systems"]["model"]["corpus"]["der"])
     assert f"{row['DER %']:.1f}" in res.output
+    floor = result["overlap_floor"]  # the references' overlap floor, stated beside the DERs
+    assert set(floor["meetings"]) == {"dev00", "dev01"} and f"{100 * floor['corpus']:.1f} %" in res.output
 
 
 def test_evaluate_an_experiments_runs(tmp_path: Path) -> None:

@@ -211,6 +211,19 @@ def test_written_rttms_rescore_to_the_reported_numbers(evaluated: tuple[Path, di
         for uri, reported in scores.items():
             hyp = _read_rttm(exp / ev["baseline_dirs"][name] / f"{uri}.rttm")[uri]
             assert metric(ref[uri], hyp, uem=Timeline(uem[uri])) == pytest.approx(reported["der"], abs=1e-12)
+    # the overlap floor: what pyannote.metrics gives the reference reduced to one speaker per instant
+    from pyannote.core import Annotation
+
+    floor = ev["overlap_floor"]
+    assert set(floor["meetings"]) == set(ref)
+    for uri, annotation in ref.items():
+        one = Annotation(uri=uri)
+        for i, seg in enumerate(annotation.get_timeline().segmentation()):
+            one[seg, i] = sorted(annotation.crop(seg, mode="intersection").labels())[0]
+        d = metric(annotation, one, uem=Timeline(uem[uri]), detailed=True)
+        assert floor["meetings"][uri]["floor"] == pytest.approx(d["missed detection"] / d["total"], abs=1e-9)
+        assert d["confusion"] == pytest.approx(0.0, abs=1e-9)
+    assert 0 < floor["corpus"] < 0.2
 
 
 def test_evaluation_entry_summaries(evaluated: tuple[Path, dict]) -> None:

@@ -249,14 +249,17 @@ def predict_cmd(model: Path, audio: tuple[Path, ...], out: Path | None, **pipeli
               help="Write the numbers of the table (and more) as JSON.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the hypothesis RTTMs: OUT/<condition>/<system>/<uri>.rttm.")
+@pipeline_options
 def evaluate_cmd(model: Path, audio_dir: Path, rttm: Path, uem: Path | None, json_out: Path | None,
-                 out: Path | None) -> None:
+                 out: Path | None, **pipeline: Any) -> None:
     """Score a model (.onnx, .pt or an experiment's runs) on recordings with a reference: DER (pyannote.metrics,
     collar 0, overlap scored) with its own speech detection and with oracle speech, beside the model-free
     baselines."""
     from vfreport.deploy.evaluate import evaluate, format_table
+    from vfreport.deploy.options import settings_from_options
 
-    result = evaluate(model, audio_dir, rttm, uem, out=out, json_out=json_out)
+    result = evaluate(model, audio_dir, rttm, uem, out=out, json_out=json_out,
+                      settings=settings_from_options(**pipeline))
     for note in result["notes"]:
         click.echo(f"note: {note}", err=True)
     click.echo(format_table(result))

@@ -36,7 +36,7 @@ Nothing is written until every recording is scored; each file is written atomica
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +56,16 @@ from vfreport.analysis.evaluation import (
     rttm_round_trip,
     score,
 )
+from vfreport.analysis.overlap import overlap_floor
 from vfreport.data.recordings import RecordingSet, open_recordings, read_recording
 from vfreport.data.rttm import Segment
-from vfreport.deploy.predict import DEFAULT_WINDOW_SECONDS, Predictor, load_predictor, predict_audio
+from vfreport.deploy.predict import (
+    DEFAULT_WINDOW_SECONDS,
+    PipelineSettings,
+    Predictor,
+    load_predictor,
+    predict_audio,
+)
 from vfreport.errors import ExperimentError
 from vfreport.experiment.layout import atomic_write_json, atomic_write_text
 
@@ -121,9 +128,12 @@ def _scored(reference: Sequence[Segment], hypothesis: Sequence[Segment], uem: Se
 
 
 def evaluate_recordings(models: Mapping[str, Predictor], recordings: RecordingSet,
-                        window_seconds: float | None = None) -> Evaluation:
+                        window_seconds: float | None = None, *,
+                        settings: PipelineSettings | None = None) -> Evaluation:
     """Score every model and the two model-free baselines on every recording, in both conditions
-    (module doc). Recordings are decoded one at a time."""
+    (module doc), with predict's pipeline ``settings`` (default: its defaults). Recordings are
+    decoded one at a time. The result also holds the references' overlap floor
+    (:mod:`vfreport.analysis.overlap`)."""
     first = next(iter(models.values()))
     if any(p.geometry != first.geometry for p in models.values()):
         raise ExperimentError("the models do not share one frame geometry (sample rate, frame step, n_fft): "
@@ -137,13 +147,15 @@ def evaluate_recordings(models: Mapping[str, Predictor], recordings: RecordingSe
     for r in recordings.recordings:
         audio = read_recording(r, first.sample_rate)
         meeting = Meeting(r.uri, audio, r.reference, r.uem)
-        position_own = predict_audio(position, audio, r.uri, window)
+        position_own = predict_audio(position, audio, r.uri, window, settings=settings)
         hypotheses = {
-            OWN_SPEECH: {**{name: predict_audio(p, audio, r.uri, window_seconds) for name, p in models.items()},
+            OWN_SPEECH: {**{name: predict_audio(p, audio, r.uri, window_seconds, settings=settings)
+                            for name, p in models.items()},
                          ONE_SPEAKER: one_speaker_segments(position_own, r.uri), POSITION: position_own},
-            ORACLE_SPEECH: {**{name: diarize(p, meeting, window_seconds) for name, p in models.items()},
+            ORACLE_SPEECH: {**{name: diarize(p, meeting, window_seconds, settings=settings)
+                               for name, p in models.items()},
                             ONE_SPEAKER: one_speaker_segments(r.reference, r.uri),
-                            POSITION: diarize(position, meeting)},
+                            POSITION: diarize(position, meeting, settings=settings)},
         }
         for condition, hyps in hypotheses.items():
             for system, hyp in hyps.items():
@@ -177,6 +189,9 @@ def evaluate_recordings(models: Mapping[str, Predictor], recordings: RecordingSe
         "notes": recordings.notes(first.sample_rate),
         "recordings": meta,
         "conditions": conditions,
+        "pipeline": asdict(settings or PipelineSettings()),
+        "overlap_floor": overlap_floor({r.uri: list(r.reference) for r in recordings.recordings},
+                                       {r.uri: list(r.uem) for r in recordings.recordings}),
     }
     return Evaluation(result, rttm)
 
@@ -221,17 +236,22 @@ def format_table(result: Mapping[str, Any]) -> str:
         for col in ("ref spk", "hyp spk"):
             block[col] = block[col].map(lambda v: "" if v is None or v != v else str(int(v)))
         lines.append(block.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    floor = result.get("overlap_floor")
+    if floor:
+        per = ", ".join(f"{u} {100 * m['floor']:.1f} %" for u, m in floor["meetings"].items())
+        lines += ["", f"overlap floor (DER two mutually exclusive labels cannot avoid, even with oracle speech): "
+                      f"{100 * floor['corpus']:.1f} % ({per})"]
     return "\n".join(lines)
 
 
 def evaluate(model: Path | str, audio_dir: Path | str, rttm: Path | str, uem: Path | str | None = None, *,
              out: Path | str | None = None, json_out: Path | str | None = None,
-             window_seconds: float | None = None) -> dict[str, Any]:
+             window_seconds: float | None = None, settings: PipelineSettings | None = None) -> dict[str, Any]:
     """`vfreport evaluate`: check the inputs, score everything, then write ``--out`` RTTMs and the
     ``--json`` file; returns what the JSON holds."""
     recordings = open_recordings(audio_dir, rttm, uem)  # every input problem before any inference
     models, exp_window = load_models(model)
-    evaluation = evaluate_recordings(models, recordings, window_seconds or exp_window)
+    evaluation = evaluate_recordings(models, recordings, window_seconds or exp_window, settings=settings)
     result = evaluation.result
     if out is not None:
         result["hypothesis_dirs"] = write_hypotheses(evaluation, out)
