@@ -202,6 +202,29 @@ def test_encoder_tells_the_two_real_speakers_apart_better_than_chance() -> None:
     assert sim[same & off].mean() > sim[~same].mean()
 
 
+def test_encoder_onnx_graph_is_the_torch_lstm() -> None:
+    """The ONNX Runtime graph built from the wheel's weights gives what Resemblyzer's torch LSTM gives
+    on packed variable-length sequences (the final state of each at its own length)."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
+
+    from vfreport.deploy.embed import encoder_session, voice_encoder
+
+    rng = np.random.default_rng(1)
+    lengths = np.array([37, 160, 5, 90], dtype=np.int32)
+    seqs = [rng.random((n, 40), dtype=np.float32) for n in lengths]
+    session, weight, bias = encoder_session()
+    x = np.zeros((lengths.max(), len(seqs), 40), dtype=np.float32)
+    for k, q in enumerate(seqs):
+        x[: len(q), k] = q
+    (h,) = session.run(["h"], {"x": x, "lens": lengths})
+    with torch.inference_mode():
+        packed = pack_padded_sequence(pad_sequence([torch.from_numpy(q) for q in seqs], batch_first=True),
+                                      torch.from_numpy(lengths), batch_first=True, enforce_sorted=False)
+        _, (hidden, _) = voice_encoder().lstm(packed)
+    assert np.abs(h[0] - hidden[-1].numpy()).max() < 1e-4
+    assert weight.shape == (256, 256) and bias.shape == (256,)
+
+
 def _blobs(k: int, per: int, spread: float, seed: int, d: int = 32) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(k, d))

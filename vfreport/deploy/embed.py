@@ -9,8 +9,9 @@ A *local speaker* is the set of speech frames one sliding window gives one of it
   spectrogram (Resemblyzer's own ``wav_to_mel_spectrogram``: 25 ms windows, 10 ms hop, after its
   ``normalize_volume`` raises quiet audio to −30 dBFS, its training level) is computed once; each
   local speaker is the sequence of its mel frames (those whose centre falls in one of its model
-  frames), run through the LSTM in batches of packed sequences (padding never enters a state);
-  its embedding is the encoder's L2-normalised output for that sequence.
+  frames), run through the LSTM in batches (ONNX Runtime's LSTM with per-sequence lengths, so
+  padding never enters a state, :func:`encoder_session`); its embedding is the encoder's
+  L2-normalised output for that sequence.
 - ``"features"``: the hand-made fallback, the mean of the model front-end's per-frame log-mel and
   pitch-periodicity features (:func:`vfreport.data.spectral.frame_features`), standardised over
   the recording.
@@ -33,7 +34,7 @@ from vfreport.data.spectral import frame_features
 from vfreport.errors import ConfigError
 
 EMBEDDINGS = ("encoder", "features")
-ENCODER_BATCH = 64
+ENCODER_BATCH = 256
 """Local speakers per LSTM call."""
 
 
@@ -72,13 +73,55 @@ def _mel(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return wav_to_mel_spectrogram(wav)
 
 
+@functools.lru_cache(maxsize=1)
+def encoder_session():  # -> (onnxruntime.InferenceSession, linear weight, linear bias)
+    """The GE2E encoder's 3-layer LSTM as an ONNX graph run by ONNX Runtime (built once per process
+    from the wheel's weights, no export: ONNX's LSTM operator with the gates reordered from torch's
+    i, f, g, o to ONNX's i, o, f, c), its ``sequence_lens`` input giving each sequence's last state
+    as a packed torch LSTM does. About 5x the CPU throughput of torch's LSTM on 2 cores; the
+    final linear layer, ReLU and L2 normalisation run in numpy."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    state = {k: v.detach().numpy() for k, v in voice_encoder().state_dict().items()}
+    hidden = state["lstm.weight_hh_l0"].shape[1]
+
+    def iofc(w: np.ndarray) -> np.ndarray:  # torch gate order i, f, g, o -> ONNX i, o, f, c
+        i, f, g, o = np.split(w, 4, axis=0)
+        return np.concatenate([i, o, f, g], axis=0)
+
+    nodes, inits = [], []
+    x = "x"
+    layers = sum(1 for k in state if k.startswith("lstm.weight_ih_l"))
+    for layer in range(layers):
+        w = iofc(state[f"lstm.weight_ih_l{layer}"])[None]
+        r = iofc(state[f"lstm.weight_hh_l{layer}"])[None]
+        bias = np.concatenate([iofc(state[f"lstm.bias_ih_l{layer}"]), iofc(state[f"lstm.bias_hh_l{layer}"])])[None]
+        for name, value in (("W", w), ("R", r), ("B", bias)):
+            inits.append(numpy_helper.from_array(value.astype(np.float32), f"{name}{layer}"))
+        y, y_h = f"y{layer}", ("h" if layer == layers - 1 else f"h{layer}")
+        nodes.append(helper.make_node("LSTM", [x, f"W{layer}", f"R{layer}", f"B{layer}", "lens"], [y, y_h],
+                                      hidden_size=hidden))
+        if layer < layers - 1:  # Y is (T, 1, B, H): drop the direction axis for the next layer
+            inits.append(numpy_helper.from_array(np.array([1], dtype=np.int64), f"axis{layer}"))
+            nodes.append(helper.make_node("Squeeze", [y, f"axis{layer}"], [f"x{layer + 1}"]))
+            x = f"x{layer + 1}"
+    graph = helper.make_graph(
+        nodes, "ge2e_lstm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["T", "B", state["lstm.weight_ih_l0"].shape[1]]),
+         helper.make_tensor_value_info("lens", TensorProto.INT32, ["B"])],
+        [helper.make_tensor_value_info("h", TensorProto.FLOAT, [1, "B", hidden])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return session, state["linear.weight"], state["linear.bias"]
+
+
 def encoder_embeddings(audio: np.ndarray, speakers: Sequence[LocalSpeaker], geometry: FrameGeometry,
                        n_frames: int) -> np.ndarray:
     """(len(speakers), 256) L2-normalised GE2E embeddings of the local speakers (see module doc)."""
-    import torch
-    from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
-
-    encoder = voice_encoder()  # imports resemblyzer, its import-time warnings silenced
+    session, weight, bias = encoder_session()  # imports resemblyzer, its import-time warnings silenced
     from resemblyzer import hparams
 
     if not speakers:
@@ -90,23 +133,23 @@ def encoder_embeddings(audio: np.ndarray, speakers: Sequence[LocalSpeaker], geom
     under = under.astype(np.int64)
     order = np.argsort([-len(s.frames) for s in speakers], kind="stable")
     out = np.zeros((len(speakers), hparams.model_embedding_size), dtype=np.float32)
-    with torch.inference_mode():
-        for i in range(0, len(order), ENCODER_BATCH):
-            batch = order[i : i + ENCODER_BATCH]
-            seqs = []
-            for j in batch:
-                frames = speakers[j].frames
-                lo = np.searchsorted(under, frames[0], "left")
-                hi = np.searchsorted(under, frames[-1], "right")
-                cand = np.arange(lo, hi)
-                keep = cand[np.isin(under[cand], frames)]
-                seqs.append(torch.from_numpy(mel[keep] if len(keep) else mel[lo : lo + 1]))
-            lengths = torch.tensor([len(s) for s in seqs])
-            packed = pack_padded_sequence(pad_sequence(seqs, batch_first=True), lengths, batch_first=True,
-                                          enforce_sorted=False)
-            _, (hidden, _) = encoder.lstm(packed)
-            raw = encoder.relu(encoder.linear(hidden[-1]))
-            out[batch] = (raw / (torch.norm(raw, dim=1, keepdim=True) + 1e-12)).numpy()
+    for i in range(0, len(order), ENCODER_BATCH):
+        batch = order[i : i + ENCODER_BATCH]
+        seqs = []
+        for j in batch:
+            frames = speakers[j].frames
+            lo = np.searchsorted(under, frames[0], "left")
+            hi = np.searchsorted(under, frames[-1], "right")
+            cand = np.arange(lo, hi)
+            keep = cand[np.isin(under[cand], frames)]
+            seqs.append(mel[keep] if len(keep) else mel[lo : lo + 1])
+        lengths = np.array([len(q) for q in seqs], dtype=np.int32)
+        x = np.zeros((int(lengths.max()), len(seqs), mel.shape[1]), dtype=np.float32)  # (T, B, 40), zero-padded
+        for k, q in enumerate(seqs):
+            x[: len(q), k] = q
+        (h,) = session.run(["h"], {"x": x, "lens": lengths})
+        raw = np.maximum(h[0] @ weight.T + bias, 0.0)
+        out[batch] = raw / (np.linalg.norm(raw, axis=1, keepdims=True) + 1e-12)
     return out
 
 
