@@ -1,5 +1,6 @@
 """Frame features in numpy (torch-free): the model front-end's filters, and the per-frame features
-``vfreport predict`` clusters to stitch windows into speakers (:mod:`vfreport.deploy.predict`).
+of ``vfreport predict``'s hand-made fallback embedding and energy speech detector
+(:mod:`vfreport.deploy.embed`, :mod:`vfreport.deploy.speech`).
 
 The model (:class:`vfreport.model.network.LogMel`) computes the same log-mel and periodicity views
 in torch from these filters, so both read one definition.
