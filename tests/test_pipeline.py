@@ -273,6 +273,11 @@ def test_long_recordings_are_clustered_in_bounded_chunks(monkeypatch: pytest.Mon
     labels = cluster_embeddings(x, ClusterSettings(threshold=0.5, min_cluster_size=3, chunk=100))
     assert max(sizes) <= 100 and len(sizes) > 9
     assert _same_partition(labels, truth)
+    # a speaker heard in one chunk only is one sub-cluster there, yet big enough: its members count
+    late, _ = _blobs(1, 20, 0.15, seed=9)
+    mixed = np.concatenate([x[:410], late, x[410:]])  # all 20 in the chunk of rows 400-499
+    labels = cluster_embeddings(mixed, ClusterSettings(threshold=0.5, min_cluster_size=3, chunk=100))
+    assert _same_partition(labels, np.concatenate([truth[:410], np.full(20, 3), truth[410:]]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def _count(sizes: np.ndarray, s: ClusterSettings) -> int:
     return int(np.clip(k, s.min_speakers, s.max_speakers if s.max_speakers is not None else k))
 
 
-def _cluster_exact(x: np.ndarray, s: ClusterSettings) -> np.ndarray:
+def _cluster_exact(x: np.ndarray, s: ClusterSettings, weights: np.ndarray) -> np.ndarray:
     from scipy.cluster.hierarchy import fcluster
 
     n = len(x)
@@ -103,10 +103,10 @@ def _cluster_exact(x: np.ndarray, s: ClusterSettings) -> np.ndarray:
         labels = fcluster(z, s.threshold, "distance") - 1
     else:
         labels = fcluster(z, DEFAULT_SPEAKERS_WITHOUT_THRESHOLD, "maxclust") - 1
-    k = min(_count(np.bincount(labels), s), n)
+    k = min(_count(np.bincount(labels, weights), s), n)
     if labels.max() + 1 < k:
         labels = fcluster(z, k, "maxclust") - 1
-    sizes = np.bincount(labels)
+    sizes = np.bincount(labels, weights)
     kept = np.argsort(-sizes, kind="stable")[:k]
     remap = np.full(len(sizes), -1)
     remap[kept] = np.arange(len(kept))
@@ -117,21 +117,28 @@ def _cluster_exact(x: np.ndarray, s: ClusterSettings) -> np.ndarray:
     return out
 
 
-def cluster_embeddings(x: np.ndarray, settings: ClusterSettings) -> np.ndarray:
-    """Cluster index (0..k−1) of every row of ``x`` (see module doc for the method and its bounds)."""
+def cluster_embeddings(x: np.ndarray, settings: ClusterSettings, weights: np.ndarray | None = None) -> np.ndarray:
+    """Cluster index (0..k−1) of every row of ``x`` (see module doc for the method and its bounds).
+
+    ``weights``: how many embeddings each row stands for (default 1 each); cluster sizes, compared
+    with ``min_cluster_size``, count them (the second stage's centroids carry their members)."""
     x = np.asarray(x, dtype=np.float64)
     n = len(x)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     if n <= settings.chunk:
-        return _cluster_exact(x, settings)
+        return _cluster_exact(x, settings, w)
     sub = ClusterSettings(num_speakers=CHUNK_CLUSTERS, metric=settings.metric, chunk=settings.chunk)
     fine = np.zeros(n, dtype=np.int64)
     means: list[np.ndarray] = []
+    members: list[np.ndarray] = []
     for a in range(0, n, settings.chunk):
         part = x[a : a + settings.chunk]
-        labels = _cluster_exact(part, sub)
+        labels = _cluster_exact(part, sub, w[a : a + settings.chunk])
+        k = int(labels.max()) + 1
         fine[a : a + len(part)] = labels + sum(len(m) for m in means)
-        means.append(centroids(part, labels, int(labels.max()) + 1, settings.metric))
-    coarse = cluster_embeddings(np.concatenate(means), settings)
+        means.append(centroids(part, labels, k, settings.metric))
+        members.append(np.bincount(labels, w[a : a + settings.chunk], minlength=k))
+    coarse = cluster_embeddings(np.concatenate(means), settings, np.concatenate(members))
     return coarse[fine]
