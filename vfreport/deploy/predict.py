@@ -286,7 +286,7 @@ def _uri(path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# files
+# the pipeline around the model
 # ---------------------------------------------------------------------------------------------
 
 
@@ -324,6 +324,8 @@ class PipelineSettings:
         self.cluster_settings()  # range checks of the speaker counts
 
     def cluster_settings(self) -> ClusterSettings:
+        """The clustering these settings imply: Ward with a fixed count for the features, average
+        linkage on cosine distance with the count estimated for the encoder."""
         if self.embedding == "features":
             return ClusterSettings(None, self.num_speakers, self.min_speakers, self.max_speakers, 1, "euclidean")
         return ClusterSettings(self.threshold, self.num_speakers, self.min_speakers, self.max_speakers,
@@ -490,6 +492,11 @@ def cluster_windows(
     x = feature_embeddings(np.zeros(0, np.float32), speakers, GEOMETRY, n_frames, features)
     cluster = cluster_embeddings(x, ClusterSettings(num_speakers=n_speakers, metric="euclidean"))
     return vote(speakers, cluster, n_frames)
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------------
 
 
 def predict_file(
