@@ -145,7 +145,7 @@ def _arm(y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
     b, r, m = y.shape
     col = y.mean(axis=1)
     corpus = col @ w
-    if r < 2:
+    if r < 2 or m < 2:
         nan = np.full(b, np.nan)
         return col, corpus, nan, nan
     row_w = y @ w  # (B, r): each run's corpus DER
@@ -183,28 +183,26 @@ def compare_crossed_batch(target: np.ndarray, other: np.ndarray, weights: np.nda
 
     d = col_t - col_o
     s2_d = d.var(axis=1, ddof=1)
-    v = s2_d / m_eff
-    denom = (s2_d / m_eff) ** 2 / (m - 1)
-    runs_o = np.zeros(b)
-    res_o = np.zeros(b)
+    run_term = np.zeros(b)
+    run_denom = np.zeros(b)
     comps_run = []
     for s2_row, ms_res, r in ((s2_row_t, ms_res_t, r_t), (s2_row_o, ms_res_o, r_o)):
         if r < 2:  # a model-free baseline: no run variance, no residual
-            comps_run.append(runs_o)
+            comps_run.append(np.zeros(b))
             continue
         term = (s2_row - ms_res / m_eff) / r
-        keep = term > 0
-        v = v + np.where(keep, term, 0.0)
-        part = (s2_row / r) ** 2 / (r - 1) + (ms_res / (m_eff * r)) ** 2 / ((r - 1) * (m - 1))
-        denom = denom + np.where(keep, part, 0.0)
+        run_term = run_term + term
+        run_denom = run_denom + (s2_row / r) ** 2 / (r - 1) + (ms_res / (m_eff * r)) ** 2 / ((r - 1) * (m - 1))
         comps_run.append(np.maximum(term * r, 0.0))
+    keep = run_term > 0
+    v = s2_d / m_eff + np.where(keep, run_term, 0.0)
+    denom = (s2_d / m_eff) ** 2 / (m - 1) + np.where(keep, run_denom, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         df = np.where(denom > 0, v * v / denom, np.nan)
     se = np.sqrt(v)
 
     res_t = ms_res_t
-    if r_o >= 2:
-        res_o = ms_res_o
+    res_o = ms_res_o if r_o >= 2 else np.zeros(b)
     am = np.maximum(0.0, (s2_d - res_t / r_t - res_o / r_o) / 2.0)
     half = (col_t + col_o) / 2.0
     meeting = np.maximum(0.0, half.var(axis=1, ddof=1) - s2_d / 4.0)
@@ -267,4 +265,80 @@ def compare_crossed(
     )
 
 
-__all__ = ["COMPONENTS", "CrossedBatch", "CrossedComparison", "compare_crossed", "compare_crossed_batch"]
+# ---------------------------------------------------------------------------------------------
+# simulation from variance components (calibration, power, sequential designs)
+# ---------------------------------------------------------------------------------------------
+
+
+def component_sds(components: dict[str, float]) -> dict[str, float]:
+    """SDs of the model's terms from variance components keyed as :data:`COMPONENTS`; ``run`` and
+    ``residual`` (one value for both arms) are accepted too. Missing terms are 0."""
+    out = {}
+    for key in COMPONENTS:
+        pooled = key.split("_")[0] if key.startswith(("run_", "residual_")) else key
+        value = components.get(key, components.get(pooled, 0.0))
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"variance component {key!r} must be finite and >= 0, got {value}")
+        out[key] = math.sqrt(value)
+    return out
+
+
+def simulate_tables(components: dict[str, float], runs: tuple[int, int], n_meetings: int, n_sim: int,
+                    delta: float = 0.0, seed: int | tuple[int, ...] = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n_sim`` pairs of DER tables ``target[n_sim, r_t, m]``, ``other[n_sim, r_o, m]`` drawn from
+    the module's model with the given variance components and true ΔDER ``delta``. ``r_o = 1``:
+    a model-free baseline (no run effect, no residual). Values are centred at 0 (Δ̂ does not
+    depend on the level)."""
+    sd = component_sds(components)
+    r_t, r_o = runs
+    rng = np.random.default_rng(seed)
+    m = int(n_meetings)
+    meeting = rng.normal(0.0, sd["meeting"], (n_sim, 1, m))
+    target = (delta + meeting + rng.normal(0.0, sd["arm_x_meeting"], (n_sim, 1, m))
+              + rng.normal(0.0, sd["run_target"], (n_sim, r_t, 1))
+              + rng.normal(0.0, sd["residual_target"], (n_sim, r_t, m)))
+    other = meeting + rng.normal(0.0, sd["arm_x_meeting"], (n_sim, 1, m))
+    if r_o > 1:
+        other = (other + rng.normal(0.0, sd["run_other"], (n_sim, r_o, 1))
+                 + rng.normal(0.0, sd["residual_other"], (n_sim, r_o, m)))
+    return target, other
+
+
+@dataclass(frozen=True)
+class OperatingCharacteristics:
+    """Simulated behaviour of :func:`compare_crossed` at one design: type-I error of the one-sided
+    test (true Δ = 0), coverage of the two-sided interval (true Δ = 0), power when the target's
+    DER is lower by ``effect``, and the Monte-Carlo SE of a rate near ``alpha``."""
+
+    runs: tuple[int, int]
+    n_meetings: int
+    effect: float
+    type_i: float
+    coverage: float
+    power: float
+    mc_se: float
+    n_sim: int
+
+
+def operating_characteristics(components: dict[str, float], runs: tuple[int, int], n_meetings: int,
+                              effect: float = 0.05, alpha: float = ALPHA, confidence: float = CONFIDENCE,
+                              weights: np.ndarray | None = None, n_sim: int = 20_000,
+                              seed: int = 0) -> OperatingCharacteristics:
+    """Type-I error, coverage and power of :func:`compare_crossed_batch` on ``n_sim`` tables per truth
+    simulated by :func:`simulate_tables` (fixed ``seed``)."""
+    null = compare_crossed_batch(*simulate_tables(components, runs, n_meetings, n_sim, 0.0, (seed, 0)), weights)
+    alt = compare_crossed_batch(*simulate_tables(components, runs, n_meetings, n_sim, -effect, (seed, 1)), weights)
+    half = st.t.isf((1 - confidence) / 2, null.df) * null.se
+    return OperatingCharacteristics(
+        runs=(int(runs[0]), int(runs[1])), n_meetings=int(n_meetings), effect=float(effect),
+        type_i=float(np.mean(null.p_value() <= alpha)),
+        coverage=float(np.mean(np.abs(null.estimate) <= half)),
+        power=float(np.mean(alt.p_value() <= alpha)),
+        mc_se=float(math.sqrt(alpha * (1 - alpha) / n_sim)), n_sim=int(n_sim),
+    )
+
+
+__all__ = [
+    "COMPONENTS", "CrossedBatch", "CrossedComparison", "OperatingCharacteristics", "compare_crossed",
+    "compare_crossed_batch", "component_sds", "operating_characteristics", "simulate_tables",
+]
