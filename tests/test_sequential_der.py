@@ -111,3 +111,156 @@ def test_rejects_bad_arguments():
         design_sequential_der(LOOKS, n_meetings=1, n_sim=1000)
     with pytest.raises(ValueError, match="no variance"):
         design_sequential_der(LOOKS, components={"meeting": 1.0}, n_sim=1000)
+
+
+# ---------------------------------------------------------------------------------------------
+# run-all --until-decided on ΔDER, with a fake trainer and a fake evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from click.testing import CliRunner  # noqa: E402
+
+from vfreport import pipeline  # noqa: E402
+from vfreport.analysis import sequential as AS  # noqa: E402
+from vfreport.cli import cli  # noqa: E402
+from vfreport.config import load_config  # noqa: E402
+from vfreport.errors import ConfigError  # noqa: E402
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json  # noqa: E402
+from vfreport.report.sequential import sequential_section  # noqa: E402
+from vfreport.run import runner  # noqa: E402
+
+MEETINGS = [f"m{j}" for j in range(8)]
+
+
+class FakeDerTrainer:
+    """Trains by writing nothing but a completed status; ``analyse`` returns results.json with an
+    evaluation whose per-meeting DERs follow the crossed model (run, meeting, arm × meeting,
+    residual), the target's DER lower by ``gain``. Records which seeds each analysis saw."""
+
+    def __init__(self, out: Path, cfg, gain: float, seed: int = 0):
+        self.out, self.cfg, self.gain, self.seed, self.calls = out, cfg, gain, seed, []
+
+    def __call__(self, cfg):
+        runner.prepare_experiment_dir(cfg, self.out)
+        self.calls.append(list(cfg.seeds))
+        res = runner.RunAllResult(self.out)
+        for arm in cfg.arms:
+            for s in cfg.seeds:
+                run = ExperimentDir(self.out).run(arm, s)
+                if not run.status.exists():
+                    run.root.mkdir(parents=True, exist_ok=True)
+                    atomic_write_json(run.status, {"state": "completed"})
+                    res.completed.append(f"{arm}/seed-{s}")
+        return res
+
+    def der(self, arm: str, s: int, j: int) -> float:
+        meeting = np.random.default_rng([self.seed, 1, j]).normal(0, 0.08)
+        inter = np.random.default_rng([self.seed, 2, j, arm == self.cfg.target.name]).normal(0, 0.02)
+        run = np.random.default_rng([self.seed, 3, s, arm == self.cfg.target.name]).normal(0, 0.01)
+        res = np.random.default_rng([self.seed, 4, s, j, arm == self.cfg.target.name]).normal(0, 0.03)
+        return 0.4 - (self.gain if arm == self.cfg.target.name else 0.0) + meeting + inter + run + res
+
+    def analyse(self):
+        der = {run.arm: {} for run in ExperimentDir(self.out).runs()}
+        for run in ExperimentDir(self.out).runs():
+            der[run.arm][str(run.seed)] = {u: {"der": self.der(run.arm, run.seed, j), "total": 60.0 + 10 * j}
+                                           for j, u in enumerate(MEETINGS)}
+        return {"runs": [], "evaluation": {"available": True, "meetings": [{"uri": u} for u in MEETINGS],
+                                           "der": der}}
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config(preset="demo")
+
+
+@pytest.fixture(scope="module")
+def loop_design(cfg):
+    return AS.design_for_config(cfg, (3, 5, 8), n_sim=4000, endpoint="der", n_meetings=len(MEETINGS))
+
+
+def test_large_gain_stops_for_efficacy_at_the_first_look(tmp_path, cfg, loop_design):
+    out = tmp_path / "exp"
+    fake = FakeDerTrainer(out, cfg, gain=0.15)
+    run = AS.run_until_decided(cfg, out, fake, fake.analyse, design=loop_design)
+    assert fake.calls == [[0, 1, 2]]
+    assert (run.state["decision"], run.state["stopped_at"]) == ("efficacy", 1)
+    rec = run.state["looks_done"][0]
+    assert rec["endpoint"] == "der" and rec["runs"] == {cfg.target.name: 3, cfg.baseline.name: 3}
+    assert rec["DER"]["estimate"] == pytest.approx(-0.15, abs=0.05)
+    assert rec["DER"]["repeated_upper_bound"] < 0 and rec["meetings"] == len(MEETINGS)
+    entry = AS.sequential_entry(out)
+    assert entry["design"]["endpoint"] == "der" and entry["status"] == "stopped"
+    text = sequential_section({"sequential": entry})
+    assert "ΔDER" in text and "stopped for efficacy" in text and "not adjusted" in text
+
+
+def test_no_gain_adds_seeds_and_stops_without_efficacy(tmp_path, cfg, loop_design):
+    out = tmp_path / "exp"
+    fake = FakeDerTrainer(out, cfg, gain=0.0, seed=3)
+    run = AS.run_until_decided(cfg, out, fake, fake.analyse, design=loop_design)
+    print("no gain:", [(r["n"], r["DER"]["estimate"], r["DER"]["p_value"], r["decision"])
+                       for r in run.state["looks_done"]])
+    assert run.state["decision"] in ("futility", "final")
+    assert fake.calls == [AS.seed_schedule(cfg.seeds, n) for n in loop_design.looks[:len(fake.calls)]]
+    # each look compared exactly its own seeds, though the evaluation held no others
+    assert [sum(r["runs"].values()) for r in run.state["looks_done"]] == [2 * r["n"] for r in run.state["looks_done"]]
+
+
+def test_a_look_without_an_evaluation_decides_nothing(tmp_path, cfg, loop_design):
+    out = tmp_path / "exp"
+    fake = FakeDerTrainer(out, cfg, gain=0.15)
+    run = AS.run_until_decided(cfg, out, fake, lambda: {"runs": [], "evaluation": {"available": False,
+                                                                                  "reason": "no meetings"}},
+                               design=loop_design)
+    assert [r["decision"] for r in run.state["looks_done"]] == ["continue", "continue", "final"]
+    assert "no meetings" in run.state["looks_done"][0]["reason"]
+
+
+def test_endpoint_fallback_and_a_started_design_keeps_its_endpoint(tmp_path, cfg):
+    no_ami = load_config(preset="demo",
+                         overrides={"arms": {"ami": {"dataset": "librispeech", "label_strategy": "round-robin"}}})
+    assert AS.endpoint_for(no_ami, "der")[0] == "accuracy" and "instead of ΔDER" in AS.endpoint_for(no_ami, "der")[1]
+    assert AS.endpoint_for(cfg, "der") == ("der", "")
+    with pytest.raises(ConfigError, match="endpoint"):
+        AS.endpoint_for(cfg, "wer")
+    out = tmp_path / "exp"
+    fake = FakeDerTrainer(out, cfg, gain=0.15)
+    AS.run_until_decided(cfg, out, fake, fake.analyse, looks=(2, 3), endpoint="der")
+    assert AS.read_state(out)["design"]["endpoint"] == "der"
+    with pytest.raises(ConfigError, match="decides on der"):
+        AS.run_until_decided(cfg, out, fake, fake.analyse, endpoint="accuracy")
+    with pytest.raises(ConfigError, match="min_der_delta"):
+        AS.check_design(design_sequential_der((2, 3), min_der_delta=0.07, n_sim=1000), cfg)
+
+
+def test_design_command_and_run_all_default_to_der(tmp_path, monkeypatch, cfg):
+    runner_cli = CliRunner()
+    d = tmp_path / "d.json"
+    res = runner_cli.invoke(cli, ["design", "--looks", "2,3", "--simulate", "2000", "--meetings", "8",
+                                  "--components", "run=2,arm_x_meeting=3,residual=4", "--json", str(d)])
+    assert res.exit_code == 0, res.output
+    assert "ΔDER" in res.output and "Simulated type-I error" in res.output and "expected seeds/arm" in res.output
+    written = json.loads(d.read_text())
+    assert written["endpoint"] == "der" and written["n_meetings"] == 8
+    assert written["components"]["run_target"] == pytest.approx(0.02**2)
+    bad = runner_cli.invoke(cli, ["design", "--components", "runs=2"])
+    assert bad.exit_code == 2 and "--components" in bad.output
+    assert runner_cli.invoke(cli, ["design", "--sd", "0.02"]).exit_code == 2
+    assert runner_cli.invoke(cli, ["design", "--endpoint", "accuracy", "--meetings", "4"]).exit_code == 2
+
+    out = tmp_path / "exp"
+    fake = FakeDerTrainer(out, cfg, gain=0.15)
+    monkeypatch.setattr(runner, "run_all", lambda c, o, **kw: fake(c))
+    monkeypatch.setattr(pipeline, "analyse", lambda exp_dir, **kw: fake.analyse())
+    res = runner_cli.invoke(cli, ["run-all", "--out", str(out), "--no-report", "--until-decided", "--design", str(d)])
+    assert res.exit_code == 0, res.output
+    assert "ΔDER = " in res.output and AS.read_state(out)["decision"] == "efficacy"
+    plain = tmp_path / "plain"
+    fake.out = plain
+    res = runner_cli.invoke(cli, ["run-all", "--out", str(plain), "--no-report", "--until-decided", "--looks", "2,3"])
+    assert res.exit_code == 0, res.output
+    assert AS.read_state(plain)["design"]["endpoint"] == "der"
