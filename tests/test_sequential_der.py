@@ -1,13 +1,25 @@
 """Adaptive seeds on ΔDER (vfreport.stats.sequential_der): the calibrated design's type-I error on
-paths it was not calibrated on, its power and futility rates, and the look decisions."""
+paths it was not calibrated on, its power and futility rates, the look decisions; the
+``run-all --until-decided`` loop on ΔDER with fakes; and the evaluation's re-use of earlier RTTMs."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from vfreport import pipeline
+from vfreport.analysis import sequential as AS
+from vfreport.cli import cli
+from vfreport.config import load_config
+from vfreport.errors import ConfigError
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json
+from vfreport.report.sequential import sequential_section
+from vfreport.run import runner
 from vfreport.stats.sequential import Decision, _run_procedure
 from vfreport.stats.sequential_der import (
     DEMO_COMPONENTS,
@@ -117,20 +129,6 @@ def test_rejects_bad_arguments():
 # run-all --until-decided on ΔDER, with a fake trainer and a fake evaluation
 # ---------------------------------------------------------------------------------------------
 
-
-import json  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from click.testing import CliRunner  # noqa: E402
-
-from vfreport import pipeline  # noqa: E402
-from vfreport.analysis import sequential as AS  # noqa: E402
-from vfreport.cli import cli  # noqa: E402
-from vfreport.config import load_config  # noqa: E402
-from vfreport.errors import ConfigError  # noqa: E402
-from vfreport.experiment.layout import ExperimentDir, atomic_write_json  # noqa: E402
-from vfreport.report.sequential import sequential_section  # noqa: E402
-from vfreport.run import runner  # noqa: E402
 
 MEETINGS = [f"m{j}" for j in range(8)]
 
@@ -264,3 +262,63 @@ def test_design_command_and_run_all_default_to_der(tmp_path, monkeypatch, cfg):
     res = runner_cli.invoke(cli, ["run-all", "--out", str(plain), "--no-report", "--until-decided", "--looks", "2,3"])
     assert res.exit_code == 0, res.output
     assert AS.read_state(plain)["design"]["endpoint"] == "der"
+
+
+# ---------------------------------------------------------------------------------------------
+# the evaluation at each look: only new runs diarize, earlier RTTMs are re-scored
+# ---------------------------------------------------------------------------------------------
+
+
+def _checkpoint(path: Path, seed: int) -> None:
+    from dataclasses import asdict
+
+    import torch
+
+    from vfreport import __version__
+    from vfreport.model.network import FastDiarizationModel
+
+    torch.manual_seed(seed)
+    model = FastDiarizationModel()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"format": "vfreport-checkpoint-1", "model_config": asdict(model.config),
+                "model_state": model.state_dict(), "epoch": 1, "vfreport_version": __version__}, path)
+
+
+def test_evaluation_rescores_unchanged_runs_and_diarizes_new_ones(tmp_path):
+    from dataclasses import replace
+
+    from _data import AMI_DEBUG
+    from _expdir import LIBRISPEECH_VAL, make_experiment, make_history
+
+    from vfreport.analysis import evaluation as E
+    from vfreport.config import read_experiment_config
+    from vfreport.experiment.layout import atomic_write_text
+
+    hist = {(arm, s): make_history(LIBRISPEECH_VAL) for arm in ("librispeech", "ami") for s in range(2)}
+    exp = make_experiment(tmp_path, {k: v for k, v in hist.items() if k[1] == 0},
+                          overrides={"arms": {"ami": {"source": "local", "path": str(AMI_DEBUG)}}})
+    ed = ExperimentDir(exp)
+    for arm in ("librispeech", "ami"):
+        _checkpoint(ed.run(arm, 0).best, len(arm))
+    first = E.evaluate_experiment(exp, split="debug.development", n_resamples=50)
+    assert first["available"] and first["reused"] == {}
+    # a look adds seed 1 to both arms: only it diarizes; seed 0's RTTMs are re-scored to the same DERs
+    cfg = read_experiment_config(ed.config)
+    atomic_write_text(ed.config, replace(cfg, seeds=[0, 1]).to_toml())
+    for arm in ("librispeech", "ami"):
+        run = ed.run(arm, 1)
+        run.root.mkdir(parents=True, exist_ok=True)
+        hist[(arm, 1)].to_csv(run.history, index=False)
+        atomic_write_json(run.status, {"state": "completed", "epochs": 12, "last_epoch": 12})
+        _checkpoint(run.best, 100 + len(arm))
+    second = E.evaluate_experiment(exp, split="debug.development", n_resamples=50)
+    assert second["reused"] == {"librispeech": ["0"], "ami": ["0"]}
+    for arm in ("librispeech", "ami"):
+        assert second["der"][arm]["0"] == first["der"][arm]["0"]
+        assert set(second["der"][arm]) == {"0", "1"}
+        assert second["hypothesis_dirs"][arm]["0"] == first["hypothesis_dirs"][arm]["0"]
+    # a new best.pt (training went on) is diarized again
+    _checkpoint(ed.run("ami", 0).best, 7)
+    third = E.evaluate_experiment(exp, split="debug.development", n_resamples=50)
+    assert third["reused"] == {"librispeech": ["0", "1"], "ami": ["1"]}
+    assert third["der"]["ami"]["1"] == second["der"]["ami"]["1"]
