@@ -192,10 +192,10 @@ def _look_stats(components: Mapping[str, float], looks: tuple[int, ...], n_meeti
     return est, se, df
 
 
-def _p_gain(est: np.ndarray, se: np.ndarray, df: np.ndarray, shift: float = 0.0) -> np.ndarray:
-    """Nominal one-sided p of ``ΔDER < shift`` (1 where undefined: never rejects)."""
+def _p_gain(est: np.ndarray, se: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """Nominal one-sided p of ``ΔDER < 0`` (1 where undefined: never rejects)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = st.t.cdf((est - shift) / se, df)
+        p = st.t.cdf(est / se, df)
     return np.where(np.isfinite(p), p, 1.0)
 
 
