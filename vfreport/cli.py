@@ -52,8 +52,8 @@ def _show_report(results: dict, paths: dict[str, Path]) -> None:
 @click.option("--resources", default=None, metavar="NAME=N[,..]",
               help="dask: resources each LocalCluster worker declares, e.g. GPU=1 (runs on cuda ask for GPU=1).")
 @click.option("--until-decided", is_flag=True,
-              help="Add seeds look by look (group-sequential design) until H1 crosses a boundary "
-                   "(see `vfreport design`).")
+              help="Add seeds look by look (group-sequential design) until the endpoint (--endpoint) "
+                   "crosses a boundary (see `vfreport design`).")
 @click.option("--looks", default=None, metavar="N1,N2,..",
               help="Seeds per arm at each look of --until-decided [default: 3,5,8,12].")
 @click.option("--design", "design_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
