@@ -27,9 +27,10 @@ its best checkpoint on a held-out test split, that test accuracy.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,8 @@ class RunMetrics:
     final_train_acc: float
     best_val_window_acc: float | None
     flags: tuple[str, ...] = ()
+    test_split_var: float | None = None
+    test_split_clusters: int | None = None
 
 
 def longest_run(mask: Sequence[bool] | np.ndarray) -> int:
@@ -126,14 +129,27 @@ def plateau_epochs_mask(train_loss: Sequence[float] | np.ndarray) -> np.ndarray:
     return out
 
 
-def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetrics:
+def test_split_error(test: Mapping[str, Any] | None) -> tuple[float | None, int | None]:
+    """The clustered sampling variance of a run's test accuracy and its number of clusters, from
+    status.json ``test`` (written by :func:`vfreport.model.train.score_checkpoint`); (None, None)
+    for runs scored before these were recorded, or without a test split."""
+    if not isinstance(test, Mapping):
+        return None, None
+    var, groups = finite(test.get("split_var")), finite(test.get("split_clusters"))
+    return var, int(groups) if groups is not None else None
+
+
+def run_metrics(history: pd.DataFrame, test_acc: float | None = None, test_split_var: float | None = None,
+                test_split_clusters: int | None = None) -> RunMetrics:
     """Per-run metrics from one validated history (one row per epoch, 1-based, consecutive, with
     ``epoch``, ``train_loss``, ``train_acc``, ``val_acc``; ``train_frames`` and ``val_window_acc``
     used when present) and the run's test accuracy at its best-validation epoch, if it has one.
 
     Best epoch: the first epoch reaching the maximum val acc (the one a best-checkpoint rule
     keeps). Plateau: ``|train_loss - ln 2| <= 0.01`` for at least 3 consecutive epochs (chance
-    level of a balanced two-class cross-entropy, the strategy document's 0.694).
+    level of a balanced two-class cross-entropy, the strategy document's 0.694). The test split's
+    clustered sampling variance and cluster count (:func:`test_split_error`) are carried along for
+    the arm's accuracy interval (:func:`vfreport.stats.intervals.arm_accuracy_interval`).
     """
     if len(history) == 0:
         raise ValueError("history has no epochs")
@@ -188,4 +204,6 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetr
         final_train_acc=float(train[-1]),
         best_val_window_acc=window_acc,
         flags=tuple(flags),
+        test_split_var=finite(test_split_var) if test is not None else None,
+        test_split_clusters=test_split_clusters if test is not None else None,
     )
