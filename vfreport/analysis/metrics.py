@@ -129,7 +129,7 @@ def plateau_epochs_mask(train_loss: Sequence[float] | np.ndarray) -> np.ndarray:
     return out
 
 
-def test_split_error(test: Mapping[str, Any] | None) -> tuple[float | None, int | None]:
+def split_sampling_error(test: Mapping[str, Any] | None) -> tuple[float | None, int | None]:
     """The clustered sampling variance of a run's test accuracy and its number of clusters, from
     status.json ``test`` (written by :func:`vfreport.model.train.score_checkpoint`); (None, None)
     for runs scored before these were recorded, or without a test split."""
@@ -148,7 +148,7 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None, test_split
     Best epoch: the first epoch reaching the maximum val acc (the one a best-checkpoint rule
     keeps). Plateau: ``|train_loss - ln 2| <= 0.01`` for at least 3 consecutive epochs (chance
     level of a balanced two-class cross-entropy, the strategy document's 0.694). The test split's
-    clustered sampling variance and cluster count (:func:`test_split_error`) are carried along for
+    clustered sampling variance and cluster count (:func:`split_sampling_error`) are carried along for
     the arm's accuracy interval (:func:`vfreport.stats.intervals.arm_accuracy_interval`).
     """
     if len(history) == 0:
