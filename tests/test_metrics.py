@@ -9,7 +9,13 @@ import pytest
 from _expdir import LIBRISPEECH_VAL, librispeech_history, make_history
 
 from vfreport.analysis import verdicts as V
-from vfreport.analysis.metrics import expected_range, longest_run, plateau_epochs_mask, run_metrics, split_sampling_error
+from vfreport.analysis.metrics import (
+    expected_range,
+    longest_run,
+    plateau_epochs_mask,
+    run_metrics,
+    split_sampling_error,
+)
 from vfreport.config import Thresholds
 from vfreport.stats.noise import noise_sd
 
@@ -93,5 +99,6 @@ def test_the_test_splits_sampling_error_is_carried_from_status_json():
     assert (var, groups) == (4e-4, 12)
     m = run_metrics(librispeech_history(), 0.8, var, groups)
     assert m.test_split_var == 4e-4 and m.test_split_clusters == 12
-    assert split_sampling_error({"acc": 0.8}) == (None, None) and split_sampling_error(None) == (None, None)  # older runs
+    assert split_sampling_error({"acc": 0.8}) == (None, None)  # runs scored before the error was recorded
+    assert split_sampling_error(None) == (None, None)
     assert run_metrics(librispeech_history(), None, var, groups).test_split_var is None  # no test accuracy
