@@ -8,7 +8,10 @@ import math
 
 import numpy as np
 import pytest
+from _expdir import LN2, make_history
 
+from vfreport.analysis.hypotheses import h1_sensitivity
+from vfreport.analysis.metrics import run_metrics
 from vfreport.stats.outliers import flag_runs, pooled_robust_sd, sensitivity, yuen_test
 from vfreport.stats.twosample import welch_t_test
 
@@ -127,3 +130,16 @@ def test_under_the_audits_equal_means_null_a_false_claim_with_a_failure_drawn_is
     assert r["catch_lone"] >= 0.95
     if r["rejected_with_failure"]:
         assert r["flagged_when_rejected_with_failure"] >= 0.95
+
+
+def test_h1_sensitivity_flags_with_the_pooled_scale_and_a_run_that_never_left_chance():
+    target, base = [0.76, 0.77, 0.75, 0.76, 0.40], [0.70, 0.71, 0.72, 0.70, 0.71]
+    s = h1_sensitivity(target, base, MIN_DELTA, ALPHA, baseline_at_chance=[False, False, False, False, True])
+    assert s.flagged == (1, 1) and s.depends_on_flagged
+    assert s.without_flagged.n == (4, 4)
+
+
+def test_a_run_at_chance_in_every_epoch_never_left_chance():
+    stuck = run_metrics(make_history([0.5] * 6, train_loss=[LN2] * 6))
+    late = run_metrics(make_history([0.5] * 3 + [0.6, 0.7, 0.75], train_loss=[LN2] * 3 + [0.6, 0.5, 0.4]))
+    assert stuck.never_left_chance and not late.never_left_chance and late.plateau

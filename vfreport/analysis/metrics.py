@@ -82,6 +82,8 @@ class RunMetrics:
     flags: tuple[str, ...] = ()
     test_split_var: float | None = None
     test_split_clusters: int | None = None
+    never_left_chance: bool = False
+    """Every epoch inside a chance-level plateau: a failed run (docs/statistics-runs.md)."""
 
 
 def longest_run(mask: Sequence[bool] | np.ndarray) -> int:
@@ -206,4 +208,5 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None, test_split
         flags=tuple(flags),
         test_split_var=finite(test_split_var) if test is not None else None,
         test_split_clusters=test_split_clusters if test is not None else None,
+        never_left_chance=bool(at_chance.all()),
     )
