@@ -10,6 +10,7 @@ from _expdir import LIBRISPEECH_VAL, librispeech_history, make_history
 
 from vfreport.analysis import verdicts as V
 from vfreport.analysis.metrics import (
+    arm_split_error,
     expected_range,
     longest_run,
     plateau_epochs_mask,
@@ -102,3 +103,10 @@ def test_the_test_splits_sampling_error_is_carried_from_status_json():
     assert split_sampling_error({"acc": 0.8}) == (None, None)  # runs scored before the error was recorded
     assert split_sampling_error(None) == (None, None)
     assert run_metrics(librispeech_history(), None, var, groups).test_split_var is None  # no test accuracy
+
+
+def test_an_arms_split_error_is_the_mean_of_its_runs_and_needs_every_run():
+    runs = [run_metrics(librispeech_history(), 0.8, v, g) for v, g in ((4e-4, 12), (2e-4, 10))]
+    assert arm_split_error(runs) == (pytest.approx(3e-4), 10)
+    assert arm_split_error([*runs, run_metrics(librispeech_history(), 0.8)]) == (None, None)
+    assert arm_split_error([]) == (None, None)

@@ -141,6 +141,17 @@ def split_sampling_error(test: Mapping[str, Any] | None) -> tuple[float | None, 
     return var, int(groups) if groups is not None else None
 
 
+def arm_split_error(runs: Sequence[RunMetrics]) -> tuple[float | None, int | None]:
+    """An arm's test-split variance for :func:`vfreport.stats.intervals.arm_accuracy_interval`: the
+    mean of its runs' clustered split variances and the fewest clusters among them (the split's
+    own error is shared by every run scored on it, so it is added once, not divided by n). (None,
+    None) unless every run recorded one (runs scored before it was recorded, no test split)."""
+    vals = [(r.test_split_var, r.test_split_clusters) for r in runs]
+    if not vals or any(v is None or g is None for v, g in vals):
+        return None, None
+    return float(np.mean([v for v, _ in vals])), int(min(g for _, g in vals))
+
+
 def run_metrics(history: pd.DataFrame, test_acc: float | None = None, test_split_var: float | None = None,
                 test_split_clusters: int | None = None) -> RunMetrics:
     """Per-run metrics from one validated history (one row per epoch, 1-based, consecutive, with
