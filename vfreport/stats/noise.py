@@ -12,7 +12,7 @@ rise-then-decline all fit with no trend left in the residuals. The noise SD is
 ``σ̂² = RSS / (n − c·D)``, with ``D`` the dimension of the fitted face (2 + the number of kinks
 of the fit: its degrees of freedom, Meyer & Woodroofe 2000) and ``c`` = :data:`DF_FACTOR`.
 ``c = 1`` would be their degrees of freedom; ``c = 1.15`` was chosen by simulation at 10 epochs,
-where it put the root mean square of σ̂/σ within 1.02–1.14 over the shapes of
+where it put the root mean square of σ̂/σ within 1.01–1.12 over the shapes of
 ``tests/test_noise.py`` (saturating exponentials with time constants 0.5–15 epochs, a straight line
 rising 50 → 85 %, plateau-then-rise; σ = 1–4 points).
 
@@ -21,8 +21,8 @@ second-difference (Gasser, Sroka & Jennen-Steinmetz 1986) estimators remove a tr
 change (first differences) or curvature (second differences) per epoch is small next to the
 noise. Learning curves sampled once per epoch break that: a curve that gains 30 points in its
 first epoch is a step at this resolution. Measured with 2-point noise over 10 epochs (root mean
-square of σ̂/σ), second differences read 2.15 on a 0.5-epoch exponential and 1.01 on a straight
-line; the concave fit 1.10 and 1.05.
+square of σ̂/σ), second differences read 2.16 on a 0.5-epoch exponential and 1.01 on a straight
+line; the concave fit 1.08 and 1.05.
 
 Limits. At small noise next to a strongly curved rise (1 point of noise, time constant 1–2 epochs)
 the fit follows some of the noise; over every ordered pair of the test shapes, H2's exact
