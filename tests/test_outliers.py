@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from _expdir import LN2, make_history
 
-from vfreport.analysis.hypotheses import h1_sensitivity
 from vfreport.analysis.metrics import run_metrics
 from vfreport.stats.outliers import flag_runs, pooled_robust_sd, sensitivity, yuen_test
 from vfreport.stats.twosample import welch_t_test
@@ -132,11 +131,14 @@ def test_under_the_audits_equal_means_null_a_false_claim_with_a_failure_drawn_is
         assert r["flagged_when_rejected_with_failure"] >= 0.95
 
 
-def test_h1_sensitivity_flags_with_the_pooled_scale_and_a_run_that_never_left_chance():
-    target, base = [0.76, 0.77, 0.75, 0.76, 0.40], [0.70, 0.71, 0.72, 0.70, 0.71]
-    s = h1_sensitivity(target, base, MIN_DELTA, ALPHA, baseline_at_chance=[False, False, False, False, True])
-    assert s.flagged == (1, 1) and s.depends_on_flagged
-    assert s.without_flagged.n == (4, 4)
+def test_pooled_scale_sees_failures_that_an_arms_own_mad_spans():
+    target, base = [0.66, 0.70, 0.50, 0.52, 0.68], [0.70, 0.71, 0.72, 0.70, 0.71]  # two failures of five
+    assert not any(f.flagged for f in flag_runs(target, floor=MIN_DELTA))
+    scale = pooled_robust_sd(target, base)
+    assert [f.flagged for f in flag_runs(target, floor=MIN_DELTA, scale=scale)] == [False, False, True, True, False]
+    s = sensitivity(target, base, flag_runs(target, floor=MIN_DELTA, scale=scale),
+                    flag_runs(base, floor=MIN_DELTA, scale=scale, at_chance=[False] * 4 + [True]), ALPHA)
+    assert s.flagged == (2, 1) and s.without_flagged.n == (3, 4)
 
 
 def test_a_run_at_chance_in_every_epoch_never_left_chance():

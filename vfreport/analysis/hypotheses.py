@@ -13,9 +13,10 @@ windows and frames of one run are not independent samples, so nothing here pools
   decidable" there). Estimate: the ratio of geometric means (target / baseline) with the
   exponentiated Welch t-interval of the log difference.
 - :func:`h3_test`: target train acc at epoch 10 > threshold; one-sample t over runs.
-- :func:`h1_sensitivity`: H1 without the flagged (outlying or plateaued) runs and by Yuen's
-  trimmed test, and whether the decision depends on the flagged runs.
-- :func:`adjust`: Holm over the tests that ran and can decide.
+- :func:`adjust`: Holm over the tests that ran and can decide, within one family: the verdict
+  (:mod:`vfreport.analysis.verdicts`) tests the primary endpoint (ΔDER on the common yardstick, or
+  H1 without an evaluation) first at full α and passes only the secondary family (H1–H3, or H2–H3)
+  here.
 
 With one run per arm nothing is tested: the results say what a test would need.
 """
@@ -31,7 +32,6 @@ import numpy as np
 from vfreport.analysis.metrics import NOISE_FLOOR
 from vfreport.stats.intervals import N_RESAMPLES, as_array, bootstrap_mean_diff_ci
 from vfreport.stats.multiple import holm
-from vfreport.stats.outliers import Sensitivity, flag_runs, pooled_robust_sd, sensitivity
 from vfreport.stats.results import ALPHA, Estimate, Interval, TestResult, not_testable
 from vfreport.stats.twosample import (
     one_sample_t_test,
@@ -56,8 +56,7 @@ def h1_test(
     alpha: float = ALPHA,
 ) -> TestResult:
     """H1, real labels → higher accuracy: one-sided Welch t-test on the per-run selection-unbiased
-    accuracy (:func:`vfreport.stats.twosample.welch_t_test`), Welch t-interval as the CI, the
-    one-sided bounds at ``alpha`` (the level H1 is tested at) in ``bounds``, and in
+    accuracy (:func:`vfreport.stats.twosample.welch_t_test`), Welch t-interval as the CI, and in
     ``extra["bootstrap_ci"]`` the percentile bootstrap interval
     (:func:`vfreport.stats.intervals.bootstrap_mean_diff_ci`), flagged unreliable below 8 runs."""
     a, b = as_array(target), as_array(baseline)
@@ -108,8 +107,7 @@ def h2_test(target_noise_sd: Sequence[float], baseline_noise_sd: Sequence[float]
 
 def h3_test(train_acc_epoch10: Sequence[float], threshold: float, alpha: float = ALPHA) -> TestResult:
     """H3, target train acc at epoch 10 > ``threshold``: one-sided one-sample t-test over runs
-    (:func:`vfreport.stats.twosample.one_sample_t_test`), t-interval clipped to [0, 1], one-sided
-    bounds at ``alpha``."""
+    (:func:`vfreport.stats.twosample.one_sample_t_test`), t-interval clipped to [0, 1]."""
     x = as_array(train_acc_epoch10)
     if len(x) < 2:
         why = ("no target run reached epoch 10 (fewer than 10 epochs)" if len(x) == 0 else
@@ -118,21 +116,6 @@ def h3_test(train_acc_epoch10: Sequence[float], threshold: float, alpha: float =
         return not_testable("one-sample t-test, one-sided", why, (len(x),), estimate=est,
                             extra={"threshold": float(threshold)})
     return one_sample_t_test(x, threshold, "greater", bounds=ACCURACY_BOUNDS, alpha=alpha)
-
-
-def h1_sensitivity(
-    target: Sequence[float], baseline: Sequence[float], min_delta: float, alpha: float = ALPHA,
-    target_at_chance: Sequence[bool] | None = None, baseline_at_chance: Sequence[bool] | None = None,
-) -> Sensitivity:
-    """H1 with its failed runs seen (docs/statistics-runs.md): runs flagged by
-    :func:`vfreport.stats.outliers.flag_runs` (3 robust SDs pooled over both arms,
-    :func:`~vfreport.stats.outliers.pooled_robust_sd`, and further than ``min_delta`` from the arm's
-    median; or never left chance), then :func:`vfreport.stats.outliers.sensitivity`: the decision
-    at ``alpha`` with all runs, without the flagged ones, and by Yuen's trimmed test."""
-    scale = pooled_robust_sd(target, baseline)
-    ft = flag_runs(target, floor=min_delta, at_chance=target_at_chance, scale=scale)
-    fb = flag_runs(baseline, floor=min_delta, at_chance=baseline_at_chance, scale=scale)
-    return sensitivity(target, baseline, ft, fb, alpha)
 
 
 def adjust(tests: Mapping[str, TestResult]) -> dict[str, float | None]:
