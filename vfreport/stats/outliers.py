@@ -5,10 +5,11 @@ Rule (:func:`flag_runs`): a run is flagged when its value lies more than ``k = 3
 its arm's median (Hampel's identifier, Hampel 1974; ``k`` = 3 as Leys et al. 2013 advise), and
 further from it than ``floor`` (a spread smaller than the smallest worthwhile difference changes
 no decision, and with three runs the MAD can be near 0); or when the caller marks it as having
-never left chance (a plateaued run). The robust SD is ``1.4826 · MAD`` of the runs' deviations
-from their own arm's median pooled over both arms (:func:`pooled_robust_sd`): with one run in five
-failing, an arm of 5–10 runs often holds two or three failures, and its own MAD then spans them.
-Measured (tests/test_outliers.py, seed SD 2.5 points, failures −20 points in one run in five):
+never left chance (a plateaued run). The robust SD to pass (``scale``) is ``1.4826 · MAD`` of the
+runs' deviations from their own arm's median pooled over both arms (:func:`pooled_robust_sd`); the
+default, the arm's own ``1.4826 · MAD``, is weaker: with one run in five failing, an arm of 5–10
+runs often holds two or three failures, and its own MAD then spans them. Measured with the pooled
+scale (tests/test_outliers.py, seed SD 2.5 points, failures −20 points in one run in five):
 a lone failed run is caught 98–100 % of the time at 3–10 runs, all failed runs 64–93 %, and 1–5 %
 of working runs are flagged.
 
