@@ -293,11 +293,13 @@ def config_cmd(preset: str, config_file: Path | None) -> None:
               help="Also write the figures as a JSON list.")
 @click.option("--scaling", is_flag=True, help="Also measure time and memory at 1x, 4x, 16x the demo's windows.")
 @click.option("--quick", is_flag=True, help="Skip the slow end-to-end figures (run-all timings).")
-def bench_cmd(json_out: Path | None, scaling: bool, quick: bool) -> None:
+@click.option("--long", "long_", is_flag=True,
+              help="Also time predict on 3 h and 10 h of audio (minutes, and a 1.2 GB WAV in the cache).")
+def bench_cmd(json_out: Path | None, scaling: bool, quick: bool, long_: bool) -> None:
     """Measure the performance targets (docs/performance.md) on this machine."""
     from vfreport.bench.benchmarks import run_benchmarks
 
-    run_benchmarks(json_out=json_out, scaling=scaling, quick=quick)
+    run_benchmarks(json_out=json_out, scaling=scaling, quick=quick, long=long_)
 
 
 def main() -> None:

@@ -394,6 +394,43 @@ def bench_onnx_figures(work: Path, peak_gflops: float, threads: int) -> list[Fig
     return out
 
 
+def _bench_model(work: Path) -> Path:
+    """The ONNX model the onnx step exported (1 epoch on the demo), else an untrained one."""
+    from vfreport.deploy.onnx import export_model
+
+    path = work / "onnx" / "model.onnx"
+    if not path.is_file():
+        torch.manual_seed(0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        export_model(FastDiarizationModel().eval(), path, {"arm": "untrained", "seed": 0, "epoch": 0})
+    return path
+
+
+def bench_predict_figures(work: Path, long: bool = False) -> list[Figure]:
+    """`vfreport predict` at 20 min and 1 h of tiled AMI audio (with ``long`` also 3 h and 10 h):
+    time per hour of audio and peak memory (:mod:`vfreport.bench.predict_scaling`)."""
+    from vfreport.bench import predict_scaling as P
+    from vfreport.run.job import default_cache_dir
+
+    minutes = P.LONG_MINUTES if long else P.DEFAULT_MINUTES
+    res = P.bench_predict_long(_bench_model(work), default_cache_dir() / "bench-audio", work / "predict", minutes)
+    figs = []
+    for r in res["rows"]:
+        label = f"{r['minutes'] // 60} h" if r["minutes"] % 60 == 0 else f"{r['minutes']} min"
+        figs.append(Figure(f"predict {label}: time per hour of audio", r["seconds_per_hour"], "s/h", "(rate)", None,
+                           f"wall {r['wall_s']:.1f} s incl. {res['startup_s']:.1f} s start-up, real-time factor "
+                           f"{r['real_time_factor']:.4f}, {os.cpu_count()} cores"))
+        at_10h = r["minutes"] == 600
+        figs.append(Figure(f"predict {label}: peak memory", r["peak_rss_mb"] / 1024, "GB",
+                           f"< {P.PEAK_TARGET_GB:g} at 10 h" if at_10h else "(size)",
+                           meets(r["peak_rss_mb"] / 1024, "<=", P.PEAK_TARGET_GB) if at_10h else None, ""))
+    if "time_ratio_10h_vs_1h" in res:
+        ratio = res["time_ratio_10h_vs_1h"]
+        figs.append(Figure("predict time per hour, 10 h vs 1 h", ratio, "x", f"<= {P.TIME_RATIO_TARGET}",
+                           meets(ratio, "<=", P.TIME_RATIO_TARGET), "start-up subtracted"))
+    return figs
+
+
 SCALING_SCRIPT = r"""
 import json, resource, sys, time, tempfile, dataclasses
 from pathlib import Path
@@ -461,7 +498,7 @@ def _has_dask() -> bool:
 
 
 def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: bool = False,
-                   only: list[str] | None = None) -> list[Figure]:
+                   only: list[str] | None = None, long: bool = False) -> list[Figure]:
     info = machine()
     cores = os.cpu_count() or 1
     steps: list[tuple[str, Callable[[], list[Figure]]]] = []
@@ -474,6 +511,7 @@ def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: b
     steps.append(("gpu", bench_gpu))
     steps.append(("analysis", lambda: bench_analysis(work)))
     steps.append(("onnx", lambda: bench_onnx_figures(work, peak, cores)))
+    steps.append(("predict", lambda: bench_predict_figures(work, long)))
     if not quick:
         # as run-all executes the demo: 2 jobs, the cores split between them
         steps.append(("papermill", lambda: bench_papermill_overhead(max(1, cores // 2))))

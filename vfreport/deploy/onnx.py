@@ -474,18 +474,18 @@ def export_experiment(exp_dir: Path | str, results: Mapping[str, Any], arm: str 
         raise
     entry = _entry(info, sel, exp.root, written=True)
     if int8 is not None:
-        entry["int8"] = _int8_entry(exp, target, sel.arm, int8)
+        entry["int8"] = _int8_entry(exp, target, sel.arm, int8, (results.get("evaluation") or {}).get("split"))
     return entry
 
 
-def _int8_entry(exp: ExperimentDir, fp32_path: Path, arm: str, method: str) -> dict[str, Any]:
+def _int8_entry(exp: ExperimentDir, fp32_path: Path, arm: str, method: str, split: str | None) -> dict[str, Any]:
     from vfreport.config import read_experiment_config
     from vfreport.deploy.quantize import export_int8
 
     if not exp.config.is_file():
         raise ExportError(f"cannot judge an int8 model without the experiment's config ({exp.config} is missing): "
                           "its DER is measured on the yardstick meetings the config names")
-    entry, written = export_int8(fp32_path, read_experiment_config(exp.config), arm, method)
+    entry, written = export_int8(fp32_path, read_experiment_config(exp.config), arm, method, split=split)
     entry["path"] = None if written is None else _relative(written, exp.root)
     return entry
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from vfreport.deploy.onnx import INPUT_NAME
-from vfreport.errors import ExportError
+from vfreport.errors import ExportError, VfreportError
 from vfreport.experiment.layout import atomic_write_bytes
 
 METHODS = ("static", "dynamic")
@@ -125,41 +125,48 @@ def _ort_version() -> str:
 def judge_int8(fp32_der: float, int8_der: float,
                max_increase_points: float = MAX_DER_INCREASE_POINTS) -> dict[str, Any]:
     """Accept the int8 model when its DER (a fraction) exceeds fp32's by at most ``max_increase_points``
-    percentage points. A non-finite DER (no scored speech) is never accepted."""
+    percentage points (the limit included, up to float rounding: 1e-9 points). A non-finite DER (no
+    scored speech) is never accepted."""
     increase = 100 * (int8_der - fp32_der)
-    ok = math.isfinite(increase) and increase <= max_increase_points
+    ok = math.isfinite(increase) and increase <= max_increase_points + 1e-9
     return {"der_fp32": fp32_der, "der_int8": int8_der, "der_increase_points": increase,
             "max_increase_points": float(max_increase_points), "accepted": bool(ok)}
 
 
-def yardstick_der(models: Mapping[str, Path | str], cfg: Any) -> dict[str, Any]:
+def yardstick_der(models: Mapping[str, Path | str], cfg: Any, split: str | None = None) -> dict[str, Any]:
     """Corpus DER of each ONNX model in ``models`` ({name: path}) on the yardstick's held-out meetings
-    (the config's AMI arm, :data:`vfreport.analysis.evaluation.DEFAULT_SPLIT`, the evaluation's
-    meeting count and scoring), with per-meeting scores. Raises ExportError when no meeting loads."""
+    (the config's AMI arm, ``split`` — default :data:`vfreport.analysis.evaluation.DEFAULT_SPLIT` —,
+    the evaluation's meeting count and scoring), with per-meeting scores. Raises ExportError when
+    no meeting loads."""
     from vfreport.analysis import evaluation as E
     from vfreport.deploy.predict import load_predictor
 
     arm = E.evaluation_arm(cfg)
     if arm is None:
         raise ExportError("cannot judge the int8 model: no arm with dataset 'ami' holds the yardstick's meetings")
+    split = split or E.DEFAULT_SPLIT
     window_seconds = float(cfg.train.window_seconds)
     predictors = {name: load_predictor(path) for name, path in models.items()}
     scores: dict[str, dict[str, dict[str, float]]] = {name: {} for name in models}
-    meetings, origin = E.open_meetings(arm, E.DEFAULT_SPLIT, E.DEFAULT_MEETINGS, window_seconds)
+    try:
+        meetings, origin = E.open_meetings(arm, split, E.DEFAULT_MEETINGS, window_seconds)
+    except VfreportError as e:
+        raise ExportError(f"cannot judge the int8 model: the yardstick's meetings ({arm.name}, split {split!r}) "
+                          f"do not load: {e}") from e
     for m in meetings:
         for name, predictor in predictors.items():
             scores[name][m.uri] = E.score(m.reference, E.diarize(predictor, m, window_seconds), m.uem, m.uri)
     if not any(scores.values()):
-        raise ExportError(f"cannot judge the int8 model: {origin} has no meetings in split {E.DEFAULT_SPLIT!r}")
-    return {"origin": origin, "split": E.DEFAULT_SPLIT, "meetings": sorted(next(iter(scores.values()))),
+        raise ExportError(f"cannot judge the int8 model: {origin} has no meetings in split {split!r}")
+    return {"origin": origin, "split": split, "meetings": sorted(next(iter(scores.values()))),
             "corpus": {name: E.corpus_der(s) for name, s in scores.items()},
             "per_meeting": {name: {u: s["der"] for u, s in table.items()} for name, table in scores.items()}}
 
 
 def export_int8(fp32_path: Path | str, cfg: Any, arm: str, method: str = DEFAULT_METHOD,
-                out: Path | str | None = None,
-                max_increase_points: float = MAX_DER_INCREASE_POINTS) -> tuple[dict[str, Any], Path | None]:
-    """Quantise the verified fp32 model, score both on the yardstick and judge the int8 one.
+                out: Path | str | None = None, split: str | None = None) -> tuple[dict[str, Any], Path | None]:
+    """Quantise the verified fp32 model, score both on the yardstick's meetings (``split``, default
+    the evaluation's) and judge the int8 one (:data:`MAX_DER_INCREASE_POINTS`).
 
     Calibration windows come from ``arm``'s training split (the data cache). The int8 model is
     written to ``out`` (default :func:`int8_path`) only when accepted; a rejected one is removed
@@ -181,7 +188,8 @@ def export_int8(fp32_path: Path | str, cfg: Any, arm: str, method: str = DEFAULT
     with tempfile.TemporaryDirectory(prefix="vfreport-int8-") as tmp:
         candidate = quantize_int8(fp32_path, Path(tmp) / target.name, method, calibration)
         quantize_seconds = time.perf_counter() - t0
-        der = yardstick_der({"fp32": fp32_path, "int8": candidate}, cfg)
+        der = yardstick_der({"fp32": fp32_path, "int8": candidate}, cfg, split)
+        max_increase_points = MAX_DER_INCREASE_POINTS
         verdict = judge_int8(der["corpus"]["fp32"]["der"], der["corpus"]["int8"]["der"], max_increase_points)
         size = candidate.stat().st_size
         written: Path | None = None
@@ -200,6 +208,7 @@ def export_int8(fp32_path: Path | str, cfg: Any, arm: str, method: str = DEFAULT
         "quantize_seconds": round(quantize_seconds, 3),
         **verdict,
         "meetings": der["meetings"],
+        "split": der["split"],
         "der_origin": der["origin"],
         "per_meeting_der": der["per_meeting"],
     }
