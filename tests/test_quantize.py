@@ -1,5 +1,6 @@
 """int8 export judged by DER: the acceptance rule, and `vfreport export-onnx --quantize int8` on a
-tiny experiment (untrained checkpoints, the demo's synthetic held-out meetings), accepted and rejected.
+tiny experiment (untrained checkpoints, the demo's synthetic held-out meetings), accepted and rejected
+(marked slow: each runs the experiment's evaluation, an export and two more diarizations, ~30 s).
 
 The acceptance limit is patched in the CLI tests: an untrained model's int8 DER may land either
 side of 1 point, so each test sets the limit that makes its outcome certain and checks the
@@ -56,6 +57,7 @@ def tiny_experiment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return exp
 
 
+@pytest.mark.slow
 def test_cli_writes_an_accepted_int8_model_and_records_both_ders(tiny_experiment: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Q, "MAX_DER_INCREASE_POINTS", 100.0)  # accept whatever the untrained model gives
@@ -84,6 +86,7 @@ def test_cli_writes_an_accepted_int8_model_and_records_both_ders(tiny_experiment
     assert {n.op_type for n in model.graph.node} >= {"QuantizeLinear", "DequantizeLinear"}
 
 
+@pytest.mark.slow
 def test_cli_reports_a_rejected_int8_model_and_does_not_write_it(tiny_experiment: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     stale = tiny_experiment / "model.int8.onnx"

@@ -25,6 +25,8 @@ Methods (both from ``onnxruntime.quantization``, QDQ format, int8 weights per ch
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import tempfile
 import time
@@ -97,12 +99,13 @@ def quantize_int8(fp32_path: Path | str, out: Path | str, method: str = DEFAULT_
             # symbolic shape inference cannot follow the window-length formula; ONNX's own suffices
             quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
             if method == "static":
-                quantize_static(str(pre), str(q), _reader(np.asarray(calibration, np.float32), CALIBRATION_BATCH),
-                                quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
-                                weight_type=QuantType.QInt8, per_channel=True,
-                                op_types_to_quantize=list(QUANTIZED_OPS),
-                                calibrate_method=CalibrationMethod.Percentile,
-                                extra_options={"CalibPercentile": PERCENTILE})
+                reader = _reader(np.asarray(calibration, np.float32), CALIBRATION_BATCH)
+                with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its progress
+                    quantize_static(str(pre), str(q), reader, quant_format=QuantFormat.QDQ,
+                                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+                                    op_types_to_quantize=list(QUANTIZED_OPS),
+                                    calibrate_method=CalibrationMethod.Percentile,
+                                    extra_options={"CalibPercentile": PERCENTILE})
             else:
                 quantize_dynamic(str(pre), str(q), weight_type=QuantType.QInt8, per_channel=True,
                                  op_types_to_quantize=list(QUANTIZED_OPS))
