@@ -80,14 +80,15 @@ def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_sweep_tries_every_option_and_keeps_the_fastest(tiny_onnx: Path) -> None:
-    res = tune_session(tiny_onnx, threads=2, samples=16_000, budget_s=0.05)
+    res = tune_session(tiny_onnx, threads=2, samples=16_000, budget_s=0.01, rounds=2)
     for name, values in SWEEP:
         assert {t[name] for t in res["trials"]} == set(values), name
     assert {t["threads"] for t in res["trials"]} == {1, 2}
-    assert res["best_windows_per_s"] == max(t["windows_per_s"] for t in res["trials"])
-    first = res["trials"][0]
-    assert {k: first[k] for k in res["default"]} == res["default"] == {**vars(SessionChoice(threads=2))}
-    assert first["windows_per_s"] == res["default_windows_per_s"]
+    assert res["best_windows_per_s"] == max(t["windows_per_s"] for t in res["trials"]) > 0
+    assert res["default"] == {**vars(SessionChoice(threads=2))}
+    default = [t for t in res["trials"] if {k: t[k] for k in res["default"]} == res["default"]]
+    assert len(default) == 1 and default[0]["windows_per_s"] == res["default_windows_per_s"]
+    assert len(res["trials"]) == len({tuple(sorted(t.items())) for t in res["trials"]})  # each config once
 
 
 @pytest.mark.slow

@@ -3,6 +3,10 @@
     results.json  --choose_winner-->  <arm>/seed-<k>/checkpoints/best.pt
                   --export_onnx-->    model.onnx  (metadata, checker, ORT-vs-torch parity)
                   --export_experiment--> the results.json["onnx"] entry (pipeline writes it)
+                  (--quantize int8: + model.int8.onnx judged by DER, vfreport.deploy.quantize)
+
+Sessions: :func:`inference_session` is the one place ONNX Runtime sessions are made, with the
+options ``vfreport bench`` chose by measurement (docs/deployment.md).
 
 The exported graph takes ``waveform`` float32 (batch, samples) at 16 kHz and returns ``logits``
 float32 (batch, frames, 2), with batch and samples dynamic (frames = 1 + (samples - n_fft) // hop).
@@ -106,7 +110,8 @@ transformations of the CPU provider; the three measured within noise of each oth
 ALLOW_SPINNING = False
 """Whether ONNX Runtime's intra-op threads busy-wait for work. Off: predict does NumPy work between
 batches (features, clustering) that spinning threads would steal cycles from, and on a shared
-machine spinning threads lose to other processes (measured here: +60 % windows/s with it off)."""
+machine spinning threads lose to other processes (measured on 2 shared cores, batch 32, 2 threads:
+139 windows/s with it off, 86 with it on). ``vfreport bench`` measures both (docs/deployment.md)."""
 
 
 def available_cores() -> int:
