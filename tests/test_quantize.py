@@ -115,3 +115,19 @@ def test_unknown_method_is_an_export_error(tmp_path: Path) -> None:
         Q.quantize_int8(tmp_path / "m.onnx", tmp_path / "q.onnx", "fp4")
     with pytest.raises(ExportError, match="calibration"):
         Q.quantize_int8(tmp_path / "m.onnx", tmp_path / "q.onnx", "static", None)
+
+
+@pytest.mark.slow
+def test_int8_without_the_experiment_config_keeps_the_fp32_entry(tmp_path: Path) -> None:
+    from test_export import make_experiment as experiment_without_config
+
+    from vfreport.deploy.onnx import export_experiment
+    from vfreport.errors import ExportError
+
+    root = experiment_without_config(tmp_path)
+    with pytest.raises(ExportError, match="experiment's config") as err:
+        export_experiment(root, read_json(root / "results.json"), int8="static")
+    entry = err.value.entry
+    assert entry["parity_ok"] is True and entry["path"] == "model.onnx" and (root / "model.onnx").is_file()
+    assert entry["int8"]["accepted"] is False and entry["int8"]["path"] is None
+    assert "experiment's config" in entry["int8"]["error"]

@@ -479,7 +479,11 @@ def export_experiment(exp_dir: Path | str, results: Mapping[str, Any], arm: str 
         raise
     entry = _entry(info, sel, exp.root, written=True)
     if int8 is not None:
-        entry["int8"] = _int8_entry(exp, target, sel.arm, int8, (results.get("evaluation") or {}).get("split"))
+        try:
+            entry["int8"] = _int8_entry(exp, target, sel.arm, int8, (results.get("evaluation") or {}).get("split"))
+        except ExportError as e:  # the fp32 model stands; the int8 attempt is recorded beside it
+            e.entry = {**entry, "int8": {"method": int8, "path": None, "accepted": False, "error": str(e)}}
+            raise
     return entry
 
 

@@ -701,7 +701,7 @@ def onnx_int8_rows(q: Mapping[str, Any] | None) -> list[list[str]]:
              if _ok(size) and _ok(fp32_size) else "n/a"],
             ["DER on the yardstick's meetings", f"int8 {pct(q.get('der_int8'), 2)} vs fp32 {pct(q.get('der_fp32'), 2)} "
              f"({len(q.get('meetings') or [])} meetings)"],
-            ["int8 verdict (judged by DER)", verdict]]
+            ["int8 verdict (judged by DER)", verdict]] + ([["int8 error", str(q["error"])]] if q.get("error") else [])
 
 
 def reproducibility_section(results: Mapping[str, Any], manifest: Mapping[str, Any] | None = None) -> str:
