@@ -131,3 +131,18 @@ def test_int8_without_the_experiment_config_keeps_the_fp32_entry(tmp_path: Path)
     assert entry["parity_ok"] is True and entry["path"] == "model.onnx" and (root / "model.onnx").is_file()
     assert entry["int8"]["accepted"] is False and entry["int8"]["path"] is None
     assert "experiment's config" in entry["int8"]["error"]
+
+
+def test_report_rows_show_both_ders_sizes_and_the_verdict() -> None:
+    from vfreport.report.markdown import onnx_int8_rows
+
+    q = {"path": "model.int8.onnx", "method": "static", "size_bytes": 508_807, "fp32_size_bytes": 1_955_017,
+         "der_fp32": 0.3560, "der_int8": 0.3572, "der_increase_points": 0.12, "max_increase_points": 1.0,
+         "accepted": True, "meetings": ["a", "b", "c"]}
+    text = "\n".join(" | ".join(r) for r in onnx_int8_rows(q))
+    assert "model.int8.onnx (static" in text and "0.51 MB vs fp32 1.96 MB" in text
+    assert "int8 35.72 % vs fp32 35.60 % (3 meetings)" in text and "accepted: +0.12 points" in text
+    assert onnx_int8_rows(None) == []
+    rejected = "\n".join(" | ".join(r) for r in onnx_int8_rows({**q, "accepted": False, "path": None,
+                                                                "der_increase_points": 1.4, "error": "too far"}))
+    assert "REJECTED" in rejected and "+1.40 points" in rejected and "too far" in rejected
