@@ -81,7 +81,7 @@ results = load(work / "full" / "results.json") or {}
 import torch
 
 report = {
-    "gpu": list(csv.DictReader((work / "gpu.csv").read_text().splitlines())),
+    "gpu": list(csv.DictReader((work / "gpu.csv").read_text().splitlines(), skipinitialspace=True)),
     "torch": torch.__version__, "cuda": torch.version.cuda, "device": torch.cuda.get_device_name(0),
     "nvidia_smi": (work / "nvidia-smi.txt").read_text(errors="replace"),
     "bench": {"exit_code": bench_rc, "seconds": mid - start, "figures": load(work / "bench.json"),

@@ -108,7 +108,7 @@ def test_int8_speed_and_sizes(tiny_onnx: Path, tmp_path: Path) -> None:
 def test_measure_predict_reports_wall_time_and_peak_memory_of_the_child(tiny_onnx: Path, tmp_path: Path) -> None:
     audio = P.long_recording(1, tmp_path / "cache", _excerpts(tmp_path / "src"))
     row = P.measure_predict(tiny_onnx, audio, tmp_path / "out")
-    assert row["returncode"] == 0 and row["wall_s"] > 0
+    assert row["returncode"] == 0 and row["wall_s"] > 0 and row["cpu_s"] > 0
     assert 50 < row["peak_rss_mb"] < 4096  # a python process with onnxruntime, not this test's own RSS
     assert (tmp_path / "out" / f"{audio.stem}.rttm").is_file()
     with pytest.raises(RuntimeError, match="exited"):

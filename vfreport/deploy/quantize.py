@@ -168,8 +168,9 @@ def yardstick_der(models: Mapping[str, Path | str], cfg: Any, split: str | None 
 
 def export_int8(fp32_path: Path | str, cfg: Any, arm: str, method: str = DEFAULT_METHOD,
                 out: Path | str | None = None, split: str | None = None) -> tuple[dict[str, Any], Path | None]:
-    """Quantise the verified fp32 model, score both on the yardstick's meetings (``split``, default
-    the evaluation's) and judge the int8 one (:data:`MAX_DER_INCREASE_POINTS`).
+    """Quantise the verified fp32 model, score both on the yardstick's meetings (``split``: the one
+    the experiment's evaluation used, as :func:`vfreport.deploy.onnx.export_experiment` passes it)
+    and judge the int8 one (:data:`MAX_DER_INCREASE_POINTS`).
 
     Calibration windows come from ``arm``'s training split (the data cache). The int8 model is
     written to ``out`` (default :func:`int8_path`) only when accepted; a rejected one is removed
