@@ -12,19 +12,25 @@ its best checkpoint on a held-out test split, that test accuracy.
   noise averages 68 % over 12 epochs.
 - Variability over epochs 1–10: the strategy document's ± half range ``(max - min) / 2``
   (descriptive: a clean learning curve rising 50 → 85 % has a half range of 17.5 points) and a
-  detrended measure for stability and H2: the SD of the residuals around a least-squares cubic in
-  log(epoch) fitted to val acc (``val_acc_noise_sd``), also shown as the half range that noise of
-  that SD gives over the same epochs (``val_acc_noise_half_range = σ · d2(k) / 2``), so it reads
-  on the strategy document's ±5 % scale.
+  noise measure for stability and H2 that the curve's shape does not inflate: the SD of val acc
+  around its own trend over epochs 1–10 (:func:`vfreport.stats.noise.noise_sd`,
+  ``val_acc_noise_sd``): a least-squares concave trend, with chance-level plateau epochs (train
+  loss within 0.01 of ln 2 for 3 or more epochs in a row; ``chance_epochs`` counts them) fitted by
+  their own level instead. Later epochs do not enter: H2 is the strategy document's question about
+  epochs 1–10 (and a later, lower learning rate would change the noise being compared); a run
+  with fewer than 6 epochs has no noise value. Also shown as the half range that noise of that SD
+  gives over the window's k epochs (``val_acc_noise_half_range = σ · d2(k) / 2``), so it reads on
+  the strategy document's ±5 % scale.
 - Train acc at epoch 10; plateau at ln 2; best epoch after 4.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +38,7 @@ from scipy import integrate
 from scipy import stats as st
 
 from vfreport.stats.intervals import finite
+from vfreport.stats.noise import noise_sd
 
 LN2 = math.log(2.0)
 EARLY_EPOCHS = 10
@@ -39,15 +46,8 @@ EARLY_EPOCHS = 10
 PLATEAU_TOLERANCE = 0.01
 PLATEAU_MIN_EPOCHS = 3
 BEST_AFTER_EPOCH = 4
-TREND_DEGREE = 3
-"""Degree of the polynomial in log(epoch) removed before measuring epoch-to-epoch noise. Learning
-curves are close to polynomials in log(epoch): on noise-free curves rising 50 → 85 % over 10
-epochs (linear, or saturating with time constants 0.7–5 epochs) the residual half range stays
-below 0.6 points, where a quadratic in the epoch leaves up to 9 points."""
-MIN_TREND_EPOCHS = TREND_DEGREE + 3
-"""Fewest epochs with which the residual SD has at least 2 degrees of freedom."""
 NOISE_FLOOR = 1e-4
-"""Detrended SDs below this (0.01 points, under any validation set's resolution) are taken as
+"""Noise SDs below this (0.01 points, under any validation set's resolution) are taken as
 this value before logs are compared (a noise-free curve would otherwise give log 0)."""
 UNBIASED_SOURCES = {
     "test": "best epoch chosen on validation, scored on the held-out test split",
@@ -72,6 +72,7 @@ class RunMetrics:
     val_acc_jump_std: float | None
     val_acc_noise_sd: float | None
     val_acc_noise_half_range: float | None
+    chance_epochs: int
     window_epochs: int
     plateau: bool
     plateau_epochs: int
@@ -79,6 +80,10 @@ class RunMetrics:
     final_train_acc: float
     best_val_window_acc: float | None
     flags: tuple[str, ...] = ()
+    test_split_var: float | None = None
+    test_split_clusters: int | None = None
+    never_left_chance: bool = False
+    """Every epoch inside a chance-level plateau: a failed run (docs/statistics-runs.md)."""
 
 
 def longest_run(mask: Sequence[bool] | np.ndarray) -> int:
@@ -110,36 +115,54 @@ def expected_range(k: int) -> float:
     return float(integrate.quad(f, -np.inf, np.inf)[0])
 
 
-def detrended_sd(values: Sequence[float] | np.ndarray, degree: int = TREND_DEGREE) -> float | None:
-    """SD of the residuals of ``values`` (epochs 1, 2, …) around a least-squares polynomial of
-    ``degree`` in log(epoch), with ``len - degree - 1`` degrees of freedom (the unbiased residual
-    variance of linear regression). A smooth learning curve leaves ~0; epoch-to-epoch noise stays.
-    None with fewer than ``degree + 3`` values.
-
-    References
-    ----------
-    Chatfield, C. (2004), *The Analysis of Time Series*, 6th ed., §2.5.2 (trend removal by a
-    fitted polynomial); Draper, N. R. & Smith, H. (1998), *Applied Regression Analysis*, 3rd ed.,
-    §2 (residual mean square).
-    """
-    y = np.asarray(values, dtype=float)
-    dof = len(y) - degree - 1
-    if dof < 2:
-        return None
-    x = np.log(np.arange(1, len(y) + 1, dtype=float))
-    coef = np.polynomial.polynomial.polyfit(x, y, degree)
-    resid = y - np.polynomial.polynomial.polyval(x, coef)
-    return float(math.sqrt(float(resid @ resid) / dof))
+def plateau_epochs_mask(train_loss: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Epochs inside a chance-level plateau: ``|train_loss - ln 2| <= 0.01`` for at least 3
+    consecutive epochs (the rule behind ``plateau``). True marks such an epoch."""
+    near = np.abs(np.asarray(train_loss, dtype=float) - LN2) <= PLATEAU_TOLERANCE
+    out = np.zeros(len(near), dtype=bool)
+    start = None
+    for i, m in enumerate([*near, False]):
+        if m and start is None:
+            start = i
+        elif not m and start is not None:
+            if i - start >= PLATEAU_MIN_EPOCHS:
+                out[start:i] = True
+            start = None
+    return out
 
 
-def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetrics:
+def split_sampling_error(test: Mapping[str, Any] | None) -> tuple[float | None, int | None]:
+    """The clustered sampling variance of a run's test accuracy and its number of clusters, from
+    status.json ``test`` (written by :func:`vfreport.model.train.score_checkpoint`); (None, None)
+    for runs scored before these were recorded, or without a test split."""
+    if not isinstance(test, Mapping):
+        return None, None
+    var, groups = finite(test.get("split_var")), finite(test.get("split_clusters"))
+    return var, int(groups) if groups is not None else None
+
+
+def arm_split_error(runs: Sequence[RunMetrics]) -> tuple[float | None, int | None]:
+    """An arm's test-split variance for :func:`vfreport.stats.intervals.arm_accuracy_interval`: the
+    mean of its runs' clustered split variances and the fewest clusters among them (the split's
+    own error is shared by every run scored on it, so it is added once, not divided by n). (None,
+    None) unless every run recorded one (runs scored before it was recorded, no test split)."""
+    vals = [(r.test_split_var, r.test_split_clusters) for r in runs]
+    if not vals or any(v is None or g is None for v, g in vals):
+        return None, None
+    return float(np.mean([v for v, _ in vals])), int(min(g for _, g in vals))
+
+
+def run_metrics(history: pd.DataFrame, test_acc: float | None = None, test_split_var: float | None = None,
+                test_split_clusters: int | None = None) -> RunMetrics:
     """Per-run metrics from one validated history (one row per epoch, 1-based, consecutive, with
     ``epoch``, ``train_loss``, ``train_acc``, ``val_acc``; ``train_frames`` and ``val_window_acc``
     used when present) and the run's test accuracy at its best-validation epoch, if it has one.
 
     Best epoch: the first epoch reaching the maximum val acc (the one a best-checkpoint rule
     keeps). Plateau: ``|train_loss - ln 2| <= 0.01`` for at least 3 consecutive epochs (chance
-    level of a balanced two-class cross-entropy, the strategy document's 0.694).
+    level of a balanced two-class cross-entropy, the strategy document's 0.694). The test split's
+    clustered sampling variance and cluster count (:func:`split_sampling_error`) are carried along for
+    the arm's accuracy interval (:func:`vfreport.stats.intervals.arm_accuracy_interval`).
     """
     if len(history) == 0:
         raise ValueError("history has no epochs")
@@ -157,10 +180,13 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetr
         f = finite(h["train_frames"].to_numpy(dtype=float)[at10[0]])
         frames10 = int(round(f)) if f is not None else None
 
-    ev = val[epoch <= EARLY_EPOCHS]
+    early = epoch <= EARLY_EPOCHS
+    ev = val[early]
     window = len(ev)
     changes = np.diff(ev)
-    noise = detrended_sd(ev)
+    at_chance = plateau_epochs_mask(h["train_loss"].to_numpy(dtype=float))
+    noise = noise_sd(ev, epoch[early], at_chance[early])
+    chance_epochs = int(np.sum(at_chance[early]))
     if window < EARLY_EPOCHS:
         flags.append(f"only {window} epoch{'s' if window != 1 else ''}: variability over epochs 1–{window} instead "
                      f"of 1–{EARLY_EPOCHS}, no train acc at epoch {EARLY_EPOCHS}")
@@ -183,6 +209,7 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetr
         val_acc_jump_std=float(np.std(changes, ddof=1)) if len(changes) >= 2 else None,
         val_acc_noise_sd=noise,
         val_acc_noise_half_range=noise * expected_range(window) / 2.0 if noise is not None else None,
+        chance_epochs=chance_epochs,
         window_epochs=window,
         plateau=plateau_epochs >= PLATEAU_MIN_EPOCHS,
         plateau_epochs=plateau_epochs,
@@ -190,4 +217,7 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetr
         final_train_acc=float(train[-1]),
         best_val_window_acc=window_acc,
         flags=tuple(flags),
+        test_split_var=finite(test_split_var) if test is not None else None,
+        test_split_clusters=test_split_clusters if test is not None else None,
+        never_left_chance=bool(at_chance.all()),
     )
