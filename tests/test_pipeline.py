@@ -203,6 +203,22 @@ def test_encoder_tells_the_two_real_speakers_apart_better_than_chance() -> None:
     assert sim[same & off].mean() > sim[~same].mean()
 
 
+@pytest.mark.parametrize("gain", [1.0, 20.0])
+def test_blockwise_mel_is_resemblyzers(gain: float) -> None:
+    """Block by block (blocks of 700 frames here) the mel spectrogram is Resemblyzer's own, volume
+    normalisation included (the excerpt is quiet: raised; x20 it is loud: left as it is)."""
+    from vfreport.deploy.embed import mel_frames, voice_encoder
+
+    voice_encoder()  # imports resemblyzer with its import-time warnings silenced
+    from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
+
+    audio = read_audio_file(DEV00, SR)[: 17 * SR + 123] * gain
+    want = wav_to_mel_spectrogram(normalize_volume(audio, -30, increase_only=True))
+    got = mel_frames(audio, SR, block=700)
+    assert got.shape == want.shape
+    assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
+
+
 def test_encoder_onnx_graph_is_the_torch_lstm() -> None:
     """The ONNX Runtime graph built from the wheel's weights gives what Resemblyzer's torch LSTM gives
     on packed variable-length sequences (the final state of each at its own length)."""

@@ -18,7 +18,8 @@ A *local speaker* is the set of speech frames one sliding window gives one of it
 
 Cost of the encoder: one LSTM step per 10 ms of each local speaker's speech; with 2-s windows at
 half-window hops every second of speech is embedded twice (≈ 2 × 100 steps per second of audio),
-linear in the recording's length. Memory: the mel spectrogram, 40 float32 per 10 ms (58 MB per hour).
+linear in the recording's length. Memory: the mel spectrogram, 40 float32 per 10 ms (58 MB per hour),
+computed in 10-minute blocks (:func:`mel_frames`).
 """
 
 from __future__ import annotations
@@ -60,17 +61,46 @@ def voice_encoder():  # -> resemblyzer.VoiceEncoder
     return encoder.eval()
 
 
-def _mel(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+MEL_BLOCK_FRAMES = 60_000
+"""Mel frames computed at once (10 min of audio): the STFT of a whole 10-hour file would need 6 GB."""
+
+
+def mel_frames(audio: np.ndarray, sample_rate: int, block: int = MEL_BLOCK_FRAMES) -> np.ndarray:
+    """(frames, 40) Resemblyzer's mel spectrogram of the whole recording, computed block by block.
+
+    The same as ``wav_to_mel_spectrogram(normalize_volume(audio, -30, increase_only=True))`` (librosa,
+    centred frames, zero padding at the edges; tested): the gain comes from the whole recording's
+    RMS, and each block of frames is the uncentred STFT of its own samples plus half a window on
+    each side. Memory O(block) beyond the audio itself."""
+    import librosa
     from resemblyzer import hparams
-    from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
 
     if sample_rate != hparams.sampling_rate:
         raise ConfigError(f"the speaker encoder needs {hparams.sampling_rate} Hz audio; the model runs at "
                           f"{sample_rate} Hz (use --embedding features)")
     wav = np.asarray(audio, dtype=np.float32)
-    if np.any(wav):  # the encoder's mel is not logarithmic: raise quiet audio to its training level
-        wav = normalize_volume(wav, hparams.audio_norm_target_dBFS, increase_only=True).astype(np.float32)
-    return wav_to_mel_spectrogram(wav)
+    n_fft = sample_rate * hparams.mel_window_length // 1000
+    hop = sample_rate * hparams.mel_window_step // 1000
+    half = n_fft // 2
+    # Resemblyzer's normalize_volume(increase_only=True): raise quiet audio to -30 dBFS, its training level
+    squares = sum(float(np.square(wav[i : i + 10_000_000], dtype=np.float64).sum())
+                  for i in range(0, len(wav), 10_000_000))
+    rms_dbfs = 10 * np.log10(squares / max(len(wav), 1)) if squares > 0 else -np.inf
+    gain = 10 ** ((hparams.audio_norm_target_dBFS - rms_dbfs) / 20) if rms_dbfs < hparams.audio_norm_target_dBFS \
+        and np.isfinite(rms_dbfs) else 1.0
+    n = 1 + len(wav) // hop  # librosa's centred frame count
+    out = np.empty((n, hparams.mel_n_channels), dtype=np.float32)
+    for f0 in range(0, n, block):
+        f1 = min(n, f0 + block)
+        lo, hi = f0 * hop - half, (f1 - 1) * hop + n_fft - half  # samples under frames f0..f1-1
+        seg = np.zeros(hi - lo, dtype=np.float32)
+        a, b = max(lo, 0), min(hi, len(wav))
+        if b > a:
+            seg[a - lo : b - lo] = wav[a:b] * np.float32(gain)
+        mel = librosa.feature.melspectrogram(y=seg, sr=sample_rate, n_fft=n_fft, hop_length=hop,
+                                             n_mels=hparams.mel_n_channels, center=False)
+        out[f0:f1] = mel.T
+    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,7 +156,7 @@ def encoder_embeddings(audio: np.ndarray, speakers: Sequence[LocalSpeaker], geom
 
     if not speakers:
         return np.zeros((0, hparams.model_embedding_size), dtype=np.float32)
-    mel = _mel(audio, geometry.sample_rate)
+    mel = mel_frames(audio, geometry.sample_rate)
     mel_hop = geometry.sample_rate * hparams.mel_window_step // 1000
     # the model frame under each mel frame's centre (librosa centres frame i at sample i * hop)
     under = np.clip(np.round((np.arange(len(mel)) * mel_hop - geometry.n_fft / 2) / geometry.hop), 0, n_frames - 1)
