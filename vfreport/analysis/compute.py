@@ -15,12 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from vfreport.analysis import evaluation as E
 from vfreport.analysis import hypotheses as H
+from vfreport.analysis import primary as P
 from vfreport.analysis import verdicts as V
 from vfreport.analysis.lift import GATE_NAME as LIFT_GATE
-from vfreport.analysis.metrics import EARLY_EPOCHS, UNBIASED_SOURCES, RunMetrics
+from vfreport.analysis.metrics import EARLY_EPOCHS, NOISE_FLOOR, UNBIASED_SOURCES, RunMetrics
 from vfreport.config import ExperimentConfig
-from vfreport.stats.intervals import N_RESAMPLES, Summary, bootstrap_mean_diff_ci, summarize
+from vfreport.report import format as F
+from vfreport.stats.intervals import N_RESAMPLES, Summary, bootstrap_mean_diff_ci, summarize, t_interval
 from vfreport.stats.power import PowerPlan, power_plan
 from vfreport.stats.results import Interval
 from vfreport.stats.twosample import welch_t_interval
@@ -59,10 +62,11 @@ class ArmInput:
 @dataclass(frozen=True)
 class ArmResult:
     summaries: dict[str, Summary]
-    readiness: str | None
+    readiness: V.Readiness
     stability: str | None
     data_flags: tuple[str, ...]
     unbiased_sources: tuple[str, ...]
+    der_vs_baselines: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,10 @@ class Analysis:
     power: PowerPlan
     scenario: V.Scenario
     position_caveat: str | None
+    primary: V.Primary
+    yardstick: P.YardstickStats | None
+    family: tuple[str, ...]
+    runs_advice: str
 
 
 def _values(ms: Sequence[RunMetrics], key: str) -> list[float]:
@@ -119,34 +127,78 @@ def _delta(t: Sequence[float], b: Sequence[float], n_resamples: int, seed: int) 
                  bootstrap_mean_diff_ci(t, b, n_resamples, seed))
 
 
+def different_tasks(target: ArmInput, baseline: ArmInput, strategies: Mapping[str, str]) -> str:
+    """H1's caveat when the arms use different label strategies (their accuracies are different tasks)."""
+    t, b = strategies.get(target.name, ""), strategies.get(baseline.name, "")
+    if not t or not b or t == b:
+        return ""
+    return (f"The arms use different label strategies ({target.display_name}: {t}; {baseline.display_name}: {b}), "
+            "so these accuracies measure different tasks; each arm's lift over its audio-free baseline, and DER on "
+            "the same meetings, are the comparable quantities.")
+
+
+def _with_bounds(tests: dict[str, Any], values: Mapping[str, tuple[Sequence[float], ...]], alpha: float,
+                 tasks: str) -> dict[str, Any]:
+    """The tests with the one-sided (1 − α) bound printed beside each in ``extra["one_sided_bound"]``
+    (the end of the 1 − 2α two-sided interval the one-sided test inverts): H1's lower bound of Δ
+    (Welch), H2's upper bound of the noise SD ratio (exponentiated Welch on logs), H3's lower bound
+    of the mean (Student t); and H1's ``extra["different_tasks"]`` sentence."""
+    level = 1 - 2 * alpha
+    h1 = welch_t_interval(*values["H1"], level) if tests["H1"].testable else None
+    logs = [np.log(np.maximum(np.asarray(v, dtype=float), NOISE_FLOOR)) for v in values["H2"]]
+    h2 = welch_t_interval(*logs, level) if tests["H2"].testable else None
+    h3 = t_interval(values["H3"][0], level, ACCURACY) if tests["H3"].testable else None
+    bounds = {"H1": h1.low if h1 else None, "H2": float(np.exp(h2.high)) if h2 else None, "H3": h3.low if h3 else None}
+    out = {}
+    for k, t in tests.items():
+        extra = {**t.extra, "one_sided_bound": bounds[k], "one_sided_level": 1 - alpha}
+        if k == "H1" and tasks:
+            extra["different_tasks"] = tasks
+        out[k] = replace(t, extra=extra)
+    return out
+
+
 def compute(
     cfg: ExperimentConfig,
     arms: Mapping[str, ArmInput],
     gates: Sequence[V.Gate] = (),
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
+    evaluation: Mapping[str, Any] | None = None,
 ) -> Analysis:
-    """Summaries, Δs, H1–H3 with Holm, power, readiness, stability and the scenario.
+    """The primary endpoint, summaries, Δs, the secondary family with Holm, power, readiness,
+    stability and the scenario.
 
-    ``arms`` maps every configured arm name to its :class:`ArmInput`. ``gates`` are extra
-    conditions for the best and realistic scenarios (see :mod:`vfreport.analysis.verdicts`).
-    Bootstrap draws are seeded by ``seed``: the same inputs give the same numbers.
+    ``arms`` maps every configured arm name to its :class:`ArmInput`. ``evaluation`` is
+    results.json's ``evaluation`` entry (DER of every run on the held-out meetings): when it is
+    available, ΔDER is the primary endpoint (:mod:`vfreport.analysis.primary`), else H1. ``gates``
+    are extra conditions for the best and realistic scenarios (see
+    :mod:`vfreport.analysis.verdicts`); the DER gate and the data check are added here. Bootstrap
+    draws are seeded by ``seed``: the same inputs give the same numbers.
     """
     th = cfg.thresholds
     tgt, base = arms[cfg.target.name], arms[cfg.baseline.name]
     basis = basis_text([m.unbiased_source for a in (tgt, base) for m in a.metrics])
+    sources = {a.name: a.source for a in cfg.arms.values()}
+    ys = P.yardstick_stats(evaluation, tgt.name, base.name, th.alpha)
 
     arm_out: dict[str, ArmResult] = {}
     for name, a in arms.items():
         sums = {k: summarize([getattr(m, k) for m in a.metrics], bounds) for k, bounds in METRICS.items()}
         flags = data_flags(a)
         u = sums["unbiased_acc"]
+        beats, der_text = (P.beats_baselines(ys.vs_baselines.get(name, {}), a.display_name) if ys
+                           else (None, ""))
+        der_ci = ((evaluation or {}).get("summary") or {}).get(name, {}).get("der", {}).get("ci95") if ys else None
         arm_out[name] = ArmResult(
             summaries=sums,
-            readiness=V.production_readiness(u.mean, u.ci95, th, insufficient=bool(flags)),
+            readiness=V.production_readiness(u.mean, u.ci95, th, insufficient=bool(flags),
+                                             synthetic=sources.get(name) == "synthetic",
+                                             der_beats_baselines=beats, der_reason=der_text, der_ci=der_ci),
             stability=V.stability(sums["val_acc_noise_half_range"].mean, th),
             data_flags=flags,
             unbiased_sources=tuple(m.unbiased_source for m in a.metrics),
+            der_vs_baselines=der_text,
         )
 
     delta = {k: _delta(_values(tgt.metrics, k), _values(base.metrics, k), n_resamples, seed + i)
@@ -154,9 +206,9 @@ def compute(
 
     full_t = [m for m in tgt.metrics if m.window_epochs >= EARLY_EPOCHS]
     full_b = [m for m in base.metrics if m.window_epochs >= EARLY_EPOCHS]
+    acc_t, acc_b = _values(tgt.metrics, "unbiased_acc"), _values(base.metrics, "unbiased_acc")
     tests = {
-        "H1": H.h1_test(_values(tgt.metrics, "unbiased_acc"), _values(base.metrics, "unbiased_acc"), n_resamples,
-                        seed),
+        "H1": H.h1_test(acc_t, acc_b, n_resamples, seed),
         "H2": H.h2_test(_values(full_t, "val_acc_noise_sd"), _values(full_b, "val_acc_noise_sd"), th.alpha, seed),
         "H3": H.h3_test(_values(tgt.metrics, "train_acc_epoch10"), th.train_acc_epoch10),
     }
@@ -164,36 +216,67 @@ def compute(
     if short:
         tests["H2"] = replace(tests["H2"], reason=f"no completed {' or '.join(short)} run has {EARLY_EPOCHS} epochs "
                               f"(variability over epochs 1–{EARLY_EPOCHS} cannot be compared)")
-    p_holm = H.adjust(tests)
+    der_data = V.data_words([ys.source]) if ys and ys.source else V.data_words(list(sources.values()))
+    acc_data = V.data_words([sources[tgt.name], sources[base.name]])
+    if ys is not None and ys.primary is not None:
+        primary = P.der_primary(ys, th, der_data)
+        fallback = ""
+    else:
+        primary = P.accuracy_primary(tests["H1"], acc_t, acc_b, th, basis, acc_data)
+        fallback = (ys.reason if ys else (evaluation or {}).get("reason")) or "the evaluation step did not run"
+    family = [k for k in tests if not (k == "H1" and primary.endpoint == "accuracy")]
+    p_holm = {**{k: None for k in tests}, **H.adjust({k: tests[k] for k in family})}
+    tasks = different_tasks(tgt, base, {a.name: a.label_strategy for a in cfg.arms.values()})
+    tests = _with_bounds(tests, {"H1": (acc_t, acc_b), "H3": (_values(tgt.metrics, "train_acc_epoch10"),),
+                                 "H2": (_values(full_t, "val_acc_noise_sd"), _values(full_b, "val_acc_noise_sd"))},
+                         th.alpha, tasks)
     st, sb = arm_out[tgt.name].summaries, arm_out[base.name].summaries
     noise_t = summarize(_values(full_t, "val_acc_noise_half_range")).mean
     noise_b = summarize(_values(full_b, "val_acc_noise_half_range")).mean
     verdicts = {
         "H1": V.h1_verdict(tests["H1"], p_holm["H1"], th, tgt.display_name, base.display_name, st["unbiased_acc"],
-                           sb["unbiased_acc"], basis),
+                           sb["unbiased_acc"], basis, tests["H1"].extra["one_sided_bound"], tasks),
         "H2": V.h2_verdict(tests["H2"], p_holm["H2"], th, tgt.display_name, base.display_name, noise_t, noise_b),
-        "H3": V.h3_verdict(tests["H3"], p_holm["H3"], th, tgt.display_name),
+        "H3": V.h3_verdict(tests["H3"], p_holm["H3"], th, tgt.display_name, tests["H3"].extra["one_sided_bound"]),
     }
     outcomes = {k: V.HypothesisOutcome(tests[k], p_holm[k], verdicts[k]) for k in tests}
 
     effects = {"min_delta": th.min_delta, **{f"expected_gain_{i}": g for i, g in enumerate(th.expected_gain)}}
     effects = dict(sorted({v: k for k, v in effects.items()}.items()))  # distinct Δs, smallest first
-    power = power_plan(_values(tgt.metrics, "unbiased_acc"), _values(base.metrics, "unbiased_acc"),
-                       {name: d for d, name in effects.items()}, alpha=th.alpha, seed=seed)
+    power = power_plan(acc_t, acc_b, {name: d for d, name in effects.items()}, alpha=th.alpha, seed=seed)
+    advice = runs_advice(primary, power, ys, th)
 
-    all_gates = list(gates)
+    all_gates = [g for g in gates if g.name != E.GATE_NAME]
+    if ys is not None:
+        beats, text = P.beats_baselines(ys.vs_baselines.get(tgt.name, {}), tgt.display_name)
+        all_gates.append(V.Gate(E.GATE_NAME, beats, text))
+    else:
+        all_gates.append(V.Gate(E.GATE_NAME, None, f"DER on held-out meetings is unknown ({fallback})"))
     short = [f"{a.display_name} got too few windows ({'; '.join(arm_out[a.name].data_flags)})"
              for a in (tgt, base) if arm_out[a.name].data_flags]
     if short:
         all_gates.append(V.Gate("data", False, " and ".join(short)))
-    scen = V.scenario(st["unbiased_acc"], sb["unbiased_acc"], outcomes, th, tgt.display_name, base.display_name,
-                      basis, power, all_gates)
+    secondary = {k: outcomes[k] for k in family}
+    scen = V.scenario(primary, st["unbiased_acc"], sb["unbiased_acc"], secondary, th, tgt.display_name,
+                      base.display_name, basis, advice, all_gates, fallback)
     # the lift gate (accuracy minus the audio-free baseline under the run's scoring) supersedes the
     # older position-only caveat: one baseline per report, not two that differ slightly
     measured_lift = any(g.name == LIFT_GATE and g.passed is not None for g in gates)
     caveat = None if measured_lift else V.position_caveat(st["unbiased_acc"].mean, tgt.position_baseline, th,
                                                           tgt.display_name)
-    return Analysis(basis, arm_out, delta, outcomes, power, scen, caveat)
+    return Analysis(basis, arm_out, delta, outcomes, power, scen, caveat, primary, ys, tuple(family), advice)
 
 
-__all__ = ["ACCURACY", "METRICS", "UNBIASED_SOURCES", "Analysis", "ArmInput", "ArmResult", "Delta", "compute"]
+def runs_advice(primary: V.Primary, power: PowerPlan, ys: P.YardstickStats | None, th: Any) -> str:
+    """How many runs per arm would decide the primary endpoint, at the α it is run at."""
+    if primary.endpoint == "accuracy":
+        e = next((x for x in power.effects if x.name == "min_delta"), None)
+        if e is None:
+            return f"more runs per arm would decide it ({power.reason})" if power.reason else ""
+        return V.runs_advice(e.seeds, e.seeds_range, f"a gain of {F.points(e.delta, signed=False)} with "
+                             f"{100 * power.target_power:.0f} % power at α = {power.alpha:g}", power.max_seeds)
+    return V.runs_advice(None, None, f"a DER gain of {F.points(th.min_der_delta, signed=False)}", 0)
+
+
+__all__ = ["ACCURACY", "METRICS", "UNBIASED_SOURCES", "Analysis", "ArmInput", "ArmResult", "Delta", "compute",
+           "different_tasks"]
