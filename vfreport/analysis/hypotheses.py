@@ -6,8 +6,9 @@ windows and frames of one run are not independent samples, so nothing here pools
 - :func:`h1_test`: target > baseline on the selection-unbiased accuracy; one-sided Welch t-test,
   the Welch t-interval for Δ (primary), a percentile bootstrap (secondary, labelled unreliable
   below 8 runs per arm), Hedges' g.
-- :func:`h2_test`: target more stable than baseline; per run the detrended val-acc noise SD
-  (:func:`vfreport.analysis.metrics.detrended_sd`), compared on the log scale with an exact
+- :func:`h2_test`: target more stable than baseline; per run the val-acc noise SD around the
+  run's own concave trend, chance-level plateau epochs left out (:func:`vfreport.stats.noise.noise_sd`,
+  indifferent to the curve's shape), compared on the log scale with an exact
   permutation test (valid at any n; at 3 vs 3 runs its smallest p is 0.05, so H2 is "not
   decidable" there). Estimate: the ratio of geometric means (target / baseline) with the
   exponentiated Welch t-interval of the log difference.
@@ -68,7 +69,7 @@ def h1_test(
 def h2_test(target_noise_sd: Sequence[float], baseline_noise_sd: Sequence[float], alpha: float,
             seed: int = 0) -> TestResult:
     """H2, real labels → stable training: one-sided exact permutation test that the target's runs
-    have smaller log detrended noise SDs than the baseline's
+    have smaller log noise SDs (:func:`vfreport.stats.noise.noise_sd`) than the baseline's
     (:func:`vfreport.stats.twosample.permutation_test`, ``alternative="less"``). SDs below
     :data:`~vfreport.analysis.metrics.NOISE_FLOOR` are raised to it first. Estimate: ratio of
     geometric means; CI: exponentiated Welch t-interval of the mean log difference."""
@@ -76,7 +77,7 @@ def h2_test(target_noise_sd: Sequence[float], baseline_noise_sd: Sequence[float]
     b = np.log(np.maximum(as_array(baseline_noise_sd), NOISE_FLOOR))
     n = (len(a), len(b))
     if min(n) < 2:
-        return not_testable("exact permutation test on log detrended noise SD, one-sided",
+        return not_testable("exact permutation test on log noise SD, one-sided",
                             _one_run_reason(n, "a permutation test") +
                             f"; it can reach α = {alpha:g} from {runs_for_permutation(alpha)} runs per arm", n)
     res = permutation_test(a, b, alternative="less", alpha=alpha, seed=seed)
@@ -90,7 +91,7 @@ def h2_test(target_noise_sd: Sequence[float], baseline_noise_sd: Sequence[float]
         reason += f"; {k} runs per arm can reach it (smallest p {1 / math.comb(2 * k, k):.3g})"
     return replace(
         res,
-        method=f"{'exact' if res.extra.get('exact') else 'Monte Carlo'} permutation test on log detrended noise SD, "
+        method=f"{'exact' if res.extra.get('exact') else 'Monte Carlo'} permutation test on log noise SD, "
         "one-sided",
         statistic_name="Δ mean log SD",
         estimate=Estimate("noise SD ratio (target / baseline, geometric means)", ratio),

@@ -12,10 +12,14 @@ its best checkpoint on a held-out test split, that test accuracy.
   noise averages 68 % over 12 epochs.
 - Variability over epochs 1–10: the strategy document's ± half range ``(max - min) / 2``
   (descriptive: a clean learning curve rising 50 → 85 % has a half range of 17.5 points) and a
-  detrended measure for stability and H2: the SD of the residuals around a least-squares cubic in
-  log(epoch) fitted to val acc (``val_acc_noise_sd``), also shown as the half range that noise of
-  that SD gives over the same epochs (``val_acc_noise_half_range = σ · d2(k) / 2``), so it reads
-  on the strategy document's ±5 % scale.
+  noise measure for stability and H2 that the curve's shape does not inflate: the SD of val acc
+  around its least-squares concave trend (:func:`vfreport.stats.noise.noise_sd`,
+  ``val_acc_noise_sd``), over the epochs 1–10 that are not chance-level plateau epochs (train loss
+  within 0.01 of ln 2 for 3 or more epochs in a row; ``noise_epochs`` counts the epochs used).
+  Later epochs do not enter: H2 is the strategy document's question about epochs 1–10, and a run
+  with fewer than 6 usable epochs there has no noise value. Also shown as the half range that
+  noise of that SD gives over 10 epochs (``val_acc_noise_half_range = σ · d2(k) / 2``, k the epochs
+  in the window), so it reads on the strategy document's ±5 % scale.
 - Train acc at epoch 10; plateau at ln 2; best epoch after 4.
 """
 
@@ -32,6 +36,7 @@ from scipy import integrate
 from scipy import stats as st
 
 from vfreport.stats.intervals import finite
+from vfreport.stats.noise import MIN_NOISE_EPOCHS, noise_sd
 
 LN2 = math.log(2.0)
 EARLY_EPOCHS = 10
@@ -39,15 +44,8 @@ EARLY_EPOCHS = 10
 PLATEAU_TOLERANCE = 0.01
 PLATEAU_MIN_EPOCHS = 3
 BEST_AFTER_EPOCH = 4
-TREND_DEGREE = 3
-"""Degree of the polynomial in log(epoch) removed before measuring epoch-to-epoch noise. Learning
-curves are close to polynomials in log(epoch): on noise-free curves rising 50 → 85 % over 10
-epochs (linear, or saturating with time constants 0.7–5 epochs) the residual half range stays
-below 0.6 points, where a quadratic in the epoch leaves up to 9 points."""
-MIN_TREND_EPOCHS = TREND_DEGREE + 3
-"""Fewest epochs with which the residual SD has at least 2 degrees of freedom."""
 NOISE_FLOOR = 1e-4
-"""Detrended SDs below this (0.01 points, under any validation set's resolution) are taken as
+"""Noise SDs below this (0.01 points, under any validation set's resolution) are taken as
 this value before logs are compared (a noise-free curve would otherwise give log 0)."""
 UNBIASED_SOURCES = {
     "test": "best epoch chosen on validation, scored on the held-out test split",
@@ -72,6 +70,7 @@ class RunMetrics:
     val_acc_jump_std: float | None
     val_acc_noise_sd: float | None
     val_acc_noise_half_range: float | None
+    noise_epochs: int
     window_epochs: int
     plateau: bool
     plateau_epochs: int
@@ -110,26 +109,20 @@ def expected_range(k: int) -> float:
     return float(integrate.quad(f, -np.inf, np.inf)[0])
 
 
-def detrended_sd(values: Sequence[float] | np.ndarray, degree: int = TREND_DEGREE) -> float | None:
-    """SD of the residuals of ``values`` (epochs 1, 2, …) around a least-squares polynomial of
-    ``degree`` in log(epoch), with ``len - degree - 1`` degrees of freedom (the unbiased residual
-    variance of linear regression). A smooth learning curve leaves ~0; epoch-to-epoch noise stays.
-    None with fewer than ``degree + 3`` values.
-
-    References
-    ----------
-    Chatfield, C. (2004), *The Analysis of Time Series*, 6th ed., §2.5.2 (trend removal by a
-    fitted polynomial); Draper, N. R. & Smith, H. (1998), *Applied Regression Analysis*, 3rd ed.,
-    §2 (residual mean square).
-    """
-    y = np.asarray(values, dtype=float)
-    dof = len(y) - degree - 1
-    if dof < 2:
-        return None
-    x = np.log(np.arange(1, len(y) + 1, dtype=float))
-    coef = np.polynomial.polynomial.polyfit(x, y, degree)
-    resid = y - np.polynomial.polynomial.polyval(x, coef)
-    return float(math.sqrt(float(resid @ resid) / dof))
+def plateau_epochs_mask(train_loss: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Epochs inside a chance-level plateau: ``|train_loss - ln 2| <= 0.01`` for at least 3
+    consecutive epochs (the rule behind ``plateau``). True marks such an epoch."""
+    near = np.abs(np.asarray(train_loss, dtype=float) - LN2) <= PLATEAU_TOLERANCE
+    out = np.zeros(len(near), dtype=bool)
+    start = None
+    for i, m in enumerate([*near, False]):
+        if m and start is None:
+            start = i
+        elif not m and start is not None:
+            if i - start >= PLATEAU_MIN_EPOCHS:
+                out[start:i] = True
+            start = None
+    return out
 
 
 def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetrics:
@@ -157,13 +150,19 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetr
         f = finite(h["train_frames"].to_numpy(dtype=float)[at10[0]])
         frames10 = int(round(f)) if f is not None else None
 
-    ev = val[epoch <= EARLY_EPOCHS]
+    early = epoch <= EARLY_EPOCHS
+    ev = val[early]
     window = len(ev)
     changes = np.diff(ev)
-    noise = detrended_sd(ev)
+    at_chance = plateau_epochs_mask(h["train_loss"].to_numpy(dtype=float))
+    noise = noise_sd(ev, epoch[early], exclude=at_chance[early])
+    noise_epochs = int(np.sum(~at_chance[early]))
     if window < EARLY_EPOCHS:
         flags.append(f"only {window} epoch{'s' if window != 1 else ''}: variability over epochs 1–{window} instead "
                      f"of 1–{EARLY_EPOCHS}, no train acc at epoch {EARLY_EPOCHS}")
+    if noise is None and noise_epochs < window:
+        flags.append(f"{window - noise_epochs} of epochs 1–{window} at chance (train loss at ln 2): "
+                     f"{noise_epochs} left, too few for a noise measure (needs {MIN_NOISE_EPOCHS})")
     test = finite(test_acc)
     window_acc = None
     if "val_window_acc" in h.columns:
@@ -183,6 +182,7 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetr
         val_acc_jump_std=float(np.std(changes, ddof=1)) if len(changes) >= 2 else None,
         val_acc_noise_sd=noise,
         val_acc_noise_half_range=noise * expected_range(window) / 2.0 if noise is not None else None,
+        noise_epochs=noise_epochs,
         window_epochs=window,
         plateau=plateau_epochs >= PLATEAU_MIN_EPOCHS,
         plateau_epochs=plateau_epochs,

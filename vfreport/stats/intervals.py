@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as st
 
-from vfreport.stats.results import CONFIDENCE, Interval
+from vfreport.stats.results import ALPHA, CONFIDENCE, Bounds, Interval
 
 N_RESAMPLES = 10_000
 MAX_BOOT_ELEMENTS = 4_000_000
@@ -71,6 +71,24 @@ def t_interval(
         lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
         method += f", clipped to [{bounds[0]:g}, {bounds[1]:g}]"
     return Interval(lo, hi, method, confidence)
+
+
+def t_bounds(
+    values: Sequence[float] | np.ndarray, alpha: float = ALPHA, bounds: tuple[float, float] | None = None
+) -> Bounds | None:
+    """One-sided ``(1 - alpha)`` Student t bounds of a mean, ``mean ∓ t(1 - alpha, n - 1) · s/√n``,
+    clipped to ``bounds``: the bounds a one-sided one-sample t-test at ``alpha`` reads (Student
+    1908). None for n < 2."""
+    x = as_array(values)
+    n = len(x)
+    if n < 2:
+        return None
+    m = float(x.mean())
+    half = float(st.t.ppf(1.0 - alpha, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    lo, hi = m - half, m + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return Bounds(lo, hi, alpha, f"one-sided {100 * (1 - alpha):g} % Student t bounds, df = {n - 1}")
 
 
 @dataclass(frozen=True)
@@ -197,3 +215,94 @@ def sd_interval(sd: float, df: int, confidence: float = CONFIDENCE) -> tuple[flo
         float(sd * math.sqrt(df / st.chi2.ppf(1.0 - a / 2.0, df))),
         float(sd * math.sqrt(df / st.chi2.ppf(a / 2.0, df))),
     )
+
+
+def clustered_accuracy(
+    correct: Sequence[float] | np.ndarray, scored: Sequence[float] | np.ndarray, cluster: Sequence[Any] | np.ndarray
+) -> tuple[float | None, float | None, int]:
+    """Accuracy of one test split, ``p = Σ correct / Σ scored`` over its windows, the sampling
+    variance of ``p`` with windows clustered (by recording or speaker), and the number of clusters
+    ``G``: per cluster ``e_g = Σ_g (correct − p · scored)``, ``Var(p) = G/(G−1) · Σ e_g² / (Σ scored)²``
+    (the linearised, CR1 cluster-robust variance of a ratio mean: Cochran 1977, §6.9 and §9A.6;
+    Cameron & Miller 2015, §2). Frames of a window, and windows of a recording, are not
+    independent; recordings are taken to be. Variance None below 2 clusters; all None without
+    scored frames."""
+    c, m = as_array(correct), as_array(scored)
+    labels = np.unique(np.asarray(cluster), return_inverse=True)[1].ravel()
+    total = float(m.sum())
+    if total <= 0:
+        return None, None, 0
+    p = float(c.sum() / total)
+    g = int(labels.max()) + 1 if len(labels) else 0
+    if g < 2:
+        return p, None, g
+    e = np.bincount(labels, weights=c - p * m, minlength=g)
+    return p, float(g / (g - 1) * np.sum(e**2) / total**2), g
+
+
+@dataclass(frozen=True)
+class ArmAccuracy:
+    """An arm's mean accuracy over runs with seed and test-split error (:func:`arm_accuracy_interval`)."""
+
+    mean: float
+    se: float
+    df: float
+    seed_var: float
+    split_var: float
+    ci: Interval
+    bounds: Bounds
+
+    @property
+    def split_share(self) -> float:
+        """Share of the variance of the mean that comes from the test split."""
+        total = self.seed_var + self.split_var
+        return self.split_var / total if total > 0 else 0.0
+
+
+def arm_accuracy_interval(
+    run_values: Sequence[float] | np.ndarray,
+    split_var: float | None = None,
+    split_clusters: int | None = None,
+    confidence: float = CONFIDENCE,
+    alpha: float = ALPHA,
+    bounds: tuple[float, float] | None = (0.0, 1.0),
+) -> ArmAccuracy | None:
+    """Interval and one-sided bounds for an arm's mean accuracy when all its runs are scored on
+    one shared test split.
+
+    The split's own sampling error is common to every run scored on it, so it does not shrink
+    with more runs: ``Var(mean) = s²/n + v_split``, where ``s²`` is the variance across runs and
+    ``v_split`` the split's clustered sampling variance (:func:`clustered_accuracy`; pass the mean
+    of the runs' variances: exact when the runs' split errors are fully correlated, conservative
+    otherwise, the run-specific part being in ``s²`` already). Degrees of freedom by
+    Welch–Satterthwaite from ``n − 1`` and ``G − 1`` (``split_clusters``). Interval
+    ``mean ± t(1 − (1−confidence)/2, df) · se``, bounds ``mean ∓ t(1 − alpha, df) · se``, both
+    clipped to ``bounds``. Without ``split_var`` only the seed term is used (the plain t-interval).
+    None with fewer than 2 runs.
+
+    References
+    ----------
+    Satterthwaite, F. E. (1946), Biometrics Bulletin 2(6). Cameron, A. C. & Miller, D. L. (2015),
+    "A practitioner's guide to cluster-robust inference", J. Human Resources 50(2).
+    """
+    x = as_array(run_values)
+    n = len(x)
+    if n < 2:
+        return None
+    seed_var = float(x.var(ddof=1) / n)
+    v = float(split_var) if split_var is not None and math.isfinite(split_var) and split_var > 0 else 0.0
+    g = int(split_clusters) if split_clusters else 0
+    total = seed_var + v
+    parts = seed_var**2 / (n - 1) + (v**2 / (g - 1) if v > 0 and g >= 2 else 0.0)
+    df = total**2 / parts if parts > 0 else float(n - 1)
+    se = math.sqrt(total)
+    m = float(x.mean())
+    what = "runs and test-split (clustered) error" if v > 0 else "runs only"
+    half = float(st.t.ppf(0.5 + confidence / 2.0, df) * se)
+    one = float(st.t.ppf(1.0 - alpha, df) * se)
+    lo, hi, blo, bhi = m - half, m + half, m - one, m + one
+    if bounds is not None:
+        lo, hi, blo, bhi = max(lo, bounds[0]), min(hi, bounds[1]), max(blo, bounds[0]), min(bhi, bounds[1])
+    method = f"t interval over {what}, Satterthwaite df = {df:.1f}"
+    return ArmAccuracy(m, se, df, seed_var, v, Interval(lo, hi, method, confidence),
+                       Bounds(blo, bhi, alpha, f"one-sided {100 * (1 - alpha):g} % bounds, {what}, df = {df:.1f}"))

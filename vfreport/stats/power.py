@@ -6,6 +6,14 @@ itself. Only pre-specified effects are used (the
 smallest worthwhile Δ, the expected gain): "observed power" is a function of the p-value and
 adds nothing (Hoenig & Heisey 2001). The SD behind a 3 + 3-run design is itself uncertain (a
 chi-square interval spans ×0.6 to ×2.9), so seeds needed are given as a range.
+
+Level. Power is computed at the level the test is actually run at: in a family tested after the
+primary endpoint with Holm, a test's first step is at ``alpha / k`` (:func:`holm_alpha`), which is
+where the advice must be computed (advice at α = 0.05 for a test that Holm runs at 0.025 reached
+0.67–0.70 power instead of 0.80). "No worthwhile gain" is shown when the one-sided upper bound of
+Δ is below ``min_delta``: the Welch test of ``Δ < min_delta``, whose power at a true Δ is
+:func:`welch_power` at ``(min_delta − Δ) / σ`` (:func:`runs_for_no_gain`; an equivalence-type,
+one-sided TOST half: Schuirmann 1987).
 """
 
 from __future__ import annotations
@@ -79,6 +87,33 @@ def seeds_needed(
     return hi
 
 
+def holm_alpha(alpha: float, family_size: int = 1) -> float:
+    """The level of Holm's first (most demanding) step in a family of ``family_size`` tests,
+    ``alpha / family_size`` (Holm 1979): the level at which to plan the runs for any one of them."""
+    return float(alpha) / max(1, int(family_size))
+
+
+def runs_for_no_gain(
+    min_delta: float, sd: float, true_delta: float = 0.0, alpha: float = 0.05, power: float = 0.8,
+    max_n: int = MAX_SEEDS, n_sim: int = N_SIM, seed: int = 0,
+) -> int | None:
+    """Runs per arm at which the one-sided ``(1 − alpha)`` upper Welch bound of Δ falls below
+    ``min_delta`` with probability ``power`` when the true Δ is ``true_delta`` (default 0): the
+    Welch test of ``Δ < min_delta`` (Schuirmann 1987, one TOST half), via :func:`seeds_needed` at
+    ``(min_delta − true_delta) / sd``. None when ``true_delta >= min_delta``, ``sd`` is not
+    positive, or more than ``max_n`` runs would be needed.
+
+    References
+    ----------
+    Schuirmann, D. J. (1987), "A comparison of the two one-sided tests procedure and the power
+    approach for assessing the equivalence of average bioavailability", J. Pharmacokinet.
+    Biopharm. 15(6).
+    """
+    if not (sd > 0 and math.isfinite(sd)):
+        return None
+    return seeds_needed((min_delta - true_delta) / sd, alpha, power, max_n, n_sim, seed)
+
+
 @dataclass(frozen=True)
 class EffectPower:
     """Power and runs needed for one pre-specified Δ. ``seeds`` uses the SD estimate;
@@ -103,6 +138,9 @@ class PowerPlan:
     effects: tuple[EffectPower, ...]
     max_seeds: int = MAX_SEEDS
     reason: str = ""
+    no_gain: EffectPower | None = None
+    """Runs per arm to show "no worthwhile gain" (upper bound < ``delta``, the min_delta) when the
+    true Δ is 0; ``power_now`` is that chance at the current n."""
 
 
 def power_plan(
@@ -113,10 +151,13 @@ def power_plan(
     power: float = 0.8,
     n_sim: int = N_SIM,
     seed: int = 0,
+    min_delta: float | None = None,
 ) -> PowerPlan:
     """Power now and runs per arm needed for each pre-specified Δ in ``effects`` (name → Δ), using
     the pooled SD of the per-run values and its chi-square 95 % interval
-    (:func:`vfreport.stats.intervals.sd_interval`) for the range. No observed power.
+    (:func:`vfreport.stats.intervals.sd_interval`) for the range. No observed power. ``alpha`` is
+    the level the test is run at (for a Holm family, :func:`holm_alpha`). With ``min_delta``, also
+    the runs needed to show "no worthwhile gain" at a true Δ of 0 (:func:`runs_for_no_gain`).
 
     References
     ----------
@@ -141,4 +182,12 @@ def power_plan(
         most = seeds_needed(delta / ci[1], alpha, power, n_sim=n_sim, seed=seed) if ci else None
         out.append(EffectPower(name, float(delta), now, seeds_needed(delta / sd, alpha, power, n_sim=n_sim, seed=seed),
                                (fewest, most)))
-    return PowerPlan(method, alpha, power, sd, ci, df, n, tuple(out))
+    no_gain = None
+    if min_delta is not None and min_delta > 0:
+        now = welch_power(min_delta / sd, n[0], n[1], alpha, n_sim, seed) if min(n) >= 2 else None
+        no_gain = EffectPower(
+            "no worthwhile gain (true Δ = 0)", float(min_delta), now,
+            runs_for_no_gain(min_delta, sd, 0.0, alpha, power, n_sim=n_sim, seed=seed),
+            (runs_for_no_gain(min_delta, ci[0], 0.0, alpha, power, n_sim=n_sim, seed=seed) if ci else None,
+             runs_for_no_gain(min_delta, ci[1], 0.0, alpha, power, n_sim=n_sim, seed=seed) if ci else None))
+    return PowerPlan(method, alpha, power, sd, ci, df, n, tuple(out), no_gain=no_gain)

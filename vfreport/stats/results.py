@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CONFIDENCE = 0.95
+ALPHA = 0.05
+"""Default level of a one-sided test and of its matching one-sided bound."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,25 @@ class Interval:
 
     def as_tuple(self) -> tuple[float | None, float | None]:
         return (self.low, self.high)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The one-sided ``(1 - alpha)`` confidence bounds that match one-sided tests at level
+    ``alpha``: ``lower`` (a test of "greater" rejects exactly when the null value is below it) and
+    ``upper`` (a test of "less"); together they are the two-sided ``1 - 2·alpha`` interval (90 % at
+    α = 0.05), :attr:`interval`. None where undefined."""
+
+    lower: float | None
+    upper: float | None
+    alpha: float
+    method: str
+
+    @property
+    def interval(self) -> Interval:
+        """``[lower, upper]`` as a two-sided interval at ``1 - 2·alpha``."""
+        return Interval(self.lower, self.upper, f"{self.method}, two-sided {100 * (1 - 2 * self.alpha):g} %",
+                        1.0 - 2.0 * self.alpha)
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,7 @@ class TestResult:
     unit: str = "runs"
     min_p: float | None = None
     decidable: bool = True
+    bounds: Bounds | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

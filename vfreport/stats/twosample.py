@@ -2,9 +2,11 @@
 one-sample t, with their intervals and effect sizes. Pure functions on arrays.
 
 Conventions: two-sample functions take ``(target, baseline)`` and estimate
-``target - baseline``; ``alternative="greater"`` tests ``target > baseline``. Every interval is
-two-sided at ``confidence`` (95 %): with a one-sided test, its lower bound is above 0 exactly
-when the one-sided p is below ``(1 - confidence) / 2``.
+``target - baseline``; ``alternative="greater"`` tests ``target > baseline``. ``ci`` is two-sided
+at ``confidence`` (95 %); ``bounds`` (:class:`~vfreport.stats.results.Bounds`) are the one-sided
+``(1 - alpha)`` bounds that match a one-sided test at ``alpha``: the one-sided p of "greater" is
+below ``alpha`` exactly when ``bounds.lower`` is above the null value, and
+``bounds.interval`` is the matching 90 % two-sided interval at α = 0.05.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as st
 
-from vfreport.stats.intervals import as_array, finite, t_interval
-from vfreport.stats.results import CONFIDENCE, Estimate, Interval, TestResult, not_testable
+from vfreport.stats.intervals import as_array, finite, t_bounds, t_interval
+from vfreport.stats.results import ALPHA, CONFIDENCE, Bounds, Estimate, Interval, TestResult, not_testable
 
 ZERO_SD = 1e-12
 """An SD at or below this counts as no variance: a t statistic is then undefined."""
@@ -81,6 +83,24 @@ def welch_t_interval(
     return Interval(d - half, d + half, f"Welch t-interval, df = {df:.1f}", confidence)
 
 
+def welch_bounds(
+    target: Sequence[float] | np.ndarray, baseline: Sequence[float] | np.ndarray, alpha: float = ALPHA
+) -> Bounds | None:
+    """One-sided ``(1 - alpha)`` Welch bounds of ``mean(target) - mean(baseline)``:
+    ``Δ ∓ t(1 - alpha, df_W) · √(s_a²/n_a + s_b²/n_b)`` (Welch 1947). ``lower`` is above ``δ0``
+    exactly when the one-sided Welch test of ``Δ > δ0`` has p < alpha; ``upper`` is below ``δ0``
+    exactly when the test of ``Δ < δ0`` does (so "no worthwhile gain" reads ``upper < min_delta``).
+    None when undefined (see :func:`welch_t`)."""
+    a, b = as_array(target), as_array(baseline)
+    _, df = welch_t(a, b)
+    if not math.isfinite(df):
+        return None
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    d = float(a.mean() - b.mean())
+    half = float(st.t.ppf(1.0 - alpha, df) * se)
+    return Bounds(d - half, d + half, alpha, f"one-sided {100 * (1 - alpha):g} % Welch bounds, df = {df:.1f}")
+
+
 def pooled_sd(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float | None:
     """Pooled SD ``√(((n_a-1)s_a² + (n_b-1)s_b²) / (n_a+n_b-2))`` (Cohen 1988, eq. 2.3.2). A
     group of one contributes no variance; None when ``n_a + n_b < 3`` or a group is empty."""
@@ -115,11 +135,14 @@ def welch_t_test(
     baseline: Sequence[float] | np.ndarray,
     alternative: str = "greater",
     confidence: float = CONFIDENCE,
+    alpha: float = ALPHA,
 ) -> TestResult:
-    """Welch's two-sample t-test with its t-interval and Hedges' g, one value per unit.
+    """Welch's two-sample t-test with its t-interval, one-sided bounds and Hedges' g, one value
+    per unit.
 
-    p from ``scipy.stats.ttest_ind(equal_var=False)``; CI: :func:`welch_t_interval` (two-sided);
-    effect size :func:`hedges_g`. Not testable with fewer than 2 values per group or no variance.
+    p from ``scipy.stats.ttest_ind(equal_var=False)``; CI: :func:`welch_t_interval` (two-sided at
+    ``confidence``); ``bounds``: :func:`welch_bounds` at ``alpha``; effect size :func:`hedges_g`.
+    Not testable with fewer than 2 values per group or no variance.
 
     References
     ----------
@@ -150,6 +173,7 @@ def welch_t_test(
         ci=welch_t_interval(a, b, confidence),
         effect_size=Estimate("Hedges' g", hedges_g(a, b)),
         n=n,
+        bounds=welch_bounds(a, b, alpha),
     )
 
 
@@ -247,10 +271,12 @@ def one_sample_t_test(
     alternative: str = "greater",
     bounds: tuple[float, float] | None = None,
     confidence: float = CONFIDENCE,
+    alpha: float = ALPHA,
 ) -> TestResult:
     """One-sample t-test of ``mean > threshold`` (``scipy.stats.ttest_1samp``), one value per
     unit; CI: the t-interval of the mean (:func:`vfreport.stats.intervals.t_interval`, clipped to
-    ``bounds``); effect size Cohen's d ``(mean - threshold) / s``.
+    ``bounds``); one-sided bounds at ``alpha`` (:func:`vfreport.stats.intervals.t_bounds`); effect
+    size Cohen's d ``(mean - threshold) / s``.
 
     References
     ----------
@@ -279,5 +305,6 @@ def one_sample_t_test(
         ci=t_interval(x, confidence, bounds),
         effect_size=Estimate("Cohen's d", float((x.mean() - threshold) / s)),
         n=n,
+        bounds=t_bounds(x, alpha, bounds),
         extra={"threshold": float(threshold)},
     )
