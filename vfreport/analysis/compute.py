@@ -23,8 +23,9 @@ from vfreport.analysis.lift import GATE_NAME as LIFT_GATE
 from vfreport.analysis.metrics import EARLY_EPOCHS, NOISE_FLOOR, UNBIASED_SOURCES, RunMetrics
 from vfreport.config import ExperimentConfig
 from vfreport.report import format as F
-from vfreport.stats.intervals import N_RESAMPLES, Summary, bootstrap_mean_diff_ci, summarize, t_interval
-from vfreport.stats.power import PowerPlan, power_plan
+from vfreport.stats.intervals import N_RESAMPLES, Summary, bootstrap_mean_diff_ci, summarize
+from vfreport.stats.outliers import flag_runs, sensitivity
+from vfreport.stats.power import PowerPlan, holm_alpha, power_plan
 from vfreport.stats.results import Interval
 from vfreport.stats.twosample import welch_t_interval
 
@@ -92,6 +93,7 @@ class Analysis:
     yardstick: P.YardstickStats | None
     family: tuple[str, ...]
     runs_advice: str
+    robustness: Robustness
 
 
 def _values(ms: Sequence[RunMetrics], key: str) -> list[float]:
@@ -137,21 +139,23 @@ def different_tasks(target: ArmInput, baseline: ArmInput, strategies: Mapping[st
             "the same meetings, are the comparable quantities.")
 
 
-def _with_bounds(tests: dict[str, Any], values: Mapping[str, tuple[Sequence[float], ...]], alpha: float,
-                 tasks: str) -> dict[str, Any]:
-    """The tests with the one-sided (1 − α) bound printed beside each in ``extra["one_sided_bound"]``
-    (the end of the 1 − 2α two-sided interval the one-sided test inverts): H1's lower bound of Δ
-    (Welch), H2's upper bound of the noise SD ratio (exponentiated Welch on logs), H3's lower bound
-    of the mean (Student t); and H1's ``extra["different_tasks"]`` sentence."""
-    level = 1 - 2 * alpha
-    h1 = welch_t_interval(*values["H1"], level) if tests["H1"].testable else None
-    logs = [np.log(np.maximum(np.asarray(v, dtype=float), NOISE_FLOOR)) for v in values["H2"]]
-    h2 = welch_t_interval(*logs, level) if tests["H2"].testable else None
-    h3 = t_interval(values["H3"][0], level, ACCURACY) if tests["H3"].testable else None
-    bounds = {"H1": h1.low if h1 else None, "H2": float(np.exp(h2.high)) if h2 else None, "H3": h3.low if h3 else None}
+def _h2_upper_bound(target: Sequence[float], baseline: Sequence[float], alpha: float) -> float | None:
+    """H2's one-sided (1 − α) upper bound of the noise SD ratio: the exponentiated upper end of the
+    1 − 2α Welch interval of the mean log difference (the interval H2's estimate uses)."""
+    logs = [np.log(np.maximum(np.asarray(v, dtype=float), NOISE_FLOOR)) for v in (target, baseline)]
+    ci = welch_t_interval(*logs, 1 - 2 * alpha) if min(len(x) for x in logs) >= 2 else None
+    return float(np.exp(ci.high)) if ci is not None else None
+
+
+def _with_bounds(tests: dict[str, Any], h2_bound: float | None, alpha: float, tasks: str) -> dict[str, Any]:
+    """The tests with the one-sided (1 − α) bound printed beside each in ``extra["one_sided_bound"]``:
+    H1's lower bound of Δ (Welch), H2's upper bound of the noise SD ratio, H3's lower bound of the
+    mean (Student t); and H1's ``extra["different_tasks"]`` sentence."""
+    bounds = {"H1": tests["H1"].bounds.lower if tests["H1"].bounds else None, "H2": h2_bound,
+              "H3": tests["H3"].bounds.lower if tests["H3"].bounds else None}
     out = {}
     for k, t in tests.items():
-        extra = {**t.extra, "one_sided_bound": bounds[k], "one_sided_level": 1 - alpha}
+        extra = {**t.extra, "one_sided_bound": bounds[k] if t.testable else None, "one_sided_level": 1 - alpha}
         if k == "H1" and tasks:
             extra["different_tasks"] = tasks
         out[k] = replace(t, extra=extra)
@@ -207,29 +211,28 @@ def compute(
     full_t = [m for m in tgt.metrics if m.window_epochs >= EARLY_EPOCHS]
     full_b = [m for m in base.metrics if m.window_epochs >= EARLY_EPOCHS]
     acc_t, acc_b = _values(tgt.metrics, "unbiased_acc"), _values(base.metrics, "unbiased_acc")
+    noise_sd_t, noise_sd_b = _values(full_t, "val_acc_noise_sd"), _values(full_b, "val_acc_noise_sd")
     tests = {
-        "H1": H.h1_test(acc_t, acc_b, n_resamples, seed),
-        "H2": H.h2_test(_values(full_t, "val_acc_noise_sd"), _values(full_b, "val_acc_noise_sd"), th.alpha, seed),
-        "H3": H.h3_test(_values(tgt.metrics, "train_acc_epoch10"), th.train_acc_epoch10),
+        "H1": H.h1_test(acc_t, acc_b, n_resamples, seed, th.alpha),
+        "H2": H.h2_test(noise_sd_t, noise_sd_b, th.alpha, seed),
+        "H3": H.h3_test(_values(tgt.metrics, "train_acc_epoch10"), th.train_acc_epoch10, th.alpha),
     }
     short = [a.display_name for a, full in ((tgt, full_t), (base, full_b)) if a.metrics and not full]
     if short:
         tests["H2"] = replace(tests["H2"], reason=f"no completed {' or '.join(short)} run has {EARLY_EPOCHS} epochs "
                               f"(variability over epochs 1–{EARLY_EPOCHS} cannot be compared)")
+    tasks = different_tasks(tgt, base, {a.name: a.label_strategy for a in cfg.arms.values()})
+    tests = _with_bounds(tests, _h2_upper_bound(noise_sd_t, noise_sd_b, th.alpha), th.alpha, tasks)
     der_data = V.data_words([ys.source]) if ys and ys.source else V.data_words(list(sources.values()))
     acc_data = V.data_words([sources[tgt.name], sources[base.name]])
     if ys is not None and ys.primary is not None:
         primary = P.der_primary(ys, th, der_data)
         fallback = ""
     else:
-        primary = P.accuracy_primary(tests["H1"], acc_t, acc_b, th, basis, acc_data)
+        primary = P.accuracy_primary(tests["H1"], th, basis, acc_data)
         fallback = (ys.reason if ys else (evaluation or {}).get("reason")) or "the evaluation step did not run"
     family = [k for k in tests if not (k == "H1" and primary.endpoint == "accuracy")]
     p_holm = {**{k: None for k in tests}, **H.adjust({k: tests[k] for k in family})}
-    tasks = different_tasks(tgt, base, {a.name: a.label_strategy for a in cfg.arms.values()})
-    tests = _with_bounds(tests, {"H1": (acc_t, acc_b), "H3": (_values(tgt.metrics, "train_acc_epoch10"),),
-                                 "H2": (_values(full_t, "val_acc_noise_sd"), _values(full_b, "val_acc_noise_sd"))},
-                         th.alpha, tasks)
     st, sb = arm_out[tgt.name].summaries, arm_out[base.name].summaries
     noise_t = summarize(_values(full_t, "val_acc_noise_half_range")).mean
     noise_b = summarize(_values(full_b, "val_acc_noise_half_range")).mean
@@ -243,8 +246,14 @@ def compute(
 
     effects = {"min_delta": th.min_delta, **{f"expected_gain_{i}": g for i, g in enumerate(th.expected_gain)}}
     effects = dict(sorted({v: k for k, v in effects.items()}.items()))  # distinct Δs, smallest first
-    power = power_plan(acc_t, acc_b, {name: d for d, name in effects.items()}, alpha=th.alpha, seed=seed)
-    advice = runs_advice(primary, power, ys, th)
+    h1_alpha = th.alpha if "H1" not in family else holm_alpha(th.alpha, sum(
+        tests[k].testable and tests[k].decidable for k in family))
+    power = power_plan(acc_t, acc_b, {name: d for d, name in effects.items()}, alpha=h1_alpha, seed=seed,
+                       min_delta=th.min_delta)
+    advice = runs_advice(primary, power, th)
+    flags = {a.name: flag_runs([m.unbiased_acc for m in a.metrics], floor=th.min_delta,
+                               at_chance=failed_to_learn(a.metrics)) for a in (tgt, base)}
+    robust = flagged_runs(primary, flags, tgt, base, evaluation, th)
 
     all_gates = [g for g in gates if g.name != E.GATE_NAME]
     if ys is not None:
@@ -258,24 +267,83 @@ def compute(
         all_gates.append(V.Gate("data", False, " and ".join(short)))
     secondary = {k: outcomes[k] for k in family}
     scen = V.scenario(primary, st["unbiased_acc"], sb["unbiased_acc"], secondary, th, tgt.display_name,
-                      base.display_name, basis, advice, all_gates, fallback)
+                      base.display_name, basis, advice, all_gates, fallback, robust.sentence)
     # the lift gate (accuracy minus the audio-free baseline under the run's scoring) supersedes the
     # older position-only caveat: one baseline per report, not two that differ slightly
     measured_lift = any(g.name == LIFT_GATE and g.passed is not None for g in gates)
     caveat = None if measured_lift else V.position_caveat(st["unbiased_acc"].mean, tgt.position_baseline, th,
                                                           tgt.display_name)
-    return Analysis(basis, arm_out, delta, outcomes, power, scen, caveat, primary, ys, tuple(family), advice)
+    return Analysis(basis, arm_out, delta, outcomes, power, scen, caveat, primary, ys, tuple(family), advice, robust)
 
 
-def runs_advice(primary: V.Primary, power: PowerPlan, ys: P.YardstickStats | None, th: Any) -> str:
+def runs_advice(primary: V.Primary, power: PowerPlan, th: Any) -> str:
     """How many runs per arm would decide the primary endpoint, at the α it is run at."""
     if primary.endpoint == "accuracy":
         e = next((x for x in power.effects if x.name == "min_delta"), None)
         if e is None:
             return f"more runs per arm would decide it ({power.reason})" if power.reason else ""
+        eq = power.no_gain.seeds if power.no_gain is not None else None
         return V.runs_advice(e.seeds, e.seeds_range, f"a gain of {F.points(e.delta, signed=False)} with "
-                             f"{100 * power.target_power:.0f} % power at α = {power.alpha:g}", power.max_seeds)
+                             f"{100 * power.target_power:.0f} % power at α = {power.alpha:g}", power.max_seeds, eq)
     return V.runs_advice(None, None, f"a DER gain of {F.points(th.min_der_delta, signed=False)}", 0)
+
+
+def failed_to_learn(metrics: Sequence[RunMetrics]) -> list[bool]:
+    """Runs that never left chance (train loss plateaued at ln 2) while most runs of their arm did
+    leave it: a failed seed. When most of an arm's runs plateau, that is the arm's behaviour (the
+    pseudo-label arm's), not a failed run, and nothing is flagged."""
+    plateau = [bool(m.plateau) for m in metrics]
+    return plateau if sum(plateau) < len(plateau) / 2 else [False] * len(plateau)
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """Runs flagged per arm (a robust rule, :func:`vfreport.stats.outliers.flag_runs`) and the
+    primary decision without them."""
+
+    flags: dict[str, tuple[Any, ...]]
+    decision_all: str
+    decision_without: str | None
+    depends: bool
+    sentence: str
+    detail: str = ""
+
+
+def flagged_runs(primary: V.Primary, flags: Mapping[str, Sequence[Any]], tgt: ArmInput, base: ArmInput,
+                 evaluation: Mapping[str, Any] | None, th: Any) -> Robustness:
+    """The primary decision with and without the flagged runs (a run more than 3 robust SDs from its
+    arm's median accuracy, beyond min_delta, or never left chance): recomputed on the same endpoint
+    (ΔDER without the flagged runs' rows; Welch without their accuracies; :func:`failed_to_learn`
+    says which plateaued runs count), plus Yuen's trimmed test
+    for H1 (:func:`vfreport.stats.outliers.sensitivity`). The sentence says whether the decision
+    depends on them."""
+    all_dec = V.primary_decision(primary)
+    named = {a.name: [a.seeds[f.index] if f.index < len(a.seeds) else f.index for f in flags[a.name] if f.flagged]
+             for a in (tgt, base)}
+    if not any(named.values()):
+        return Robustness(dict(flags), all_dec, None, False, "")
+    keep = {a.name: [i for i, f in enumerate(flags[a.name]) if not f.flagged] for a in (tgt, base)}
+    if primary.endpoint == "der":
+        drop = {arm: {str(s) for s in seeds} for arm, seeds in named.items()}
+        ys = P.yardstick_stats(evaluation, tgt.name, base.name, th.alpha, exclude=drop)
+        without = P.der_primary(ys, th, primary.data) if ys is not None else None
+        detail = ""
+    else:
+        acc = {a.name: [m.unbiased_acc for m in a.metrics] for a in (tgt, base)}
+        sens = sensitivity(acc[tgt.name], acc[base.name], flags[tgt.name], flags[base.name], th.alpha)
+        h1 = H.h1_test([acc[tgt.name][i] for i in keep[tgt.name]], [acc[base.name][i] for i in keep[base.name]],
+                       n_resamples=200, alpha=th.alpha)
+        without = P.accuracy_primary(h1, th, primary.label.removeprefix("Δ "), primary.data)
+        detail = sens.summary
+    dec = V.primary_decision(without) if without is not None else V.PRIMARY_NOT_TESTABLE
+    which = "; ".join(f"{a.display_name} seed(s) {', '.join(map(str, named[a.name]))}" for a in (tgt, base)
+                      if named[a.name])
+    depends = dec != all_dec
+    words = V.PRIMARY_DECISIONS
+    sentence = (f"Flagged runs ({which}: outlying or never left chance): without them the primary decision is "
+                f"\"{words[dec]}\" " + (f"instead of \"{words[all_dec]}\": the decision depends on the flagged runs."
+                                        if depends else "too: the decision does not depend on them."))
+    return Robustness(dict(flags), all_dec, dec, depends, sentence, detail)
 
 
 __all__ = ["ACCURACY", "METRICS", "UNBIASED_SOURCES", "Analysis", "ArmInput", "ArmResult", "Delta", "compute",

@@ -13,7 +13,10 @@ windows and frames of one run are not independent samples, so nothing here pools
   decidable" there). Estimate: the ratio of geometric means (target / baseline) with the
   exponentiated Welch t-interval of the log difference.
 - :func:`h3_test`: target train acc at epoch 10 > threshold; one-sample t over runs.
-- :func:`adjust`: Holm over the tests that ran and can decide.
+- :func:`adjust`: Holm over the tests that ran and can decide, within one family: the verdict
+  (:mod:`vfreport.analysis.verdicts`) tests the primary endpoint (ΔDER on the common yardstick, or
+  H1 without an evaluation) first at full α and passes only the secondary family (H1–H3, or H2–H3)
+  here.
 
 With one run per arm nothing is tested: the results say what a test would need.
 """
@@ -29,7 +32,7 @@ import numpy as np
 from vfreport.analysis.metrics import NOISE_FLOOR
 from vfreport.stats.intervals import N_RESAMPLES, as_array, bootstrap_mean_diff_ci
 from vfreport.stats.multiple import holm
-from vfreport.stats.results import Estimate, Interval, TestResult, not_testable
+from vfreport.stats.results import ALPHA, Estimate, Interval, TestResult, not_testable
 from vfreport.stats.twosample import (
     one_sample_t_test,
     permutation_test,
@@ -49,7 +52,8 @@ def _one_run_reason(n: tuple[int, ...], what: str) -> str:
 
 
 def h1_test(
-    target: Sequence[float], baseline: Sequence[float], n_resamples: int = N_RESAMPLES, seed: int = 0
+    target: Sequence[float], baseline: Sequence[float], n_resamples: int = N_RESAMPLES, seed: int = 0,
+    alpha: float = ALPHA,
 ) -> TestResult:
     """H1, real labels → higher accuracy: one-sided Welch t-test on the per-run selection-unbiased
     accuracy (:func:`vfreport.stats.twosample.welch_t_test`), Welch t-interval as the CI, and in
@@ -61,7 +65,7 @@ def h1_test(
         est = Estimate("Δ mean", float(a.mean() - b.mean())) if min(n) else None
         return not_testable("Welch two-sample t-test, one-sided", _one_run_reason(n, "Welch's t-test"), n,
                             estimate=est)
-    res = welch_t_test(a, b, "greater")
+    res = welch_t_test(a, b, "greater", alpha=alpha)
     boot = bootstrap_mean_diff_ci(a, b, n_resamples, seed)
     return replace(res, extra={**res.extra, "bootstrap_ci": boot})
 
@@ -101,7 +105,7 @@ def h2_test(target_noise_sd: Sequence[float], baseline_noise_sd: Sequence[float]
     )
 
 
-def h3_test(train_acc_epoch10: Sequence[float], threshold: float) -> TestResult:
+def h3_test(train_acc_epoch10: Sequence[float], threshold: float, alpha: float = ALPHA) -> TestResult:
     """H3, target train acc at epoch 10 > ``threshold``: one-sided one-sample t-test over runs
     (:func:`vfreport.stats.twosample.one_sample_t_test`), t-interval clipped to [0, 1]."""
     x = as_array(train_acc_epoch10)
@@ -111,7 +115,7 @@ def h3_test(train_acc_epoch10: Sequence[float], threshold: float) -> TestResult:
         est = Estimate("mean", float(x.mean())) if len(x) else None
         return not_testable("one-sample t-test, one-sided", why, (len(x),), estimate=est,
                             extra={"threshold": float(threshold)})
-    return one_sample_t_test(x, threshold, "greater", bounds=ACCURACY_BOUNDS)
+    return one_sample_t_test(x, threshold, "greater", bounds=ACCURACY_BOUNDS, alpha=alpha)
 
 
 def adjust(tests: Mapping[str, TestResult]) -> dict[str, float | None]:

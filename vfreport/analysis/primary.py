@@ -25,7 +25,6 @@ from vfreport.config import Thresholds
 from vfreport.report import format as F
 from vfreport.stats.crossed import CrossedComparison, compare_crossed
 from vfreport.stats.results import TestResult
-from vfreport.stats.twosample import welch_t_interval
 
 BASELINE_LABELS = {"one-speaker": "one-speaker", "position": "position-rule"}
 """How a model-free baseline is named in a comparison sentence."""
@@ -66,13 +65,16 @@ def meeting_weights(evaluation: Mapping[str, Any], uris: Sequence[str]) -> np.nd
     return None
 
 
-def yardstick_stats(evaluation: Mapping[str, Any] | None, target: str, baseline: str,
-                    alpha: float) -> YardstickStats | None:
-    """The crossed comparisons of an available evaluation (None when there is none)."""
+def yardstick_stats(evaluation: Mapping[str, Any] | None, target: str, baseline: str, alpha: float,
+                    exclude: Mapping[str, set[str]] | None = None) -> YardstickStats | None:
+    """The crossed comparisons of an available evaluation (None when there is none), leaving out
+    the runs (seeds, as strings) in ``exclude`` per arm."""
     if not available(evaluation):
         return None
     uris = tuple(m["uri"] for m in evaluation.get("meetings") or [])
-    der = evaluation.get("der") or {}
+    drop = exclude or {}
+    der = {arm: {s: v for s, v in runs.items() if str(s) not in drop.get(arm, set())}
+           for arm, runs in (evaluation.get("der") or {}).items()}
     w = meeting_weights(evaluation, uris)
     tables = {arm: der_table(runs, uris) for arm, runs in der.items() if runs}
     vs: dict[str, dict[str, CrossedComparison]] = {}
@@ -110,22 +112,21 @@ def der_primary(ys: YardstickStats, th: Thresholds, data: str) -> Primary:
         components={k: float(v) for k, v in c.components.items()}, reason=reason, data=data)
 
 
-def accuracy_primary(test: TestResult, target: Sequence[float], baseline: Sequence[float], th: Thresholds,
-                     basis: str, data: str) -> Primary:
+def accuracy_primary(test: TestResult, th: Thresholds, basis: str, data: str) -> Primary:
     """H1 (one-sided Welch test on the selection-unbiased accuracy) as the primary endpoint: the
-    gain bound is the lower end of the 1 − 2α two-sided Welch interval (the one-sided 1 − α bound
-    the test inverts), "no worthwhile gain" reads the 95 % interval's upper end."""
+    gain bound is the test's one-sided (1 − α) lower Welch bound (``test.bounds``, the bound the
+    test inverts), "no worthwhile gain" reads the 95 % interval's upper end."""
     label = f"Δ {basis}"
     if not test.testable:
         return Primary("accuracy", label, th.min_delta, th.alpha, False, reason=test.reason, data=data,
                        estimate=test.estimate.value if test.estimate else None)
-    one = welch_t_interval(target, baseline, 1 - 2 * th.alpha)
+    one = test.bounds.lower if test.bounds is not None and test.bounds.alpha == th.alpha else None
     two = test.ci
     est = test.estimate.value if test.estimate else None
     return Primary(
         endpoint="accuracy", label=label, threshold=th.min_delta, alpha=th.alpha,
         testable=one is not None and two is not None, estimate=est,
-        ci95=two.as_tuple() if two else None, gain=est, gain_bound=one.low if one else None,
+        ci95=two.as_tuple() if two else None, gain=est, gain_bound=one,
         gain_upper=two.high if two else None, p_value=test.p_value, df=test.df,
         se=est / test.statistic if F.ok(est) and F.ok(test.statistic) and test.statistic else None,
         statistic=test.statistic, method=f"{test.method} over runs (Welch 1947)",

@@ -290,10 +290,12 @@ def _hypothesis_dict(key: str, h: V.HypothesisOutcome, arms: tuple[str, ...],
     }
 
 
-def primary_dict(an: Analysis) -> dict[str, Any]:
+def primary_dict(an: Analysis, seeds: Mapping[str, Sequence[int]] | None = None) -> dict[str, Any]:
     """results.json's ``primary`` block: the endpoint, its estimate, interval, bounds, df, method, p,
-    decision and variance components; the scenario cites it."""
+    decision and variance components, the flagged runs and the decision without them; the scenario
+    cites it. ``seeds`` (per arm, in the analysis's run order) names the flagged runs."""
     p = an.primary
+    an_seeds = dict(seeds or {})
     block: dict[str, Any] = {
         "endpoint": p.endpoint,
         "name": ("ΔDER on held-out meetings (target − baseline arm), crossed runs × meetings" if p.endpoint == "der"
@@ -331,6 +333,16 @@ def primary_dict(an: Analysis) -> dict[str, Any]:
             V.INCONCLUSIVE: "otherwise",
         },
         "runs_advice": an.runs_advice or None,
+        "flagged_runs": {arm: [{"seed": (an_seeds.get(arm) or [])[f.index] if f.index < len(an_seeds.get(arm) or [])
+                                else f.index, "value": f.value, "robust_z": f.robust_z, "reasons": list(f.reasons)}
+                               for f in fl if f.flagged] for arm, fl in an.robustness.flags.items()},
+        "flag_rule": ("a run whose selection-unbiased accuracy lies more than 3 robust SDs (1.4826 · MAD) and more "
+                      "than min_delta from its arm's median, or that never left chance while most runs of its arm "
+                      "did"),
+        "decision_without_flagged": an.robustness.decision_without,
+        "depends_on_flagged": an.robustness.depends,
+        "sensitivity": an.robustness.sentence or None,
+        "sensitivity_h1": an.robustness.detail or None,
         "testing_order": ("primary endpoint first at full α; then the secondary family "
                           f"({', '.join(an.family)}), Holm within it"),
     }
@@ -431,7 +443,7 @@ def assemble(
             "min_der_delta": th.min_der_delta, "ready_der": th.ready_der,
             "min_data_fraction": V.MIN_DATA_FRACTION,
         },
-        "primary": primary_dict(an),
+        "primary": primary_dict(an, {a: [r.seed for r in runs if r.arm == a and r.included] for a in cfg.arms}),
         "runs": [_run_entry(r) for r in runs],
         "arms": arms_out,
         "baseline": base.name,

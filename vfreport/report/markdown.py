@@ -389,6 +389,15 @@ def primary_section(results: Mapping[str, Any]) -> str:
                      "; ".join(f"{COMPONENT_NAMES.get(k, k)} {100 * max(v, 0) ** 0.5:.1f}" for k, v in comps.items()
                                if _ok(v))])
     rows.append(["Method", str(p.get("method") or "n/a")])
+    flagged = "; ".join(f"{display_name(results, arm)} seed {f.get('seed')}: {'; '.join(f.get('reasons') or [])}"
+                        for arm, fl in (p.get("flagged_runs") or {}).items() for f in fl)
+    if flagged:
+        rows.append(["Flagged runs", flagged])
+        rows.append(["Without the flagged runs", str(p.get("sensitivity") or "n/a")])
+        if p.get("sensitivity_h1"):
+            rows.append(["H1 sensitivity", str(p["sensitivity_h1"])])
+    elif p.get("flag_rule"):
+        rows.append(["Flagged runs", f"none ({p['flag_rule']})"])
     if p.get("runs_advice") and p.get("decision") in ("inconclusive", "gain-uncertain"):
         rows.append(["Runs that would decide it", str(p["runs_advice"])])
     out = ["## Primary endpoint", table(["", "Value"], rows)]
@@ -675,7 +684,8 @@ def power_section(results: Mapping[str, Any]) -> str:
     sd_ci = pw.get("sd_ci95")
     sd = points(pw.get("pooled_sd"), signed=False)
     sd_text = f"{sd} (95 % CI {100 * sd_ci[0]:.1f}–{100 * sd_ci[1]:.1f})" if ci_ok(sd_ci) else sd
-    out.append(f"H1: power of the one-sided Welch t-test at α = {num(pw.get('alpha'), 2)} for pre-specified differences (not the observed one: observed "
+    out.append(f"H1: power of the one-sided Welch t-test at α = {num(pw.get('alpha'), 3)} (the level it is run at) "
+               "for pre-specified differences (not the observed one: observed "
                f"power only restates the p-value), at the current {n[0]} and {n[1]} runs, and the runs per arm that "
                f"reach {power} power. The SD across runs, {sd_text}, is itself uncertain with this many runs; the "
                "range uses the ends of its interval.")
