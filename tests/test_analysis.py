@@ -93,7 +93,8 @@ def test_full_analysis_reproduces_the_strategy_documents_librispeech_figures(tmp
     h3 = r["hypotheses"]["H3"]
     assert h3["family"] == "secondary" and h3["p_value_holm"] == pytest.approx(h3["p_value"])
     assert r["scenario"]["name"] == "high-but-unstable"  # best case needs H2, which 3 runs cannot decide
-    assert "AMI-like (annotated, synthetic)" in r["scenario"]["sentence"] and "LibriSpeech-like (Pseudo, synthetic)" in r["scenario"]["sentence"]
+    sentence = r["scenario"]["sentence"]
+    assert "AMI-like (annotated, synthetic)" in sentence and "LibriSpeech-like (Pseudo, synthetic)" in sentence
     effects = {e["name"]: e for e in r["power"]["effects"]}
     assert effects["min_delta"]["delta"] == 0.05 and r["power"]["target_power"] == 0.8
     assert r["thresholds"]["ready"] == 0.75 and r["thresholds"]["expected_gain"] == [0.15, 0.25]

@@ -136,4 +136,5 @@ def test_learning_curves_draw_each_arms_position_only_baseline(experiment):
     lines = {ln.get_label(): ln for ln in val_ax.get_lines()}
     line = lines["AMI-like (annotated, synthetic): position-only baseline"]
     assert list(line.get_ydata()) == pytest.approx([79.8, 79.8])
-    assert not any("LibriSpeech-like (Pseudo, synthetic): position-only" in label for label in lines)  # no value, no line
+    # no value, no line
+    assert not any("LibriSpeech-like (Pseudo, synthetic): position-only" in label for label in lines)

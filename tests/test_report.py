@@ -64,7 +64,8 @@ def test_summary_table_has_the_strategy_documents_columns_rows_and_computed_valu
     md = render_markdown(results, {})
     assert HEADER in md.splitlines()
     rows = table_rows(md, "Metric")
-    assert rows[0] == ["Metric", "LibriSpeech-like (Pseudo, synthetic)", "AMI-like (annotated, synthetic)", "Δ Improvement"]
+    assert rows[0] == ["Metric", "LibriSpeech-like (Pseudo, synthetic)", "AMI-like (annotated, synthetic)",
+                       "Δ Improvement"]
     assert rows[1] == ["---"] * 4
     assert [r[0] for r in rows[2:]] == list(SUMMARY_ROWS)
     labels = [r[0] for r in rows[2:]]
@@ -137,7 +138,8 @@ def test_hypothesis_field_tables(three_seeds):
     assert f"| Effect size | {md_text(h2['effect_size']['name'])} = {h2['effect_size']['value']:.2f} |" in block
     assert f"| One-sided bound | ratio ≤ {h2['one_sided_bound']:.2f} (95 % one-sided) |" in block  # a ratio
     n = h2["n"]
-    assert f"AMI-like (annotated, synthetic): {n['ami']}, LibriSpeech-like (Pseudo, synthetic): {n['librispeech']} runs" in block
+    assert (f"AMI-like (annotated, synthetic): {n['ami']}, LibriSpeech-like (Pseudo, synthetic): {n['librispeech']} "
+            "runs") in block
     assert "| Smallest reachable p | 0.05 (not below α: not decidable at this n) |" in block
     h1 = md.split("### H1:")[1].split("### H2:")[0]
     assert "| Bootstrap 95 % CI (secondary) |" in h1 and "unreliable below 8 runs per arm" in h1
@@ -187,11 +189,13 @@ def test_imported_colab_history_reproduces_the_strategy_documents_librispeech_fi
     assert rows["Best Val Acc (optimistic)"][2] == "n/a (needs both arms)"
     runs = {r[0]: r for r in table_rows(md, "Arm")[2:]}
     assert runs["LibriSpeech-like (Pseudo, synthetic)"][3:7] == ["4", "61.50 %", "55.00 %", "10"]
-    assert runs["LibriSpeech-like (Pseudo, synthetic)"][7] == "1 h 30 min"  # 10 x 540 s from the history's epoch_seconds
+    # 10 x 540 s from the history's epoch_seconds
+    assert runs["LibriSpeech-like (Pseudo, synthetic)"][7] == "1 h 30 min"
     assert "histories imported with vfreport import" in md
     assert md_text(tmp_path / "libri.csv") in md
     data = {r[0]: r[1:] for r in table_rows(md, "Arm", "## Data notes")[2:]}
-    assert data["LibriSpeech-like (Pseudo, synthetic)"] == ["import", "round-robin", "unknown", "unknown", "unknown", "unknown"]
+    assert data["LibriSpeech-like (Pseudo, synthetic)"] == ["import", "round-robin", "unknown", "unknown", "unknown",
+                                                           "unknown"]
     for name in ("learning_curves", "val_acc_variability", "best_val_acc"):
         assert f"](figures/{name}.png)" in md
         assert (exp / "figures" / f"{name}.png").is_file()
@@ -264,7 +268,8 @@ def test_write_report_without_html(three_seeds):
     paths = write_report(exp, results, html=False)
     assert set(paths) == {"figure:learning_curves", "figure:val_acc_variability", "figure:best_val_acc", "report.md"}
     md = ExperimentDir(exp).report_md.read_text()
-    assert md == paths["report.md"].read_text() and md.startswith("# exp: LibriSpeech-like (Pseudo, synthetic) vs AMI-like (annotated, synthetic)")
+    assert md == paths["report.md"].read_text()
+    assert md.startswith("# exp: LibriSpeech-like (Pseudo, synthetic) vs AMI-like (annotated, synthetic)")
     for link in re.findall(r"\]\((figures/[^)]+)\)", md):
         assert (exp / link).is_file()
     assert not list(exp.glob(".*.tmp"))  # atomic writes leave no temporary files
