@@ -264,7 +264,9 @@ def hypotheses_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[s
               "n", "Verdict"]
     rows = []
     for key, h in (results.get("hypotheses") or {}).items():
-        rows.append([key, str(h.get("name", "")), str(h.get("test", "")), num(h.get("statistic")),
+        claim = str(h.get("name", "")) + (" (these accuracies measure different tasks: the arms use different label "
+                                          "strategies)" if h.get("different_tasks") else "")
+        rows.append([key, claim, str(h.get("test", "")), num(h.get("statistic")),
                      _df_text(h.get("df")), pvalue(h.get("p_value")),
                      "primary (full α)" if h.get("family") == "primary" else
                      pvalue(h.get("p_value_holm")) if h.get("in_holm", True) or not h.get("testable") else
