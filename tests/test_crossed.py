@@ -143,3 +143,52 @@ def test_run_heavy_components(runs, meetings, baseline_runs):
     assert oc.type_i <= (0.065 if liberal else ALPHA + 2 * oc.mc_se)
     assert 0.92 <= oc.coverage <= 0.97 + 2 * COVERAGE_SE
     assert ALPHA < oc.power <= 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# power and runs needed (vfreport.stats.power.der_*)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("components", "runs", "meetings"),
+                         [(DEMO, (3, 3), 6), (DEMO, (3, 1), 20), (RUN_HEAVY, (5, 5), 20), (RUN_HEAVY, (10, 1), 6)])
+def test_der_power_matches_simulated_tables(components, runs, meetings):
+    """The chi-square shortcut of der_power against full simulated tables (operating_characteristics)."""
+    from vfreport.stats.power import der_power
+
+    oc = operating_characteristics(components, runs, meetings, effect=0.05, n_sim=N_SIM, seed=11)
+    fast_power = der_power(components, runs, meetings, -0.05, n_sim=N_SIM, seed=11)
+    fast_null = der_power(components, runs, meetings, 0.0, n_sim=N_SIM, seed=12)
+    se = math.sqrt(2 * 0.25 / N_SIM)
+    assert fast_power == pytest.approx(oc.power, abs=3 * se)
+    assert fast_null == pytest.approx(oc.type_i, abs=3 * math.sqrt(2 * 0.05 * 0.95 / N_SIM))
+
+
+def test_der_runs_needed_reaches_power_and_levels_off_with_few_meetings():
+    from vfreport.stats.power import der_power, der_runs_needed
+
+    r = der_runs_needed(DEMO, 20, 0.05, alpha=0.05, power=0.8)
+    assert r is not None and r >= 2
+    assert der_power(DEMO, (r, r), 20, -0.05) >= 0.8
+    if r > 2:
+        assert der_power(DEMO, (r - 1, r - 1), 20, -0.05) < 0.8
+    assert der_runs_needed(DEMO, 20, 0.05, baseline_runs=1) <= r  # no run variance on the other side
+    assert der_runs_needed(DEMO, 20, 0.03) > r  # a smaller gain needs more runs
+    assert der_runs_needed(DEMO, 20, 0.05, margin=0.02) > r  # a worthwhile gain needs more than "some gain"
+    assert der_runs_needed(DEMO, 20, 0.05, alpha=0.01) > r
+    # 6 meetings: the arm × meeting variance does not shrink with runs; power levels off near 70 %
+    assert der_runs_needed(DEMO, 6, 0.05, max_runs=200) is None
+    assert der_runs_needed(DEMO, 20, 0.01) is None
+    assert der_runs_needed(DEMO, 20, 0.0) is None and der_runs_needed(DEMO, 20, 0.02, margin=0.02) is None
+
+
+def test_der_runs_no_gain():
+    from vfreport.stats.power import der_power, der_runs_no_gain
+
+    r = der_runs_no_gain(RUN_HEAVY, 20, 0.03)
+    assert r is not None
+    assert der_power(RUN_HEAVY, (r, r), 20, 0.0, -0.03, "lower") >= 0.8
+    assert der_power(RUN_HEAVY, (r - 1, r - 1), 20, 0.0, -0.03, "lower") < 0.8
+    assert der_runs_no_gain(RUN_HEAVY, 20, 0.05) < r
+    assert der_runs_no_gain(DEMO, 6, 0.02) is None  # meeting-limited
+    assert der_runs_no_gain(DEMO, 20, 0.05, true_delta=-0.05) is None

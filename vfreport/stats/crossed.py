@@ -155,6 +155,27 @@ def _arm(y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
     return col, corpus, s2_row, ms_res
 
 
+def variance_of_difference(s2_row_t: np.ndarray, ms_res_t: np.ndarray, r_t: int, s2_row_o: np.ndarray,
+                           ms_res_o: np.ndarray, r_o: int, s2_d: np.ndarray, m: int,
+                           m_eff: float) -> tuple[np.ndarray, np.ndarray]:
+    """V̂ and its Satterthwaite df from the mean squares (module docstring): the arms' run terms
+    ``(S²_row − MS_res / m_eff) / r`` summed and truncated at 0 (a truncated sum leaves V̂ and
+    the df), plus ``S²_D / m_eff``. An arm with ``r < 2`` (a model-free baseline) adds nothing."""
+    run_term = np.zeros_like(s2_d)
+    run_denom = np.zeros_like(s2_d)
+    for s2_row, ms_res, r in ((s2_row_t, ms_res_t, r_t), (s2_row_o, ms_res_o, r_o)):
+        if r < 2:
+            continue
+        run_term = run_term + (s2_row - ms_res / m_eff) / r
+        run_denom = run_denom + (s2_row / r) ** 2 / (r - 1) + (ms_res / (m_eff * r)) ** 2 / ((r - 1) * (m - 1))
+    keep = run_term > 0
+    v = s2_d / m_eff + np.where(keep, run_term, 0.0)
+    denom = (s2_d / m_eff) ** 2 / (m - 1) + np.where(keep, run_denom, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.where(denom > 0, v * v / denom, np.nan)
+    return v, df
+
+
 def compare_crossed_batch(target: np.ndarray, other: np.ndarray, weights: np.ndarray | None = None) -> CrossedBatch:
     """:func:`compare_crossed` vectorised over a leading batch axis: ``target[B, r_t, m]``,
     ``other[B, r_o, m]`` (``r_o = 1``: a model-free baseline), shared ``weights[m]``. Returns the
@@ -183,23 +204,10 @@ def compare_crossed_batch(target: np.ndarray, other: np.ndarray, weights: np.nda
 
     d = col_t - col_o
     s2_d = d.var(axis=1, ddof=1)
-    run_term = np.zeros(b)
-    run_denom = np.zeros(b)
-    comps_run = []
-    for s2_row, ms_res, r in ((s2_row_t, ms_res_t, r_t), (s2_row_o, ms_res_o, r_o)):
-        if r < 2:  # a model-free baseline: no run variance, no residual
-            comps_run.append(np.zeros(b))
-            continue
-        term = (s2_row - ms_res / m_eff) / r
-        run_term = run_term + term
-        run_denom = run_denom + (s2_row / r) ** 2 / (r - 1) + (ms_res / (m_eff * r)) ** 2 / ((r - 1) * (m - 1))
-        comps_run.append(np.maximum(term * r, 0.0))
-    keep = run_term > 0
-    v = s2_d / m_eff + np.where(keep, run_term, 0.0)
-    denom = (s2_d / m_eff) ** 2 / (m - 1) + np.where(keep, run_denom, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df = np.where(denom > 0, v * v / denom, np.nan)
+    v, df = variance_of_difference(s2_row_t, ms_res_t, r_t, s2_row_o, ms_res_o, r_o, s2_d, m, m_eff)
     se = np.sqrt(v)
+    comps_run = [np.maximum(s2_row - ms_res / m_eff, 0.0) if r >= 2 else np.zeros(b)
+                 for s2_row, ms_res, r in ((s2_row_t, ms_res_t, r_t), (s2_row_o, ms_res_o, r_o))]
 
     res_t = ms_res_t
     res_o = ms_res_o if r_o >= 2 else np.zeros(b)
@@ -341,4 +349,5 @@ def operating_characteristics(components: dict[str, float], runs: tuple[int, int
 __all__ = [
     "COMPONENTS", "CrossedBatch", "CrossedComparison", "OperatingCharacteristics", "compare_crossed",
     "compare_crossed_batch", "component_sds", "operating_characteristics", "simulate_tables",
+    "variance_of_difference",
 ]

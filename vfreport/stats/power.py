@@ -1,4 +1,5 @@
-"""Power of the one-sided Welch t-test, by simulation, for pre-specified effects.
+"""Power by simulation for pre-specified effects: the one-sided Welch t-test over runs, and the
+crossed ΔDER comparison (:func:`der_power`, :func:`der_runs_needed`, :func:`der_runs_no_gain`).
 
 The test the report runs is Welch's; at small n its power differs from the pooled-variance
 noncentral-t formula (which overstates it at 3 runs per arm), so power is simulated for Welch
@@ -19,7 +20,7 @@ one-sided TOST half: Schuirmann 1987).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -191,3 +192,116 @@ def power_plan(
             (runs_for_no_gain(min_delta, ci[0], 0.0, alpha, power, n_sim=n_sim, seed=seed) if ci else None,
              runs_for_no_gain(min_delta, ci[1], 0.0, alpha, power, n_sim=n_sim, seed=seed) if ci else None))
     return PowerPlan(method, alpha, power, sd, ci, df, n, tuple(out), no_gain=no_gain)
+
+
+# ---------------------------------------------------------------------------------------------
+# ΔDER on the crossed runs × meetings design (vfreport.stats.crossed)
+# ---------------------------------------------------------------------------------------------
+
+
+def der_power(components: Mapping[str, float], runs: tuple[int, int], n_meetings: int, true_delta: float,
+              threshold: float = 0.0, bound: str = "upper", alpha: float = 0.05, n_sim: int = N_SIM,
+              seed: int = 0) -> float:
+    """Chance that the one-sided ``1 − alpha`` ``bound`` of ΔDER from
+    :func:`vfreport.stats.crossed.compare_crossed` lies beyond ``threshold`` (``"upper"``: below it,
+    a gain of ``−threshold`` shown; ``"lower"``: above it, a gain of ``−threshold`` excluded) when
+    the true ΔDER is ``true_delta``, ``runs = (r_target, r_other)`` (``r_other = 1``: a model-free
+    baseline) and meetings are weighted equally.
+
+    Simulated from the variance components (keys of :data:`vfreport.stats.crossed.COMPONENTS`,
+    or ``run`` / ``residual`` for both arms) through the exact law of the statistic's parts under
+    the crossed model: Δ̂ normal, independent of the mean squares, each a scaled chi-square
+    (Searle, Casella & McCulloch 1992, §4.5), combined by
+    :func:`vfreport.stats.crossed.variance_of_difference` as the test does. ``n_sim`` replicates
+    with a fixed seed (tests check it against simulated tables).
+    """
+    from vfreport.stats.crossed import component_sds, variance_of_difference
+
+    if bound not in ("upper", "lower"):
+        raise ValueError(f"bound must be 'upper' or 'lower', got {bound!r}")
+    r_t, r_o = int(runs[0]), int(runs[1])
+    m = int(n_meetings)
+    if r_t < 2 or m < 2:
+        return float("nan")
+    var = {k: s * s for k, s in component_sds(dict(components)).items()}
+    if r_o < 2:
+        var["run_other"] = var["residual_other"] = 0.0
+    rng = np.random.default_rng([seed, r_t, r_o, m])
+
+    def scaled_chi2(scale: float, df: int) -> np.ndarray:
+        return scale * rng.chisquare(df, n_sim) / df if df > 0 else np.zeros(n_sim)
+
+    d_var = 2 * var["arm_x_meeting"] + var["residual_target"] / r_t + var["residual_other"] / r_o
+    true_var = var["run_target"] / r_t + var["run_other"] / r_o + d_var / m
+    estimate = true_delta + math.sqrt(true_var) * rng.standard_normal(n_sim)
+    parts = []
+    for arm, r in (("target", r_t), ("other", r_o)):
+        if r < 2:
+            parts += [np.zeros(n_sim), np.zeros(n_sim)]
+            continue
+        parts.append(scaled_chi2(var[f"run_{arm}"] + var[f"residual_{arm}"] / m, r - 1))
+        parts.append(scaled_chi2(var[f"residual_{arm}"], (r - 1) * (m - 1)))
+    s2_d = scaled_chi2(d_var, m - 1)
+    v, df = variance_of_difference(parts[0], parts[1], r_t, parts[2], parts[3], r_o, s2_d, m, float(m))
+    with np.errstate(invalid="ignore"):
+        reach = st.t.isf(alpha, df) * np.sqrt(v)
+        hit = estimate + reach < threshold if bound == "upper" else estimate - reach > threshold
+    return float(np.mean(hit & (v > 0)))
+
+
+def _smallest_runs(power_at: Callable[[int], float], power: float, max_runs: int) -> int | None:
+    """Smallest r in [2, max_runs] with ``power_at(r) ≥ power`` (doubling, then bisection; power
+    assumed non-decreasing in r). None when even ``max_runs`` falls short."""
+    if power_at(max_runs) < power:
+        return None
+    lo, hi = 1, 2
+    while hi < max_runs and power_at(hi) < power:
+        lo, hi = hi, min(2 * hi, max_runs)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if power_at(mid) >= power else (mid, hi)
+    return hi
+
+
+def der_runs_needed(components: Mapping[str, float], n_meetings: int, effect: float, alpha: float = 0.05,
+                    power: float = 0.8, max_runs: int = MAX_SEEDS, *, baseline_runs: int | None = None,
+                    margin: float = 0.0, n_sim: int = N_SIM, seed: int = 0) -> int | None:
+    """Runs per arm at which the crossed ΔDER test (:func:`der_power`, one-sided at ``alpha``, the
+    level it is actually run at) shows the target's DER lower by more than ``margin`` with chance
+    ``power`` when the true gain is ``effect`` (DER fraction, > 0). ``margin = 0``: "gain shown";
+    ``margin = min_der_delta``: "worthwhile gain shown". ``baseline_runs``: None for equal runs in
+    both arms, 1 against a model-free baseline.
+
+    None when ``effect`` ≤ ``margin`` or ``max_runs`` runs fall short: with a fixed number of
+    meetings the arm × meeting variance does not shrink with runs, so power levels off below
+    ``power`` when the meetings are too few; more meetings, not more seeds, are then needed.
+
+    References
+    ----------
+    Hoenig & Heisey (2001) (pre-specified effects, no observed power); Satterthwaite (1946).
+    """
+    if not (math.isfinite(effect) and effect > margin):
+        return None
+
+    def power_at(r: int) -> float:
+        runs = (r, r if baseline_runs is None else int(baseline_runs))
+        return der_power(components, runs, n_meetings, -effect, -margin, "upper", alpha, n_sim, seed)
+
+    return _smallest_runs(power_at, power, int(max_runs))
+
+
+def der_runs_no_gain(components: Mapping[str, float], n_meetings: int, min_der_delta: float, alpha: float = 0.05,
+                     power: float = 0.8, max_runs: int = MAX_SEEDS, *, baseline_runs: int | None = None,
+                     true_delta: float = 0.0, n_sim: int = N_SIM, seed: int = 0) -> int | None:
+    """Runs per arm at which "no worthwhile gain" can be shown: the one-sided ``1 − alpha`` lower
+    bound of ΔDER above ``−min_der_delta`` (a gain of ``min_der_delta`` excluded) with chance
+    ``power`` when the true ΔDER is ``true_delta`` (default 0: the arms equal). None when
+    ``max_runs`` fall short (see :func:`der_runs_needed`)."""
+    if not (math.isfinite(min_der_delta) and min_der_delta > 0 and true_delta > -min_der_delta):
+        return None
+
+    def power_at(r: int) -> float:
+        runs = (r, r if baseline_runs is None else int(baseline_runs))
+        return der_power(components, runs, n_meetings, true_delta, -min_der_delta, "lower", alpha, n_sim, seed)
+
+    return _smallest_runs(power_at, power, int(max_runs))
