@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from vfreport.analysis.hypotheses import h1_test, h2_test
-from vfreport.analysis.metrics import detrended_sd
 from vfreport.stats.intervals import bootstrap_mean_diff_ci
+from vfreport.stats.noise import noise_sd
 from vfreport.stats.twosample import welch_t_interval
 
 ALPHA = 0.05
@@ -59,8 +59,8 @@ def test_h2_type_one_error_under_a_null_with_seed_heterogeneity(n, spread):
     reps = 1000
     rejections = 0
     for _ in range(reps):
-        t = [detrended_sd(c) for c in curves(rng, n, spread)]
-        b = [detrended_sd(c) for c in curves(rng, n, spread)]
+        t = [noise_sd(c) for c in curves(rng, n, spread)]
+        b = [noise_sd(c) for c in curves(rng, n, spread)]
         res = h2_test(t, b, ALPHA)
         assert res.decidable
         rejections += res.p_value < ALPHA
@@ -71,7 +71,7 @@ def test_h2_type_one_error_under_a_null_with_seed_heterogeneity(n, spread):
 
 def test_h2_at_three_runs_says_it_cannot_decide():
     rng = np.random.default_rng(7)
-    res = h2_test([detrended_sd(c) for c in curves(rng, 3, 0.3)], [detrended_sd(c) for c in curves(rng, 3, 0.3)],
+    res = h2_test([noise_sd(c) for c in curves(rng, 3, 0.3)], [noise_sd(c) for c in curves(rng, 3, 0.3)],
                   ALPHA)
     assert not res.decidable and res.min_p == pytest.approx(0.05) and "4 runs per arm" in res.reason
 

@@ -13,13 +13,14 @@ its best checkpoint on a held-out test split, that test accuracy.
 - Variability over epochs 1–10: the strategy document's ± half range ``(max - min) / 2``
   (descriptive: a clean learning curve rising 50 → 85 % has a half range of 17.5 points) and a
   noise measure for stability and H2 that the curve's shape does not inflate: the SD of val acc
-  around its least-squares concave trend (:func:`vfreport.stats.noise.noise_sd`,
-  ``val_acc_noise_sd``), over the epochs 1–10 that are not chance-level plateau epochs (train loss
-  within 0.01 of ln 2 for 3 or more epochs in a row; ``noise_epochs`` counts the epochs used).
-  Later epochs do not enter: H2 is the strategy document's question about epochs 1–10, and a run
-  with fewer than 6 usable epochs there has no noise value. Also shown as the half range that
-  noise of that SD gives over 10 epochs (``val_acc_noise_half_range = σ · d2(k) / 2``, k the epochs
-  in the window), so it reads on the strategy document's ±5 % scale.
+  around its own trend over epochs 1–10 (:func:`vfreport.stats.noise.noise_sd`,
+  ``val_acc_noise_sd``): a least-squares concave trend, with chance-level plateau epochs (train
+  loss within 0.01 of ln 2 for 3 or more epochs in a row; ``chance_epochs`` counts them) fitted by
+  their own level instead. Later epochs do not enter: H2 is the strategy document's question about
+  epochs 1–10 (and a later, lower learning rate would change the noise being compared); a run
+  with fewer than 6 epochs has no noise value. Also shown as the half range that noise of that SD
+  gives over the window's k epochs (``val_acc_noise_half_range = σ · d2(k) / 2``), so it reads on
+  the strategy document's ±5 % scale.
 - Train acc at epoch 10; plateau at ln 2; best epoch after 4.
 """
 
@@ -36,7 +37,7 @@ from scipy import integrate
 from scipy import stats as st
 
 from vfreport.stats.intervals import finite
-from vfreport.stats.noise import MIN_NOISE_EPOCHS, noise_sd
+from vfreport.stats.noise import noise_sd
 
 LN2 = math.log(2.0)
 EARLY_EPOCHS = 10
@@ -70,7 +71,7 @@ class RunMetrics:
     val_acc_jump_std: float | None
     val_acc_noise_sd: float | None
     val_acc_noise_half_range: float | None
-    noise_epochs: int
+    chance_epochs: int
     window_epochs: int
     plateau: bool
     plateau_epochs: int
@@ -155,14 +156,11 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetr
     window = len(ev)
     changes = np.diff(ev)
     at_chance = plateau_epochs_mask(h["train_loss"].to_numpy(dtype=float))
-    noise = noise_sd(ev, epoch[early], exclude=at_chance[early])
-    noise_epochs = int(np.sum(~at_chance[early]))
+    noise = noise_sd(ev, epoch[early], at_chance[early])
+    chance_epochs = int(np.sum(at_chance[early]))
     if window < EARLY_EPOCHS:
         flags.append(f"only {window} epoch{'s' if window != 1 else ''}: variability over epochs 1–{window} instead "
                      f"of 1–{EARLY_EPOCHS}, no train acc at epoch {EARLY_EPOCHS}")
-    if noise is None and noise_epochs < window:
-        flags.append(f"{window - noise_epochs} of epochs 1–{window} at chance (train loss at ln 2): "
-                     f"{noise_epochs} left, too few for a noise measure (needs {MIN_NOISE_EPOCHS})")
     test = finite(test_acc)
     window_acc = None
     if "val_window_acc" in h.columns:
@@ -182,7 +180,7 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetr
         val_acc_jump_std=float(np.std(changes, ddof=1)) if len(changes) >= 2 else None,
         val_acc_noise_sd=noise,
         val_acc_noise_half_range=noise * expected_range(window) / 2.0 if noise is not None else None,
-        noise_epochs=noise_epochs,
+        chance_epochs=chance_epochs,
         window_epochs=window,
         plateau=plateau_epochs >= PLATEAU_MIN_EPOCHS,
         plateau_epochs=plateau_epochs,

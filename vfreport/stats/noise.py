@@ -24,10 +24,10 @@ first epoch is a step at this resolution. Measured with 2-point noise over 10 ep
 second-difference estimator read 2.1 × the true SD on a 0.5-epoch exponential and 0.89 × on a
 straight line; the concave fit 1.04–1.09 × (mean square) on both.
 
-Chance-level plateau epochs are left out first (:func:`noise_sd`'s ``exclude``): the flat part of
-a plateau-then-rise curve is not concave with the rise, and a run at chance has no learning
-noise to measure. Values are read at their epoch numbers, so a gap left by excluded epochs is
-kept as a gap.
+Chance-level plateau epochs (:func:`noise_sd`'s ``at_chance``) are taken out of the concave trend
+and fitted by their own level: the flat part of a plateau-then-rise curve is not concave with the
+rise (the cubic-in-log-epoch residual read such a noise-free curve as 6.6 × noisier than it was),
+while a run stuck at chance still has its epoch-to-epoch wobble measured.
 
 References
 ----------
@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import nnls
@@ -56,6 +57,18 @@ ACTIVE = 1e-10
 """A hinge coefficient above this counts as a kink of the fit."""
 
 
+@lru_cache(maxsize=128)
+def _design(x: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hinge basis, the projection off the linear part, that projection applied to the hinges, and
+    the least-squares solver of the linear part, for positions ``x`` (cached: epochs repeat)."""
+    xs = np.asarray(x)
+    lin = np.column_stack([np.ones(len(xs)), xs])
+    hinges = -np.maximum(xs[:, None] - xs[None, 1:-1], 0.0)
+    q, _ = np.linalg.qr(lin)
+    proj = np.eye(len(xs)) - q @ q.T
+    return hinges, proj, proj @ hinges, np.linalg.pinv(lin)
+
+
 def concave_fit(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> tuple[np.ndarray, int]:
     """Least-squares concave fit of ``y`` at increasing positions ``x`` and its dimension ``D``.
 
@@ -67,37 +80,44 @@ def concave_fit(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray
     """
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n = len(ys)
-    lin = np.column_stack([np.ones(n), xs])
     if n < 3:
         return ys.copy(), n
-    hinges = -np.maximum(xs[:, None] - xs[None, 1:-1], 0.0)
-    q, _ = np.linalg.qr(lin)
-    proj = np.eye(n) - q @ q.T
-    coef, _ = nnls(proj @ hinges, proj @ ys)
+    hinges, proj, proj_hinges, solve_line = _design(tuple(xs.tolist()))
+    coef, _ = nnls(proj_hinges, proj @ ys)
     bent = hinges @ coef
-    line = np.linalg.lstsq(lin, ys - bent, rcond=None)[0]
-    return bent + lin @ line, 2 + int(np.sum(coef > ACTIVE))
+    line = solve_line @ (ys - bent)
+    return bent + line[0] + line[1] * xs, 2 + int(np.sum(coef > ACTIVE))
 
 
 def noise_sd(
     values: Sequence[float] | np.ndarray,
     epochs: Sequence[float] | np.ndarray | None = None,
-    exclude: Sequence[bool] | np.ndarray | None = None,
+    at_chance: Sequence[bool] | np.ndarray | None = None,
     min_epochs: int = MIN_NOISE_EPOCHS,
 ) -> float | None:
-    """SD of ``values`` around their least-squares concave trend (module docstring):
-    ``√(RSS / max(n − c·D, 1))``. ``epochs`` (default 1, 2, …) places the values; ``exclude`` marks
-    epochs left out (chance-level plateau epochs). None when fewer than ``min_epochs`` remain.
-    A noise-free concave curve gives 0."""
+    """SD of ``values`` around their trend (module docstring). ``epochs`` (default 1, 2, …) places
+    the values; ``at_chance`` marks chance-level plateau epochs. Each stretch of consecutive
+    plateau epochs is fitted by its own level (a run at chance has no learning trend; its
+    epoch-to-epoch wobble is noise), the other epochs by one least-squares concave trend
+    (:func:`concave_fit`), so the kink where a plateau ends is not read as noise. Then
+    ``σ̂ = √(RSS / max(n − P − c·D, 1))`` with ``P`` plateau stretches and ``D`` the concave fit's
+    dimension. None when fewer than ``min_epochs`` finite values; 0 for a noise-free curve."""
     y = np.asarray(values, dtype=float)
     x = np.arange(1, len(y) + 1, dtype=float) if epochs is None else np.asarray(epochs, dtype=float)
+    chance = np.zeros(len(y), dtype=bool) if at_chance is None else np.asarray(at_chance, dtype=bool)
     keep = np.isfinite(y)
-    if exclude is not None:
-        keep &= ~np.asarray(exclude, dtype=bool)
-    x, y = x[keep], y[keep]
+    x, y, chance = x[keep], y[keep], chance[keep]
     n = len(y)
     if n < max(min_epochs, 3):
         return None
-    fit, dim = concave_fit(x, y)
-    rss = float(np.sum((y - fit) ** 2))
-    return math.sqrt(rss / max(n - DF_FACTOR * dim, 1.0))
+    rss, dof = 0.0, float(n)
+    if chance.any():
+        stretch = np.cumsum(np.diff(np.concatenate([[0], chance.astype(int)])) == 1)[chance]
+        level = np.bincount(stretch, weights=y[chance]) / np.maximum(np.bincount(stretch), 1)
+        rss += float(np.sum((y[chance] - level[stretch]) ** 2))
+        dof -= len(np.unique(stretch))
+    if (~chance).any():
+        fit, dim = concave_fit(x[~chance], y[~chance])
+        rss += float(np.sum((y[~chance] - fit) ** 2))
+        dof -= DF_FACTOR * dim
+    return math.sqrt(rss / max(dof, 1.0))
