@@ -25,7 +25,7 @@ from vfreport.config import ExperimentConfig
 from vfreport.report import format as F
 from vfreport.stats.intervals import N_RESAMPLES, Summary, bootstrap_mean_diff_ci, summarize
 from vfreport.stats.outliers import flag_runs, sensitivity
-from vfreport.stats.power import PowerPlan, holm_alpha, power_plan
+from vfreport.stats.power import PowerPlan, der_runs_needed, der_runs_no_gain, holm_alpha, power_plan
 from vfreport.stats.results import Interval
 from vfreport.stats.twosample import welch_t_interval
 
@@ -44,6 +44,8 @@ METRICS: dict[str, tuple[float, float] | None] = {
 """Per-run metrics summarised per arm and compared (target − baseline), with the range each can
 take (accuracy intervals are clipped to it)."""
 WINDOW_KEYS = ("train_windows", "val_windows", "test_windows")
+DER_MAX_RUNS = 50
+"""Largest number of runs per arm the ΔDER advice searches (beyond it: "more than 50")."""
 
 
 @dataclass(frozen=True)
@@ -276,8 +278,13 @@ def compute(
     return Analysis(basis, arm_out, delta, outcomes, power, scen, caveat, primary, ys, tuple(family), advice, robust)
 
 
-def runs_advice(primary: V.Primary, power: PowerPlan, th: Any) -> str:
-    """How many runs per arm would decide the primary endpoint, at the α it is run at."""
+def runs_advice(primary: V.Primary, power: PowerPlan, th: Any, max_runs: int = DER_MAX_RUNS) -> str:
+    """How many runs per arm would decide the primary endpoint, at the level each claim is read at:
+    a gain of the smallest worthwhile size shown at α (80 % power), and "no worthwhile gain" shown
+    (the 95 % interval's end, a one-sided α/2 bound) when the true gain is 0. ΔDER: simulated from
+    the measured variance components (:func:`vfreport.stats.power.der_runs_needed`,
+    :func:`~vfreport.stats.power.der_runs_no_gain`), at the same meetings; accuracy: the Welch
+    power plan."""
     if primary.endpoint == "accuracy":
         e = next((x for x in power.effects if x.name == "min_delta"), None)
         if e is None:
@@ -285,7 +292,20 @@ def runs_advice(primary: V.Primary, power: PowerPlan, th: Any) -> str:
         eq = power.no_gain.seeds if power.no_gain is not None else None
         return V.runs_advice(e.seeds, e.seeds_range, f"a gain of {F.points(e.delta, signed=False)} with "
                              f"{100 * power.target_power:.0f} % power at α = {power.alpha:g}", power.max_seeds, eq)
-    return V.runs_advice(None, None, f"a DER gain of {F.points(th.min_der_delta, signed=False)}", 0)
+    comps = {k: max(v, 0.0) for k, v in primary.components.items() if F.ok(v)}
+    meetings = int(primary.n.get("meetings") or 0)
+    if not comps or meetings < 2:
+        return V.runs_advice(None, None, "a DER gain", 0)
+    gain = der_runs_needed(comps, meetings, th.min_der_delta, th.alpha, max_runs=max_runs)
+    none = der_runs_no_gain(comps, meetings, th.min_der_delta, th.alpha / 2, max_runs=max_runs)
+    what = (f"a DER gain when the true gain is {F.points(th.min_der_delta, signed=False)} (80 % power at "
+            f"α = {th.alpha:g}, on the same {meetings} meetings, from the measured variance components)")
+    text = V.runs_advice(gain, None, what, max_runs, none,
+                         f" (true gain 0, 95 % interval excluding {F.points(th.min_der_delta, signed=False)})")
+    if gain is None or none is None:
+        text += ("; with this few meetings the arm × meeting variation does not shrink with more runs: evaluate on "
+                 "more meetings")
+    return text
 
 
 def failed_to_learn(metrics: Sequence[RunMetrics]) -> list[bool]:

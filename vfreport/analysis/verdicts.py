@@ -560,7 +560,8 @@ def runs_advice(needed: int | None, range_: tuple[int | None, int | None] | None
     points with 80 % power at the α the test is run at; …: run `vfreport run-all --until-decided`
     rather than re-testing at a fixed α'."""
     if needed is None:
-        text = f"more than {max_runs} runs per arm would be needed to show {what}"
+        text = (f"more than {max_runs} runs per arm would be needed to show {what}" if max_runs
+                else f"more runs per arm would be needed to show {what}")
     else:
         rng = ""
         if range_ is not None:
@@ -569,6 +570,8 @@ def runs_advice(needed: int | None, range_: tuple[int | None, int | None] | None
         text = f"about {needed} runs per arm{rng} would show {what}"
     if equivalence is not None:
         text += f"; about {equivalence} runs per arm would show no worthwhile gain{threshold_text} if there is none"
+    elif threshold_text:
+        text += f"; more than {max_runs} runs per arm would be needed to show no worthwhile gain{threshold_text}"
     return (f"{text}; add them with `{UNTIL_DECIDED}` (its boundaries keep the error rate), rather than re-testing "
             "at a fixed α")
 
