@@ -365,3 +365,21 @@ def test_pipeline_analyse_wires_the_yardstick(tmp_path: Path) -> None:
     names = [g["name"] for g in results["scenario"]["gates"]]
     assert L.GATE_NAME in names and E.GATE_NAME in names and "model-free" in E.GATE_NAME
     assert "der" in results["delta"]
+
+
+def test_the_report_leads_with_the_der_primary_endpoint_and_names_the_data(tmp_path: Path) -> None:
+    from vfreport.report.markdown import render_markdown
+
+    results = _fake_results(tmp_path, -0.15, [0.12, 0.11, 0.13])
+    md = render_markdown(results, {})
+    verdict = md.split("**Verdict: ")[1]
+    first = verdict.split(".** ", 1)[1].split(". ")[0]
+    assert first.startswith("On synthetic data, ΔDER on 4 held-out meetings (AMI-like (annotated, synthetic) − ")
+    assert "= -15.0 points (95 % CI" in first and "one-sided 95 % upper bound" in first
+    assert "## Primary endpoint" in md and "| Decision | worthwhile improvement |" in md
+    assert "| Variance components (SD, DER points) |" in md and "oracle speech activity" in md
+    readiness = md.split("## Production readiness")[1].split("\n## ")[0]
+    lines = [line for line in readiness.splitlines() if line.startswith("- **")]
+    assert len(lines) == 2 and all("(on synthetic data)" in line for line in lines)
+    assert "ready for production deployment:" not in readiness.replace("never called ready for production", "")
+    assert results["primary"]["variance_components"] and results["primary"]["df"] > 0

@@ -608,11 +608,14 @@ def readiness_section(results: Mapping[str, Any]) -> str:
             mark, _, words = READINESS[code]
             caps = "".join(f" Capped: {c}." for c in r.get("caps") or [])
             rule = r.get("accuracy_rule")
-            said = (f" (the accuracy rule alone: {READINESS[rule][2]})" if rule in READINESS and rule != code
-                    else "")
+            said = ""
+            if rule == "ready" and code != "ready":
+                said = f" (its accuracy interval lies above the {pct(th.get('ready'))} ready threshold)"
+            elif rule in READINESS and rule != code:
+                said = f" (the accuracy rule alone: {READINESS[rule][1]})"
             flags = f" Data: {'; '.join(arm['data_flags'])}." if arm.get("data_flags") else ""
             lines.append(f"- **{md_text(display_name(results, a))}** ({on}): {mark} {words}{said}: "
-                         f"{md_text(mean_ci_pct(s))}.{md_text(caps)}{md_text(flags)}")
+                         f"{md_text(mean_ci_pct(s))}.{md_text(caps)}{md_text(flags)}".rstrip())
         else:
             lines.append(f"- **{md_text(display_name(results, a))}** ({on}): n/a "
                          f"({md_text(_missing_reason(results, a, 'unbiased_acc'))}).")
