@@ -92,7 +92,9 @@ def test_full_analysis_reproduces_the_strategy_documents_librispeech_figures(tmp
     # Holm within the secondary family over the tests that can decide: H3 alone (H2 cannot reach α)
     h3 = r["hypotheses"]["H3"]
     assert h3["family"] == "secondary" and h3["p_value_holm"] == pytest.approx(h3["p_value"])
-    assert r["scenario"]["name"] == "high-but-unstable"  # best case needs H2, which 3 runs cannot decide
+    # after a worthwhile gain the target accuracy is read on its interval's lower end: runs near 80 % reach
+    # realistic (lower end ≥ 75 %), not best case (lower end ≥ 80 %)
+    assert r["scenario"]["name"] == "realistic"
     sentence = r["scenario"]["sentence"]
     assert "AMI-like (annotated, synthetic)" in sentence and "LibriSpeech-like (Pseudo, synthetic)" in sentence
     effects = {e["name"]: e for e in r["power"]["effects"]}

@@ -615,7 +615,7 @@ def readiness_section(results: Mapping[str, Any]) -> str:
                 said = f" (the accuracy rule alone: {READINESS[rule][1]})"
             flags = f" Data: {'; '.join(arm['data_flags'])}." if arm.get("data_flags") else ""
             lines.append(f"- **{md_text(display_name(results, a))}** ({on}): {mark} {words}{said}: "
-                         f"{md_text(mean_ci_pct(s))}.{md_text(caps)}{md_text(flags)}".rstrip())
+                         f"{md_text(mean_ci_pct(s))}." + "".join(f" {md_text(x.strip())}" for x in (caps, flags) if x))
         else:
             lines.append(f"- **{md_text(display_name(results, a))}** ({on}): n/a "
                          f"({md_text(_missing_reason(results, a, 'unbiased_acc'))}).")
