@@ -192,3 +192,12 @@ def test_der_runs_no_gain():
     assert der_runs_no_gain(RUN_HEAVY, 20, 0.05) < r
     assert der_runs_no_gain(DEMO, 6, 0.02) is None  # meeting-limited
     assert der_runs_no_gain(DEMO, 20, 0.05, true_delta=-0.05) is None
+
+
+def test_der_runs_range_spans_the_estimate():
+    from vfreport.stats.power import der_runs_needed, der_runs_range
+
+    fewest, most = der_runs_range(RUN_HEAVY, 20, 0.05, df=12.0)
+    r = der_runs_needed(RUN_HEAVY, 20, 0.05)
+    assert fewest is not None and most is not None and fewest <= r <= most and fewest < most
+    assert der_runs_range(DEMO, 20, 0.05, df=float("nan")) == (None, None)

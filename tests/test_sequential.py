@@ -308,7 +308,8 @@ def test_der_yardstick_must_cross_too(design):
 
 def test_design_command_matches_what_run_all_uses(tmp_path, monkeypatch, cfg):
     looks = "2,4"
-    res = CliRunner().invoke(cli, ["design", "--looks", looks, "--json", str(tmp_path / "d.json")])
+    res = CliRunner().invoke(cli, ["design", "--endpoint", "accuracy", "--looks", looks,
+                                   "--json", str(tmp_path / "d.json")])
     assert res.exit_code == 0, res.output
     assert "Simulated type-I error" in res.output and "expected seeds/arm" in res.output
     printed = json.loads((tmp_path / "d.json").read_text())
@@ -326,8 +327,8 @@ def test_design_command_matches_what_run_all_uses(tmp_path, monkeypatch, cfg):
 def test_run_all_takes_a_design_file(tmp_path, monkeypatch, cfg):
     runner_cli = CliRunner()
     d = tmp_path / "hp.json"
-    res = runner_cli.invoke(cli, ["design", "--looks", "2,3", "--spending", "hp", "--simulate", "5000",
-                                  "--json", str(d)])
+    res = runner_cli.invoke(cli, ["design", "--endpoint", "accuracy", "--looks", "2,3", "--spending", "hp",
+                                  "--simulate", "5000", "--json", str(d)])
     assert res.exit_code == 0, res.output
     out = tmp_path / "exp"
     fake = FakeTrainer(out, _normal_values(cfg, 0.61, 0.02))
@@ -338,7 +339,8 @@ def test_run_all_takes_a_design_file(tmp_path, monkeypatch, cfg):
     assert "look 1 of 2: 2 seeds per arm" in res.output
     assert AS.read_state(out)["design"] == json.loads(d.read_text())
     other = tmp_path / "alpha.json"
-    runner_cli.invoke(cli, ["design", "--looks", "2,3", "--alpha", "0.01", "--simulate", "5000", "--json", str(other)])
+    runner_cli.invoke(cli, ["design", "--endpoint", "accuracy", "--looks", "2,3", "--alpha", "0.01", "--simulate",
+                            "5000", "--json", str(other)])
     res = runner_cli.invoke(cli, ["run-all", "--out", str(tmp_path / "b"), "--no-report", "--until-decided",
                                   "--design", str(other)])
     assert res.exit_code == 2 and "alpha = 0.01" in res.output

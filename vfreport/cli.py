@@ -52,15 +52,18 @@ def _show_report(results: dict, paths: dict[str, Path]) -> None:
 @click.option("--resources", default=None, metavar="NAME=N[,..]",
               help="dask: resources each LocalCluster worker declares, e.g. GPU=1 (runs on cuda ask for GPU=1).")
 @click.option("--until-decided", is_flag=True,
-              help="Add seeds look by look (group-sequential design) until H1 crosses a boundary "
-                   "(see `vfreport design`).")
+              help="Add seeds look by look (group-sequential design) until the endpoint (--endpoint) "
+                   "crosses a boundary (see `vfreport design`).")
 @click.option("--looks", default=None, metavar="N1,N2,..",
               help="Seeds per arm at each look of --until-decided [default: 3,5,8,12].")
 @click.option("--design", "design_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="--until-decided with this design (`vfreport design --json FILE`) instead of the default one.")
+@click.option("--endpoint", type=click.Choice(["der", "accuracy"]), default="der", show_default=True,
+              help="What --until-decided's looks decide on: ΔDER on the held-out meetings (the primary endpoint; "
+                   "accuracy when no arm has meetings) or H1's accuracy.")
 def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: str, no_report: bool,
                 executor: str, scheduler: str | None, workers: int | None, resources: str | None,
-                until_decided: bool, looks: str | None, design_file: Path | None) -> None:
+                until_decided: bool, looks: str | None, design_file: Path | None, endpoint: str) -> None:
     """Train every (arm, seed) with papermill, then analyse, report and export the winner to ONNX."""
     from vfreport.config import load_config
     from vfreport.pipeline import run_all
@@ -72,7 +75,7 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
         executor_options.update(scheduler=scheduler, resources=resources)
     elif scheduler or workers or resources:
         raise click.UsageError("--scheduler, --workers and --resources go with --executor dask")
-    sequential = _sequential_options(until_decided, looks, design_file)
+    sequential = _sequential_options(until_decided, looks, design_file, endpoint)
     click.echo(f"vfreport run-all: {len(cfg.arms)} arms x {len(cfg.seeds)} seeds x {cfg.epochs} epochs -> {out}"
                + (" (seeds added look by look until decided)" if until_decided else ""))
     try:
@@ -84,7 +87,8 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
         click.echo(f"\ninterrupted: finished epochs are checkpointed; resume with the same command "
                    f"(vfreport run-all --out {out}{' --config ' + str(config_file) if config_file else ''} "
                    f"--preset {preset}{' --until-decided' if until_decided else ''}"
-                   f"{' --looks ' + looks if looks else ''})", err=True)
+                   f"{' --looks ' + looks if looks else ''}{' --endpoint ' + endpoint if until_decided else ''})",
+                   err=True)
         sys.exit(130)
     if outcome is not None:
         _show_report(outcome.results, outcome.paths)
@@ -98,15 +102,16 @@ def run_all_cmd(config_file: Path | None, out: Path | None, jobs: int, preset: s
         sys.exit(1)
 
 
-def _sequential_options(until_decided: bool, looks: str | None, design_file: Path | None) -> dict:
+def _sequential_options(until_decided: bool, looks: str | None, design_file: Path | None, endpoint: str) -> dict:
     if (looks or design_file) and not until_decided:
         raise click.UsageError("--looks and --design go with --until-decided")
     if looks and design_file:
         raise click.UsageError("--looks and --design exclude each other (the design fixes its looks)")
     if not until_decided:
         return {}
+    from vfreport.analysis.sequential import load_design  # scipy: only when asked for
     from vfreport.experiment.layout import read_json_object
-    from vfreport.stats.sequential import design_from_dict, parse_looks  # scipy: only when asked for
+    from vfreport.stats.sequential import parse_looks
 
     try:
         planned = parse_looks(looks) if looks else None
@@ -115,40 +120,50 @@ def _sequential_options(until_decided: bool, looks: str | None, design_file: Pat
     design = None
     if design_file is not None:
         try:
-            design = design_from_dict(read_json_object(design_file, "sequential design"))
+            design = load_design(read_json_object(design_file, "sequential design"))
         except (KeyError, TypeError, ValueError) as e:
             raise click.BadParameter(f"{design_file}: not a design written by `vfreport design --json` ({e})",
                                      param_hint="--design") from None
-    return {"until_decided": True, "looks": planned, "design": design}
+    return {"until_decided": True, "looks": planned, "design": design, "endpoint": endpoint}
 
 
 @cli.command("design")
+@click.option("--endpoint", type=click.Choice(["der", "accuracy"]), default="der", show_default=True,
+              help="ΔDER on the held-out meetings (the primary endpoint) or H1's accuracy (Welch over runs).")
 @click.option("--looks", default="3,5,8,12", show_default=True, metavar="N1,N2,..", help="Seeds per arm at each look.")
 @click.option("--alpha", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=None,
               help="One-sided level of the whole procedure [default: the config's thresholds.alpha].")
 @click.option("--simulate", "n_sim", type=click.IntRange(min=1000), default=None,
-              help="Simulated paths per SD ratio [default: as run-all --until-decided uses].")
+              help="Simulated paths per SD ratio (accuracy) or variance mix (der) [default: as run-all "
+                   "--until-decided uses].")
 @click.option("--sd", type=click.FloatRange(0, min_open=True), default=None,
-              help="Seed-to-seed SD of the per-run accuracy (fraction) for power and expected seeds "
+              help="accuracy: seed-to-seed SD of the per-run accuracy (fraction) for power and expected seeds "
                    "[default: min_delta].")
+@click.option("--components", default=None, metavar="NAME=SD[,..]",
+              help="der: SDs in DER points of run, arm_x_meeting and residual (or run_target, run_other, "
+                   "residual_target, residual_other) for power and expected seeds [default: the demo's].")
+@click.option("--meetings", type=click.IntRange(min=2), default=None,
+              help="der: held-out meetings every run diarizes [default: as the evaluation uses].")
 @click.option("--spending", type=click.Choice(["obf", "hp"]), default="obf", show_default=True,
               help="Lan–DeMets O'Brien–Fleming or Haybittle–Peto boundaries.")
 @click.option("--futility", type=click.Choice(["beta-spending", "none"]), default="beta-spending", show_default=True)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Experiment config: alpha, min_delta and expected gain come from its thresholds.")
+              help="Experiment config: alpha, min_delta / min_der_delta and expected gain come from its thresholds.")
 @click.option("--preset", type=click.Choice(["demo", "full"]), default="demo", show_default=True)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the design (boundaries, type_i_error, power, expected_seeds) as JSON.")
-def design_cmd(looks: str, alpha: float | None, n_sim: int | None, sd: float | None, spending: str, futility: str,
-               config_file: Path | None, preset: str, json_out: Path | None) -> None:
+def design_cmd(endpoint: str, looks: str, alpha: float | None, n_sim: int | None, sd: float | None,
+               components: str | None, meetings: int | None, spending: str, futility: str, config_file: Path | None,
+               preset: str, json_out: Path | None) -> None:
     """Group-sequential design for adaptive seeds: boundaries, simulated type-I error, power, expected seeds."""
     from dataclasses import replace
 
-    from vfreport.analysis.sequential import design_for_config
+    from vfreport.analysis.sequential import design_for_config, endpoint_for
     from vfreport.config import load_config
     from vfreport.experiment.layout import atomic_write_json
     from vfreport.report.sequential import design_text
-    from vfreport.stats.sequential import DEFAULT_N_SIM, parse_looks
+    from vfreport.report.sequential_der import der_design_text
+    from vfreport.stats.sequential import parse_looks
 
     try:
         planned = parse_looks(looks)
@@ -157,11 +172,40 @@ def design_cmd(looks: str, alpha: float | None, n_sim: int | None, sd: float | N
     cfg = load_config(config_file, preset=preset)
     if alpha is not None:
         cfg = replace(cfg, thresholds=replace(cfg.thresholds, alpha=alpha))
-    design = design_for_config(cfg, planned, n_sim=n_sim or DEFAULT_N_SIM, spending=spending, futility=futility, sd=sd)
-    click.echo(design_text(design), nl=False)
+    endpoint, note = endpoint_for(cfg, endpoint)
+    if endpoint == "der" and sd is not None:
+        raise click.UsageError("--sd goes with --endpoint accuracy (ΔDER designs take --components)")
+    if endpoint == "accuracy" and (components or meetings):
+        raise click.UsageError("--components and --meetings go with --endpoint der")
+    if note:
+        click.echo(note)
+    design = design_for_config(cfg, planned, n_sim=n_sim, spending=spending, futility=futility, sd=sd,
+                               endpoint=endpoint, components=_components(components), n_meetings=meetings)
+    click.echo(der_design_text(design) if endpoint == "der" else design_text(design), nl=False)
     if json_out is not None:
         atomic_write_json(json_out, design.to_dict())
         click.echo(f"design: {json_out}")
+
+
+def _components(text: str | None) -> dict[str, float] | None:
+    """``"run=1,arm_x_meeting=3.2,residual=4.2"`` (SDs in DER points) → variances (DER fraction²)."""
+    if not text:
+        return None
+    from vfreport.stats.crossed import COMPONENTS
+
+    known = set(COMPONENTS) | {"run", "residual"}
+    out = {}
+    for part in text.replace(" ", "").split(","):
+        name, _, value = part.partition("=")
+        try:
+            sd = float(value)
+        except ValueError:
+            sd = -1.0
+        if name not in known or not sd >= 0:
+            raise click.BadParameter(f"{part!r}: expected NAME=SD with NAME one of {', '.join(sorted(known))} and "
+                                     "SD >= 0 in DER points", param_hint="--components")
+        out[name] = (sd / 100) ** 2
+    return out
 
 
 @cli.command("report")

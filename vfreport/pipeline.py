@@ -111,25 +111,27 @@ def analyse_export_report(exp_dir: Path | str, html: bool = True, echo: Echo = _
 
 
 def train_until_decided(cfg: ExperimentConfig, out: Path, train: Callable[[ExperimentConfig], Any],
-                        looks: Sequence[int] | None = None, echo: Echo = _quiet, design: Any = None) -> Any:
+                        looks: Sequence[int] | None = None, echo: Echo = _quiet, design: Any = None,
+                        endpoint: str | None = None) -> Any:
     """``run-all --until-decided``: train look by look of a group-sequential design (``design``,
-    e.g. from ``vfreport design --json``; default: the config's at ``looks``), analysing after each,
-    until it stops (:func:`vfreport.analysis.sequential.run_until_decided`; state in
-    ``<out>/sequential.json``). Returns the training outcome of all looks together."""
+    e.g. from ``vfreport design --json``; default: the config's for ``endpoint`` at ``looks``),
+    analysing after each, held-out meetings included (only the look's new runs diarize; earlier
+    RTTMs are re-scored), until it stops (:func:`vfreport.analysis.sequential.run_until_decided`;
+    state in ``<out>/sequential.json``). Returns the training outcome of all looks together."""
     from vfreport.analysis.sequential import merge_trained, run_until_decided
 
-    run = run_until_decided(cfg, out, train, lambda: analyse(out, keep_onnx=False, evaluate=False),
-                            looks=looks, design=design, echo=echo)
+    run = run_until_decided(cfg, out, train, lambda: analyse(out, keep_onnx=False),
+                            looks=looks, design=design, echo=echo, endpoint=endpoint)
     return merge_trained(run.trained, out)
 
 
 def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, config_file: str | None = None,
             report_after: bool = True, echo: Echo = _quiet, until_decided: bool = False,
-            looks: Sequence[int] | None = None, design: Any = None,
+            looks: Sequence[int] | None = None, design: Any = None, endpoint: str | None = None,
             **run_options: Any) -> tuple[Any, PipelineResult | None]:
     """Train every (arm, seed) (:func:`vfreport.run.runner.run_all`), then analyse, export and report.
     With ``until_decided``, seeds are added look by look (:func:`train_until_decided`, ``looks``
-    seeds per arm, or a given ``design``) until the sequential design stops.
+    seeds per arm, or a given ``design``, deciding on ``endpoint``) until the sequential design stops.
 
     Returns the training outcome and, with ``report_after``, the :class:`PipelineResult`."""
     from vfreport.run.runner import run_all as train_all
@@ -137,7 +139,7 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, config_file: str | 
     def train(c: ExperimentConfig) -> Any:
         return train_all(c, out, jobs=jobs, config_file=config_file, **run_options)
 
-    trained = train_until_decided(cfg, out, train, looks, echo, design) if until_decided else train(cfg)
+    trained = train_until_decided(cfg, out, train, looks, echo, design, endpoint) if until_decided else train(cfg)
     echo(f"trained {len(trained.completed)} runs, skipped {len(trained.skipped)} already complete, "
          f"{len(trained.failed)} failed, in {trained.seconds:.1f} s")
     if not report_after:

@@ -51,6 +51,7 @@ RTTM/UEM files) and its helpers is a pure function.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -65,7 +66,13 @@ from vfreport.data.geometry import GEOMETRY, FrameGeometry
 from vfreport.data.rttm import Segment, format_rttm, format_uem, parse_rttm, parse_uem
 from vfreport.deploy.predict import Predictor, load_predictor, predict_audio
 from vfreport.errors import AudioDecodeError, ExperimentError, VfreportError
-from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_text
+from vfreport.experiment.layout import (
+    ExperimentDir,
+    RunDir,
+    atomic_write_json,
+    atomic_write_text,
+    read_json_object,
+)
 from vfreport.report import format as F
 from vfreport.stats import bootstrap as B
 from vfreport.stats.intervals import summarize
@@ -420,6 +427,51 @@ def _score_written(meeting: Meeting, hypothesis: Sequence[Segment], out: Path, r
     return score(reference.get(meeting.uri, []), back, uem[meeting.uri], meeting.uri, collar, skip_overlap)
 
 
+REUSE_FILE = "eval.json"
+"""In ``<run>/eval/``: what the RTTMs there were made from (the run's best.pt, the evaluation arm,
+the scoring options, vfreport's version) and for which meetings. A later evaluation with the same
+stamp re-scores those RTTMs instead of diarizing again (``run-all --until-decided``'s looks)."""
+
+
+def _stamp(run: RunDir, arm: ArmConfig, options: Mapping[str, Any]) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from vfreport import __version__
+
+    best = run.best.stat()
+    return {"best": {"size": best.st_size, "mtime_ns": best.st_mtime_ns}, "arm": asdict(arm),
+            "options": dict(options), "vfreport": __version__}
+
+
+def _reusable(run: RunDir, stamp: Mapping[str, Any]) -> bool:
+    """True when ``<run>/eval`` holds RTTMs made with ``stamp`` (see :data:`REUSE_FILE`)."""
+    path = run.root / EVAL_DIR / REUSE_FILE
+    try:
+        old = read_json_object(path, "evaluation stamp") if path.is_file() else None
+    except VfreportError:
+        return False
+    return bool(old) and old.get("stamp") == json.loads(json.dumps(dict(stamp))) and all(
+        (run.root / EVAL_DIR / f"{u}.rttm").is_file() for u in old.get("uris") or [None])
+
+
+def _rescore(runs: Mapping[str, Mapping[str, RunDir]], eval_dir: Path, uris: Sequence[str], collar: float,
+             skip_overlap: bool) -> dict[str, dict[str, dict[str, dict[str, float]]]] | None:
+    """{arm: {seed: {uri: score}}} of reused runs, scored from their RTTMs against this evaluation's
+    reference; None when one of them was made for other meetings."""
+    reference = parse_rttm((eval_dir / "reference.rttm").read_text(), "reference.rttm")
+    uem = parse_uem((eval_dir / "reference.uem").read_text(), "reference.uem")
+    out: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    for arm_name, seeds in runs.items():
+        for seed_, run in seeds.items():
+            folder = run.root / EVAL_DIR
+            if read_json_object(folder / REUSE_FILE, "evaluation stamp").get("uris") != list(uris):
+                return None
+            out.setdefault(arm_name, {})[seed_] = {
+                u: score(reference.get(u, []), parse_rttm((folder / f"{u}.rttm").read_text(), f"{u}.rttm").get(u, []),
+                         uem[u], u, collar, skip_overlap) for u in uris}
+    return out
+
+
 def _best_checkpoints(ed: ExperimentDir, cfg: ExperimentConfig) -> dict[str, dict[int, RunDir]]:
     """{arm: {seed: run}} of completed runs that have a best.pt."""
     out: dict[str, dict[int, RunDir]] = {arm: {} for arm in cfg.arms}
@@ -470,14 +522,20 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
         return entry
     failures: list[str] = []
     predictors: dict[str, dict[str, tuple[Predictor, Path]]] = {}
+    options = {"split": split, "n_meetings": n_meetings, "collar": collar, "skip_overlap": skip_overlap,
+               "window_seconds": window_seconds}
+    reused: dict[str, dict[str, RunDir]] = {}  # runs whose RTTMs are re-scored, not diarized again
     for arm_name, runs in _best_checkpoints(ed, cfg).items():
         predictors[arm_name] = {}
         for seed_, run in runs.items():
+            if _reusable(run, _stamp(run, arm, options)):
+                reused.setdefault(arm_name, {})[str(seed_)] = run
+                continue
             try:
                 predictors[arm_name][str(seed_)] = (load_predictor(run.best), run.root / EVAL_DIR)
             except ExperimentError as e:
                 failures.append(f"{arm_name}/seed-{seed_}: {e}")
-    if not any(predictors.values()):
+    if not any(predictors.values()) and not reused:
         entry["reason"] = "no completed run has a best checkpoint to evaluate" + (f" ({'; '.join(failures)})"
                                                                                    if failures else "")
         return entry
@@ -521,6 +579,21 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
     atomic_write_text(eval_dir / "reference.uem", format_uem(uem_regions, RTTM_DECIMALS))
     uris = [m["uri"] for m in meta]
     th = cfg.thresholds
+    again = _rescore(reused, eval_dir, uris, collar, skip_overlap) if reused else {}
+    if again is None:  # RTTMs made for other meetings: forget them and diarize every run
+        for runs in reused.values():
+            for run in runs.values():
+                (run.root / EVAL_DIR / REUSE_FILE).unlink(missing_ok=True)
+        return evaluate_experiment(exp_dir, cfg, split=split, n_meetings=n_meetings, collar=collar,
+                                   skip_overlap=skip_overlap, n_resamples=n_resamples, seed=seed)
+    for arm_name, scores in again.items():
+        der.setdefault(arm_name, {}).update(scores)
+        der[arm_name] = dict(sorted(der[arm_name].items(), key=lambda kv: int(kv[0])))
+    for arm_name, runs in _best_checkpoints(ed, cfg).items():
+        for seed_, run in runs.items():
+            if str(seed_) in predictors.get(arm_name, {}):
+                atomic_write_json(run.root / EVAL_DIR / REUSE_FILE,
+                                  {"stamp": _stamp(run, arm, options), "uris": list(uris)})
     stats = summarize_evaluation(der, baselines, uris, cfg.target.name, cfg.baseline.name, th.alpha, n_resamples, seed,
                                  cfg.target.display_name)
     entry.update({
@@ -539,4 +612,8 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
         "failures": failures,
         **stats,
     })
+    for arm_name, runs in reused.items():
+        entry["hypothesis_dirs"].setdefault(arm_name, {}).update(
+            {k: str((run.root / EVAL_DIR).relative_to(ed.root)) for k, run in runs.items()})
+    entry["reused"] = {a: sorted(runs, key=int) for a, runs in reused.items()}
     return entry

@@ -1,22 +1,34 @@
-"""``run-all --until-decided``: adaptive seeds with a group-sequential design (docs/statistics.md).
+"""``run-all --until-decided``: adaptive seeds with a group-sequential design (docs/statistics.md,
+docs/statistics-der.md).
 
-The design (:func:`vfreport.stats.sequential.design_sequential`) is fixed before the first look
-from the experiment's thresholds (α, min_delta, expected gain) and the planned looks, and written
-to ``<exp>/sequential.json`` with every look done. Then, look by look:
+The design is fixed before the first look from the experiment's thresholds and the planned
+looks, and written to ``<exp>/sequential.json`` with every look done. It decides on one of two
+endpoints:
+
+- **ΔDER** (``endpoint="der"``, what ``vfreport run-all --until-decided`` uses by default; the
+  primary endpoint): :func:`vfreport.stats.sequential_der.design_sequential_der` (α,
+  min_der_delta). At each look the analysis evaluates the look's runs on the held-out meetings
+  (only new runs diarize; earlier RTTMs are re-scored) and :func:`evaluate_der_look` reads the
+  crossed comparison of the look's seeds from ``results["evaluation"]``: efficacy when ΔDER < 0
+  crosses the look's boundary, futility when a gain of min_der_delta is rejected. Without an arm
+  whose meetings can be diarized, the design falls back to accuracy and says so.
+- **accuracy** (H1): :func:`vfreport.stats.sequential.design_sequential` (α, min_delta,
+  expected gain), as follows.
+
+Look by look:
 
 1. train the look's seeds (the trainer gets the config with a longer seed list: completed runs
    are skipped, unfinished ones resume, so this works with every executor);
 2. analyse the experiment (:func:`vfreport.pipeline.analyse`) and read the per-run
-   selection-unbiased accuracy of the look's seeds from ``results["runs"]``;
-3. decide: H1 (one-sided Welch t over runs) against the look's efficacy and futility boundaries.
+   selection-unbiased accuracy of the look's seeds from ``results["runs"]`` (ΔDER: the
+   evaluation's DER tables);
+3. decide (accuracy endpoint): H1 (one-sided Welch t over runs) against the look's efficacy and futility boundaries.
    When results.json's ``hypotheses`` hold a DER yardstick entry (key containing ``DER``, with a
    one-sided p, or a t statistic with its df; else ``evaluation.hypothesis``), its nominal p must
    cross the look's efficacy boundary too before the design stops for efficacy: an
    intersection–union test, each hypothesis at level α, so the joint claim keeps α (Berger
-   1982). The boundaries are calibrated for Welch's t over runs; the DER test's own behaviour at
-   few runs is the evaluation's (a two-level bootstrap with a t reference). A DER evaluation of
-   other seeds than the look's (run-all's looks keep the previous evaluation rather than
-   re-running it) is not used. A hypothesis that
+   1982). The boundaries are calibrated for Welch's t over runs. A DER evaluation of other seeds
+   than the look's is not used. A hypothesis that
    crossed at an earlier look stays crossed (its first crossing is what the boundaries
    control). Futility reads H1 only;
 4. stop, or add seeds up to the next look.
@@ -48,6 +60,7 @@ from vfreport.analysis.results import to_jsonable
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ConfigError, ExperimentError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text, read_json_object
+from vfreport.stats.crossed import compare_crossed
 from vfreport.stats.intervals import finite
 from vfreport.stats.sequential import (
     DEFAULT_LOOKS,
@@ -60,12 +73,27 @@ from vfreport.stats.sequential import (
     design_sequential,
     repeated_lower_bound,
 )
+from vfreport.stats.sequential_der import (
+    DEFAULT_MIN_DER_DELTA,
+    DerSequentialDesign,
+    decide_der,
+    der_design_from_dict,
+    design_sequential_der,
+    repeated_upper_bound,
+)
+from vfreport.stats.sequential_der import DEFAULT_N_SIM as DER_N_SIM
 
 SEQUENTIAL_FILE = "sequential.json"
 METRIC = "unbiased_acc"
 """The per-run value H1 reads (results.json ``runs[].unbiased_acc``)."""
 YARDSTICK_KEY = "DER"
 STATES = ("running", "stopped", "halted")
+ENDPOINTS = ("der", "accuracy")
+"""What the looks decide on: ΔDER on the held-out meetings (the primary endpoint) or H1's accuracy."""
+DER_ALTERNATIVES = {"gain_5_points": 0.05}
+"""DER gains whose power and expected seeds a DER design reports besides min_der_delta."""
+
+Design = SequentialDesign | DerSequentialDesign
 
 Echo = Callable[[str], None]
 
@@ -78,27 +106,70 @@ def sequential_path(exp_dir: Path | str) -> Path:
     return Path(exp_dir) / SEQUENTIAL_FILE
 
 
-def design_for_config(cfg: ExperimentConfig, looks: Sequence[int] = DEFAULT_LOOKS, n_sim: int = DEFAULT_N_SIM,
+def min_der_delta(cfg: ExperimentConfig) -> float:
+    """The config's ``thresholds.min_der_delta`` (the smallest worthwhile DER gain, a fraction)."""
+    return float(getattr(cfg.thresholds, "min_der_delta", DEFAULT_MIN_DER_DELTA))
+
+
+def endpoint_for(cfg: ExperimentConfig, asked: str) -> tuple[str, str]:
+    """The endpoint a design for ``cfg`` can decide on, and a note when it is not the one asked
+    for: ΔDER needs an arm whose held-out meetings every run diarizes (dataset ``ami``)."""
+    from vfreport.analysis.evaluation import evaluation_arm
+
+    if asked not in ENDPOINTS:
+        raise ConfigError(f"endpoint must be one of {', '.join(ENDPOINTS)}, got {asked!r}")
+    if asked == "der" and evaluation_arm(cfg) is None:
+        return "accuracy", ("no arm holds held-out meetings to diarize (dataset 'ami'): the looks decide on H1 "
+                            "(accuracy) instead of ΔDER")
+    return asked, ""
+
+
+def design_for_config(cfg: ExperimentConfig, looks: Sequence[int] = DEFAULT_LOOKS, n_sim: int | None = None,
                       spending: str = "obf", futility: str = "beta-spending", sd: float | None = None,
-                      seed: int = 0) -> SequentialDesign:
-    """The design ``run-all --until-decided`` and ``vfreport design`` use for ``cfg``: α and
-    min_delta from its thresholds; power and expected seeds also for each expected gain."""
+                      seed: int = 0, endpoint: str = "accuracy", components: Mapping[str, float] | None = None,
+                      n_meetings: int | None = None) -> Design:
+    """The design ``run-all --until-decided`` and ``vfreport design`` use for ``cfg``.
+
+    ``endpoint="accuracy"``: H1 (Welch over runs), α and min_delta from the thresholds; power and
+    expected seeds also for each expected gain, at seed-to-seed SD ``sd``. ``endpoint="der"``:
+    ΔDER on ``n_meetings`` held-out meetings (default: as the evaluation diarizes), α and
+    min_der_delta from the thresholds; operating characteristics under the variance ``components``
+    (default: the demo's, :data:`vfreport.stats.sequential_der.DEMO_COMPONENTS`)."""
+    from vfreport.analysis.evaluation import DEFAULT_MEETINGS
+
     th = cfg.thresholds
-    gains = {f"expected_gain_{i}": float(g) for i, g in enumerate(th.expected_gain)}
     try:
+        if endpoint == "der":
+            return design_sequential_der(looks, n_meetings=n_meetings or DEFAULT_MEETINGS, alpha=th.alpha,
+                                         spending=spending, futility=futility, min_der_delta=min_der_delta(cfg),
+                                         alternatives=DER_ALTERNATIVES, components=components,
+                                         n_sim=n_sim or DER_N_SIM, seed=seed)
+        if endpoint != "accuracy":
+            raise ValueError(f"endpoint must be one of {', '.join(ENDPOINTS)}, got {endpoint!r}")
+        gains = {f"expected_gain_{i}": float(g) for i, g in enumerate(th.expected_gain)}
         return design_sequential(looks, alpha=th.alpha, spending=spending, futility=futility,
-                                 min_delta=th.min_delta, alternatives=gains, sd=sd, n_sim=n_sim, seed=seed)
+                                 min_delta=th.min_delta, alternatives=gains, sd=sd, n_sim=n_sim or DEFAULT_N_SIM,
+                                 seed=seed)
     except ValueError as e:
         raise ConfigError(f"sequential design: {e}") from None
 
 
-def check_design(design: SequentialDesign, cfg: ExperimentConfig) -> None:
-    """A given design must test at the config's α and futility against its min_delta."""
+def load_design(d: Mapping[str, Any]) -> Design:
+    """A design as ``to_dict`` wrote it (sequential.json, ``vfreport design --json``), either endpoint."""
+    return der_design_from_dict(d) if d.get("endpoint") == "der" else design_from_dict(d)
+
+
+def check_design(design: Design, cfg: ExperimentConfig) -> None:
+    """A given design must test at the config's α and against its smallest worthwhile effect."""
     th = cfg.thresholds
-    if not (math.isclose(design.alpha, th.alpha) and math.isclose(design.min_delta, th.min_delta)):
+    if isinstance(design, DerSequentialDesign):
+        mine, theirs, name = design.min_der_delta, min_der_delta(cfg), "min_der_delta"
+    else:
+        mine, theirs, name = design.min_delta, th.min_delta, "min_delta"
+    if not (math.isclose(design.alpha, th.alpha) and math.isclose(mine, theirs)):
         raise ConfigError(
-            f"the sequential design was made for alpha = {design.alpha:g}, min_delta = {design.min_delta:g}; "
-            f"the experiment's thresholds say alpha = {th.alpha:g}, min_delta = {th.min_delta:g} "
+            f"the sequential design was made for alpha = {design.alpha:g}, {name} = {mine:g}; "
+            f"the experiment's thresholds say alpha = {th.alpha:g}, {name} = {theirs:g} "
             "(make the design with `vfreport design --config` on the same config)")
 
 
@@ -241,6 +312,84 @@ def evaluate_look(design: SequentialDesign, look_index: int, results: Mapping[st
     return to_jsonable(record)  # NaN (Welch's t undefined: no variance, too few runs) -> None
 
 
+def der_tables(evaluation: Mapping[str, Any], target: str, baseline: str,
+               seeds: Sequence[int]) -> tuple[Any, Any, Any, list[str]]:
+    """The look's runs × meetings DER tables (target, baseline; runs in seed order, only ``seeds``),
+    the meetings' scored reference speech (pyannote's corpus-DER weights; None when not recorded)
+    and the meeting URIs, from results.json's ``evaluation``."""
+    import numpy as np
+
+    uris = [str(m["uri"]) for m in evaluation.get("meetings") or []]
+    wanted = {str(s) for s in seeds}
+    tables, weights = [], None
+    for arm in (target, baseline):
+        runs = (evaluation.get("der") or {}).get(arm) or {}
+        keep = sorted((s for s in runs if str(s) in wanted and all(u in runs[s] for u in uris)), key=int)
+        tables.append(np.array([[runs[s][u]["der"] for u in uris] for s in keep], dtype=float).reshape(len(keep),
+                                                                                                      len(uris)))
+        if keep and weights is None and all(isinstance(runs[keep[0]][u].get("total"), int | float) for u in uris):
+            weights = np.array([runs[keep[0]][u]["total"] for u in uris], dtype=float)
+    if weights is not None and not (np.all(weights >= 0) and weights.sum() > 0):
+        weights = None
+    return tables[0], tables[1], weights, uris
+
+
+def evaluate_der_look(design: DerSequentialDesign, look_index: int, results: Mapping[str, Any], target: str,
+                      baseline: str, seeds: Sequence[int]) -> dict[str, Any]:
+    """The record of one look of a ΔDER design (JSON-able): the crossed comparison
+    (:func:`vfreport.stats.crossed.compare_crossed`) of the look's runs on the evaluation's
+    meetings, weighted by scored speech, and the design's decision (:func:`vfreport.stats.sequential_der.decide_der`).
+    A look without an evaluation of its runs, or short of runs, decides nothing before the last."""
+    n = design.looks[look_index]
+    last = look_index == len(design.looks) - 1
+    ev = results.get("evaluation")
+    record: dict[str, Any] = {"look": look_index + 1, "n": n, "seeds": list(seeds), "endpoint": "der",
+                              "runs": {target: 0, baseline: 0}, "DER": None}
+    if not (isinstance(ev, Mapping) and ev.get("available") and ev.get("der")):
+        why = (ev or {}).get("reason") if isinstance(ev, Mapping) else None
+        missing = f"no DER evaluation of this look's runs ({why or 'the evaluation did not run'})"
+        decision = Decision.FINAL if last else Decision.CONTINUE
+        record.update(decision=decision.value, reason=missing, crossed={},
+                      analysed=datetime.now(UTC).isoformat(timespec="seconds"))
+        return to_jsonable(record)
+    t_tab, b_tab, weights, uris = der_tables(ev, target, baseline, seeds)
+    record["runs"] = {target: int(t_tab.shape[0]), baseline: int(b_tab.shape[0])}
+    record["meetings"] = len(uris)
+    short = [f"{name}: {k} of {n} runs evaluated" for name, k in record["runs"].items() if k < n]
+    c = compare_crossed(t_tab, b_tab, weights, alpha=design.alpha) if min(t_tab.shape[0], b_tab.shape[0]) >= 1 \
+        and len(uris) >= 1 else None
+    if c is not None and b_tab.shape[0] < 2:  # an arm of trained models with one run: its run variance is unknown
+        c = None
+    d = decide_der(design, look_index, c.estimate, c.se, c.df) if c is not None else \
+        decide_der(design, look_index, math.nan, math.nan, math.nan)
+    record["DER"] = {
+        "estimate": c.estimate if c else None, "se": c.se if c else None, "df": c.df if c else None,
+        "ci95_unadjusted": list(c.ci) if c else None, "p_value": d.p_value, "p_futility": d.p_futility,
+        "efficacy_p": d.efficacy_p, "futility_p": d.futility_p, "decision": d.decision.value, "reason": d.reason,
+        "repeated_upper_bound": repeated_upper_bound(design, look_index, c.estimate, c.se, c.df) if c else None,
+        "components": dict(c.components) if c else None, "method": c.method if c else None,
+    }
+    if len(uris) != design.n_meetings:
+        record["note"] = (f"the design assumed {design.n_meetings} meetings, the evaluation has {len(uris)}: "
+                          "its boundaries still apply, its power and expected seeds do not")
+    if short and not last:
+        decision, reason = Decision.CONTINUE, f"runs missing ({'; '.join(short)}): no decision at this look"
+    else:
+        decision, reason = d.decision, f"ΔDER: {d.reason}"
+    crossed = {"DER": look_index + 1} if decision is Decision.EFFICACY else {}
+    record.update(decision=decision.value, reason=reason, crossed=crossed,
+                  analysed=datetime.now(UTC).isoformat(timespec="seconds"))
+    return to_jsonable(record)
+
+
+def look_record(design: Design, look_index: int, results: Mapping[str, Any], target: str, baseline: str,
+                seeds: Sequence[int], crossed: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """:func:`evaluate_der_look` or :func:`evaluate_look`, as the design's endpoint asks."""
+    if isinstance(design, DerSequentialDesign):
+        return evaluate_der_look(design, look_index, results, target, baseline, seeds)
+    return evaluate_look(design, look_index, results, target, baseline, seeds, crossed)
+
+
 # ---------------------------------------------------------------------------------------------
 # state
 # ---------------------------------------------------------------------------------------------
@@ -256,7 +405,7 @@ def write_state(exp_dir: Path | str, state: Mapping[str, Any]) -> Path:
     return atomic_write_json(sequential_path(exp_dir), dict(state))
 
 
-def new_state(design: SequentialDesign, cfg: ExperimentConfig) -> dict[str, Any]:
+def new_state(design: Design, cfg: ExperimentConfig) -> dict[str, Any]:
     return {
         "design": design.to_dict(),
         "seed_schedule": seed_schedule(cfg.seeds, design.max_seeds),
@@ -283,10 +432,15 @@ def _extend_seeds(exp_dir: Path, cfg_k: ExperimentConfig) -> None:
 
 
 def _look_line(rec: Mapping[str, Any]) -> str:
-    h1 = rec["H1"]
-
     def fmt(x: Any, spec: str, scale: float = 1.0) -> str:
         return format(scale * x, spec) if isinstance(x, int | float) else "n/a"
+
+    if rec.get("endpoint") == "der":
+        d = rec.get("DER") or {}
+        return (f"ΔDER = {fmt(d.get('estimate'), '+.1f', 100)} points (SE {fmt(d.get('se'), '.1f', 100)}, "
+                f"df {fmt(d.get('df'), '.1f')}), nominal p = {fmt(d.get('p_value'), '.3g')} vs efficacy boundary "
+                f"{fmt(d.get('efficacy_p'), '.3g')} -> {rec['decision']}: {rec['reason']}")
+    h1 = rec["H1"]
 
     return (f"Δ = {fmt(h1['delta'], '+.1f', 100)} points, Welch t = {fmt(h1['t'], '.2f')} (df {fmt(h1['df'], '.1f')}), "
             f"nominal p = {fmt(h1['p_value'], '.3g')} vs efficacy boundary {fmt(h1['efficacy_p'], '.3g')} -> "
@@ -301,8 +455,8 @@ class SequentialRun:
     trained: list[Any] = field(default_factory=list)
 
     @property
-    def design(self) -> SequentialDesign:
-        return design_from_dict(self.state["design"])
+    def design(self) -> Design:
+        return load_design(self.state["design"])
 
 
 def run_until_decided(
@@ -311,32 +465,46 @@ def run_until_decided(
     train: Callable[[ExperimentConfig], Any],
     analyse: Callable[[], Mapping[str, Any]],
     looks: Sequence[int] | None = None,
-    design: SequentialDesign | None = None,
+    design: Design | None = None,
     echo: Echo = _quiet,
+    endpoint: str | None = None,
 ) -> SequentialRun:
     """Train look by look until the design stops (see the module docstring).
 
     ``train(cfg_k)`` trains every run of ``cfg_k`` (skipping completed ones) and returns an object
-    with a ``failed`` mapping; ``analyse()`` returns results.json's dict for the experiment. A
-    design already in ``exp_dir`` is continued as written; ``looks`` (or ``design``) that disagree
-    with it raise ConfigError. Failed runs halt the loop (status ``halted``) without a decision:
+    with a ``failed`` mapping; ``analyse()`` returns results.json's dict for the experiment (with
+    a ΔDER design it must evaluate the look's runs on the held-out meetings). A new design is
+    ``design`` or the config's for ``endpoint`` (``"der"`` or ``"accuracy"``, the default; ΔDER
+    falls back to accuracy, said so, when no arm has meetings to diarize). A design already in
+    ``exp_dir`` is continued as written; ``looks``, ``design`` or ``endpoint`` that disagree with
+    it raise ConfigError. Failed runs halt the loop (status ``halted``) without a decision:
     running it again retries them and goes on.
     """
     exp = Path(exp_dir)
     state = read_state(exp)
+    note = ""
+    if design is None and endpoint is not None:
+        endpoint, note = endpoint_for(cfg, endpoint)
     if state is not None:
-        stored = design_from_dict(state["design"])
+        stored = load_design(state["design"])
         asked = check_looks(looks) if looks else (design.looks if design else None)
         if asked is not None and tuple(asked) != stored.looks:
             raise ConfigError(
                 f"{sequential_path(exp)} fixes the looks at {', '.join(map(str, stored.looks))} seeds per arm; "
                 f"a design cannot change once started (asked: {', '.join(map(str, asked))}); use another --out")
+        kind = "der" if isinstance(stored, DerSequentialDesign) else "accuracy"
+        if endpoint is not None and design is None and endpoint != kind:
+            raise ConfigError(f"{sequential_path(exp)} decides on {kind}; a design cannot change once started "
+                              f"(asked: --endpoint {endpoint}); use another --out")
         design = stored
         echo(f"continuing the sequential design in {sequential_path(exp)} "
              f"({len(state['looks_done'])} of {len(design.looks)} looks done)")
     else:
+        if note:
+            echo(note)
         if design is None:
-            design = design_for_config(cfg, check_looks(looks) if looks else DEFAULT_LOOKS)
+            design = design_for_config(cfg, check_looks(looks) if looks else DEFAULT_LOOKS,
+                                       endpoint=endpoint or "accuracy")
         check_design(design, cfg)
         state = new_state(design, cfg)
         exp.mkdir(parents=True, exist_ok=True)
@@ -365,7 +533,7 @@ def run_until_decided(
             echo(f"look {k + 1}: {state['reason']}")
             return out
         results = analyse()
-        rec = evaluate_look(design, k, results, cfg.target.name, cfg.baseline.name, seeds, crossed)
+        rec = look_record(design, k, results, cfg.target.name, cfg.baseline.name, seeds, crossed)
         crossed = dict(rec["crossed"])
         state["looks_done"].append(rec)
         echo(f"look {k + 1}: {_look_line(rec)}")
@@ -413,9 +581,16 @@ def sequential_entry(exp_dir: Path | str) -> dict[str, Any] | None:
     if state is None:
         return None
     d = state.get("design") or {}
-    keys = ("looks", "alpha", "spending", "futility", "futility_beta", "min_delta", "sd", "sd_source", "sd_ratios",
-            "n_sim", "seed", "boundaries", "type_i_error", "type_i_error_by_sd_ratio", "type_i_error_with_futility",
-            "monte_carlo_se", "power", "expected_seeds", "method", "references")
+    if d.get("endpoint") == "der":
+        keys: tuple[str, ...] = (
+            "endpoint", "looks", "alpha", "spending", "futility", "futility_beta", "min_der_delta", "n_meetings",
+            "components", "components_source", "mixes", "n_sim", "seed", "boundaries", "type_i_error",
+            "type_i_error_by_mix", "type_i_error_with_futility", "monte_carlo_se", "power", "expected_seeds",
+            "method", "references")
+    else:
+        keys = ("looks", "alpha", "spending", "futility", "futility_beta", "min_delta", "sd", "sd_source", "sd_ratios",
+                "n_sim", "seed", "boundaries", "type_i_error", "type_i_error_by_sd_ratio",
+                "type_i_error_with_futility", "monte_carlo_se", "power", "expected_seeds", "method", "references")
     return {
         "design": {k: d.get(k) for k in keys},
         "looks_done": state.get("looks_done") or [],
@@ -431,6 +606,7 @@ def sequential_entry(exp_dir: Path | str) -> dict[str, Any] | None:
     }
 
 
-__all__ = ["METRIC", "SEQUENTIAL_FILE", "SequentialRun", "check_design", "design_for_config", "evaluate_look",
-           "merge_trained", "per_run_values", "read_state", "run_until_decided", "seed_schedule", "sequential_entry",
-           "sequential_path", "yardstick"]
+__all__ = ["ENDPOINTS", "METRIC", "SEQUENTIAL_FILE", "SequentialRun", "check_design", "der_tables",
+           "design_for_config", "endpoint_for", "evaluate_der_look", "evaluate_look", "load_design", "look_record",
+           "merge_trained", "min_der_delta", "per_run_values", "read_state", "run_until_decided", "seed_schedule",
+           "sequential_entry", "sequential_path", "yardstick"]

@@ -67,6 +67,10 @@ def sequential_section(results: Mapping[str, Any]) -> str:
     seq = results.get("sequential")
     if not isinstance(seq, Mapping):
         return ""
+    if (seq.get("design") or {}).get("endpoint") == "der":
+        from vfreport.report.sequential_der import der_sequential_section
+
+        return der_sequential_section(seq)
     d = seq.get("design") or {}
     done = {int(r["look"]): r for r in seq.get("looks_done") or [] if isinstance(r, Mapping) and "look" in r}
     looks = d.get("looks") or []

@@ -305,3 +305,18 @@ def der_runs_no_gain(components: Mapping[str, float], n_meetings: int, min_der_d
         return der_power(components, runs, n_meetings, true_delta, -min_der_delta, "lower", alpha, n_sim, seed)
 
     return _smallest_runs(power_at, power, int(max_runs))
+
+
+def der_runs_range(components: Mapping[str, float], n_meetings: int, effect: float, df: float,
+                   alpha: float = 0.05, power: float = 0.8, max_runs: int = MAX_SEEDS, confidence: float = 0.95,
+                   **kw: object) -> tuple[int | None, int | None]:
+    """The range of :func:`der_runs_needed` over the uncertainty of the estimated components: all
+    scaled together by the ends of the chi-square ``confidence`` interval of Var(Δ̂) at its
+    Satterthwaite ``df`` (``df / χ²_{1−q}`` to ``df / χ²_{q}``, q = (1 − confidence) / 2), fewest
+    runs first; keywords as :func:`der_runs_needed`. (None, None) when ``df`` is not finite and positive."""
+    if not (math.isfinite(df) and df > 0):
+        return None, None
+    q = (1 - confidence) / 2
+    ends = (df / st.chi2.isf(q, df), df / st.chi2.isf(1 - q, df))
+    return tuple(der_runs_needed({k: v * f for k, v in components.items()}, n_meetings, effect, alpha, power,
+                                 max_runs, **kw) for f in ends)  # type: ignore[return-value]
