@@ -9,7 +9,14 @@ import pytest
 from _expdir import LIBRISPEECH_VAL, librispeech_history, make_history
 
 from vfreport.analysis import verdicts as V
-from vfreport.analysis.metrics import expected_range, longest_run, plateau_epochs_mask, run_metrics
+from vfreport.analysis.metrics import (
+    arm_split_error,
+    expected_range,
+    longest_run,
+    plateau_epochs_mask,
+    run_metrics,
+    split_sampling_error,
+)
 from vfreport.config import Thresholds
 from vfreport.stats.noise import noise_sd
 
@@ -85,3 +92,21 @@ def test_plateau_needs_three_consecutive_epochs_near_ln2():
     three = make_history([0.5] * 5, train_loss=[0.6931, 0.694, 0.692, 0.5, 0.4])
     assert run_metrics(two).plateau is False and run_metrics(three).plateau is True
     assert longest_run([True, False, True, True, False]) == 2
+
+
+def test_the_test_splits_sampling_error_is_carried_from_status_json():
+    test = {"acc": 0.8, "split_var": 4e-4, "split_clusters": 12, "frames": 1000}
+    var, groups = split_sampling_error(test)
+    assert (var, groups) == (4e-4, 12)
+    m = run_metrics(librispeech_history(), 0.8, var, groups)
+    assert m.test_split_var == 4e-4 and m.test_split_clusters == 12
+    assert split_sampling_error({"acc": 0.8}) == (None, None)  # runs scored before the error was recorded
+    assert split_sampling_error(None) == (None, None)
+    assert run_metrics(librispeech_history(), None, var, groups).test_split_var is None  # no test accuracy
+
+
+def test_an_arms_split_error_is_the_mean_of_its_runs_and_needs_every_run():
+    runs = [run_metrics(librispeech_history(), 0.8, v, g) for v, g in ((4e-4, 12), (2e-4, 10))]
+    assert arm_split_error(runs) == (pytest.approx(3e-4), 10)
+    assert arm_split_error([*runs, run_metrics(librispeech_history(), 0.8)]) == (None, None)
+    assert arm_split_error([]) == (None, None)

@@ -13,7 +13,8 @@ from vfreport.config import TrainSettings, load_config
 from vfreport.data.windows import prepare_split
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.model.network import load_checkpoint
-from vfreport.model.train import score_checkpoint, train_run
+from vfreport.model.train import score_checkpoint, train_run, window_clusters
+from vfreport.stats.intervals import clustered_accuracy
 
 
 def test_presets_ask_for_a_test_split_and_0_means_none():
@@ -32,6 +33,8 @@ def test_synthetic_librispeech_test_split_has_new_speakers(tmp_path):
     assert test.info["speakers"] and not np.array_equal(test.audio, val.audio[: len(test)])
     again = prepare_split(arm, arm.test_split, 16, 2.0, "test", tmp_path)
     assert again.info["cache"] == "hit" and np.array_equal(again.audio, test.audio)
+    cluster, by = window_clusters(test)  # windows clustered by their source row for the split's error
+    assert by == "recording" and np.array_equal(cluster, test.row) and len(np.unique(cluster)) >= 2
 
 
 def test_best_checkpoint_scored_on_test_matches_its_validation_scoring(tmp_path):
@@ -46,3 +49,10 @@ def test_best_checkpoint_scored_on_test_matches_its_validation_scoring(tmp_path)
     assert scored_val["acc"] == pytest.approx(best["best_val_acc"])  # same scoring as training's validation
     test = score_checkpoint(run.best, windows(32, 3), 16, "cpu")
     assert 0.0 <= test["acc"] <= 1.0 and test["windows"] == 32 and test["checkpoint"] == "best.pt"
+    # the split's own sampling error: per-cluster counts that add up to acc, and their variance
+    per = test["per_cluster"]
+    assert test["cluster_by"] == "window" and test["split_clusters"] == 32 == len(per["cluster"])  # no source rows
+    assert sum(per["frames_scored"]) == test["frames"]
+    assert sum(per["frames_correct"]) / test["frames"] == pytest.approx(test["acc"])
+    assert test["split_var"] == pytest.approx(
+        clustered_accuracy(per["frames_correct"], per["frames_scored"], per["cluster"])[1])

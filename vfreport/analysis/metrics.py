@@ -27,9 +27,10 @@ its best checkpoint on a held-out test split, that test accuracy.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,10 @@ class RunMetrics:
     final_train_acc: float
     best_val_window_acc: float | None
     flags: tuple[str, ...] = ()
+    test_split_var: float | None = None
+    test_split_clusters: int | None = None
+    never_left_chance: bool = False
+    """Every epoch inside a chance-level plateau: a failed run (docs/statistics-runs.md)."""
 
 
 def longest_run(mask: Sequence[bool] | np.ndarray) -> int:
@@ -126,14 +131,38 @@ def plateau_epochs_mask(train_loss: Sequence[float] | np.ndarray) -> np.ndarray:
     return out
 
 
-def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetrics:
+def split_sampling_error(test: Mapping[str, Any] | None) -> tuple[float | None, int | None]:
+    """The clustered sampling variance of a run's test accuracy and its number of clusters, from
+    status.json ``test`` (written by :func:`vfreport.model.train.score_checkpoint`); (None, None)
+    for runs scored before these were recorded, or without a test split."""
+    if not isinstance(test, Mapping):
+        return None, None
+    var, groups = finite(test.get("split_var")), finite(test.get("split_clusters"))
+    return var, int(groups) if groups is not None else None
+
+
+def arm_split_error(runs: Sequence[RunMetrics]) -> tuple[float | None, int | None]:
+    """An arm's test-split variance for :func:`vfreport.stats.intervals.arm_accuracy_interval`: the
+    mean of its runs' clustered split variances and the fewest clusters among them (the split's
+    own error is shared by every run scored on it, so it is added once, not divided by n). (None,
+    None) unless every run recorded one (runs scored before it was recorded, no test split)."""
+    vals = [(r.test_split_var, r.test_split_clusters) for r in runs]
+    if not vals or any(v is None or g is None for v, g in vals):
+        return None, None
+    return float(np.mean([v for v, _ in vals])), int(min(g for _, g in vals))
+
+
+def run_metrics(history: pd.DataFrame, test_acc: float | None = None, test_split_var: float | None = None,
+                test_split_clusters: int | None = None) -> RunMetrics:
     """Per-run metrics from one validated history (one row per epoch, 1-based, consecutive, with
     ``epoch``, ``train_loss``, ``train_acc``, ``val_acc``; ``train_frames`` and ``val_window_acc``
     used when present) and the run's test accuracy at its best-validation epoch, if it has one.
 
     Best epoch: the first epoch reaching the maximum val acc (the one a best-checkpoint rule
     keeps). Plateau: ``|train_loss - ln 2| <= 0.01`` for at least 3 consecutive epochs (chance
-    level of a balanced two-class cross-entropy, the strategy document's 0.694).
+    level of a balanced two-class cross-entropy, the strategy document's 0.694). The test split's
+    clustered sampling variance and cluster count (:func:`split_sampling_error`) are carried along for
+    the arm's accuracy interval (:func:`vfreport.stats.intervals.arm_accuracy_interval`).
     """
     if len(history) == 0:
         raise ValueError("history has no epochs")
@@ -188,4 +217,7 @@ def run_metrics(history: pd.DataFrame, test_acc: float | None = None) -> RunMetr
         final_train_acc=float(train[-1]),
         best_val_window_acc=window_acc,
         flags=tuple(flags),
+        test_split_var=finite(test_split_var) if test is not None else None,
+        test_split_clusters=test_split_clusters if test is not None else None,
+        never_left_chance=bool(at_chance.all()),
     )

@@ -32,6 +32,7 @@ from vfreport.errors import ConfigError
 from vfreport.experiment.history import validate_history
 from vfreport.experiment.layout import RunDir, atomic_write_text, atomic_write_with
 from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint
+from vfreport.stats.intervals import clustered_accuracy
 
 CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
 WARMUP_FRACTION = 0.05
@@ -138,18 +139,39 @@ def evaluate(model: FastDiarizationModel, data: _Arrays, batch_size: int,
     return loss_sum / max(1, int(s_all.sum())), h_all, s_all
 
 
+def window_clusters(windows: Any) -> tuple[np.ndarray, str]:
+    """The cluster of each window for the split's sampling error: its source row (a recording; for
+    ``pairs`` windows, the row of the first half) when every window knows it ("recording"), else
+    each window on its own ("window")."""
+    n = int(windows.audio.shape[0])
+    row = getattr(windows, "row", None)
+    if row is None or len(row) != n or np.any(np.asarray(row) < 0):
+        return np.arange(n), "window"
+    return np.asarray(row, dtype=np.int64), "recording"
+
+
 def score_checkpoint(path: Path | str, windows: Any, batch_size: int = 64, device: str = "auto") -> dict[str, Any]:
     """Frame accuracy of the checkpoint at ``path`` (e.g. ``best.pt``, chosen on validation) on
     ``windows`` (a held-out test split), scored as in training (the checkpoint's objective).
-    Returns acc, frames scored, windows and the checkpoint's epoch."""
+    Returns acc, frames scored, windows and the checkpoint's epoch, and the split's own sampling
+    error: frames correct / scored per cluster of windows (``per_cluster``, clusters from
+    :func:`window_clusters`, ``cluster_by``), the clustered variance of ``acc`` (``split_var``,
+    :func:`vfreport.stats.intervals.clustered_accuracy`) and the number of clusters."""
     dev = resolve_device(device)
     ckpt = load_checkpoint(path, map_location=dev)
     model = FastDiarizationModel.from_checkpoint(path, map_location=dev).to(dev)
     data = _Arrays(windows.audio, windows.labels, windows.mask, dev)
     _, hits, scored = evaluate(model, data, batch_size, str(ckpt.get("objective", "fixed")))
     total = int(scored.sum())
+    cluster, by = window_clusters(windows)
+    ids, idx = np.unique(cluster, return_inverse=True)
+    _, split_var, groups = clustered_accuracy(hits, scored, cluster)
     return {"acc": float(hits.sum() / total) if total else None, "frames": total,
-            "windows": int(windows.audio.shape[0]), "epoch": int(ckpt.get("epoch", 0)), "checkpoint": Path(path).name}
+            "windows": int(windows.audio.shape[0]), "epoch": int(ckpt.get("epoch", 0)), "checkpoint": Path(path).name,
+            "split_var": split_var, "split_clusters": groups, "cluster_by": by,
+            "per_cluster": {"cluster": ids.tolist(),
+                            "frames_correct": np.bincount(idx, weights=hits, minlength=len(ids)).astype(int).tolist(),
+                            "frames_scored": np.bincount(idx, weights=scored, minlength=len(ids)).astype(int).tolist()}}
 
 
 def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:

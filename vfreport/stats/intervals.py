@@ -1,11 +1,14 @@
 """Confidence intervals and per-group summaries: pure functions on arrays.
 
 - :func:`t_interval`: Student t interval of a mean, optionally clipped to the range a quantity can
-  take (accuracies stay in [0, 1]).
+  take (accuracies stay in [0, 1]); :func:`t_bounds`: its one-sided bounds.
 - :func:`summarize`: mean, SD, t-interval and n of a group, keeping missing values in place.
 - :func:`bootstrap_ci`: one vectorised percentile bootstrap for any statistic of independent
   samples (rliable's ``StratifiedBootstrap`` idea: each sample resampled on its own).
 - :func:`sd_interval`: chi-square interval of a standard deviation.
+- :func:`clustered_accuracy`, :func:`arm_accuracy_interval`: an arm's mean accuracy when all its
+  runs are scored on one test split, with the split's own clustered sampling error added to the
+  seed variance (docs/statistics-runs.md).
 """
 
 from __future__ import annotations

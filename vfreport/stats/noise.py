@@ -11,23 +11,29 @@ the first epoch, a saturating exponential of any time constant, a straight line 
 rise-then-decline all fit with no trend left in the residuals. The noise SD is
 ``σ̂² = RSS / (n − c·D)``, with ``D`` the dimension of the fitted face (2 + the number of kinks
 of the fit: its degrees of freedom, Meyer & Woodroofe 2000) and ``c`` = :data:`DF_FACTOR`.
-Meyer & Woodroofe suggest ``c ≈ 1.5`` for large n; at the 6–10 epochs used here ``c = 1.15``
-made the estimate's mean square within 1.00–1.16 × σ² over the shapes of the simulation tests
-(saturating exponentials with time constants 0.5–15 epochs and a straight line rising 50 → 85 %,
-σ = 0.5–4 points; ``tests/test_noise.py``).
+``c = 1`` would be their degrees of freedom; ``c = 1.15`` was chosen by simulation at 10 epochs,
+where it put the root mean square of σ̂/σ within 1.01–1.12 over the shapes of
+``tests/test_noise.py`` (saturating exponentials with time constants 0.5–15 epochs, a straight line
+rising 50 → 85 %, plateau-then-rise; σ = 1–4 points).
 
 Why not differences. The successive-difference (von Neumann 1941; Rice 1984) and
 second-difference (Gasser, Sroka & Jennen-Steinmetz 1986) estimators remove a trend whose
 change (first differences) or curvature (second differences) per epoch is small next to the
 noise. Learning curves sampled once per epoch break that: a curve that gains 30 points in its
-first epoch is a step at this resolution. Measured with 2-point noise over 10 epochs, the
-second-difference estimator read 2.1 × the true SD on a 0.5-epoch exponential and 0.89 × on a
-straight line; the concave fit 1.04–1.09 × (mean square) on both.
+first epoch is a step at this resolution. Measured with 2-point noise over 10 epochs (root mean
+square of σ̂/σ), second differences read 2.16 on a 0.5-epoch exponential and 1.01 on a straight
+line; the concave fit 1.08 and 1.05.
+
+Limits. At small noise next to a strongly curved rise (1 point of noise, time constant 1–2 epochs)
+the fit follows some of the noise; over every ordered pair of the test shapes, H2's exact
+permutation test (5 vs 5 runs, equal noise) rejected at a median 4.8 %, at most 8.3 %
+(``tests/test_noise.py``). Fewer than 6 epochs give no value.
 
 Chance-level plateau epochs (:func:`noise_sd`'s ``at_chance``) are taken out of the concave trend
 and fitted by their own level: the flat part of a plateau-then-rise curve is not concave with the
-rise (the cubic-in-log-epoch residual read such a noise-free curve as 6.6 × noisier than it was),
-while a run stuck at chance still has its epoch-to-epoch wobble measured.
+rise (the cubic-in-log-epoch residual this replaced over-read the noise of such curves 2.4–4.5 ×
+in ``tests/test_noise.py``), while a run stuck at chance still has its epoch-to-epoch wobble
+measured. Each plateau stretch costs one degree of freedom (``σ̂² = RSS / (n − P − c·D)``).
 
 References
 ----------
@@ -51,8 +57,8 @@ from scipy.optimize import nnls
 DF_FACTOR = 1.15
 """``c`` in ``RSS / (n − c·D)`` (module docstring)."""
 MIN_NOISE_EPOCHS = 6
-"""Fewest epochs (after exclusions) from which a noise SD is given: below it a concave fit has
-almost no residual degrees of freedom."""
+"""Fewest epochs from which a noise SD is given: below it a concave fit has almost no residual
+degrees of freedom."""
 ACTIVE = 1e-10
 """A hinge coefficient above this counts as a kink of the fit."""
 
