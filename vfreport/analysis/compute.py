@@ -20,11 +20,11 @@ from vfreport.analysis import hypotheses as H
 from vfreport.analysis import primary as P
 from vfreport.analysis import verdicts as V
 from vfreport.analysis.lift import GATE_NAME as LIFT_GATE
-from vfreport.analysis.metrics import EARLY_EPOCHS, NOISE_FLOOR, UNBIASED_SOURCES, RunMetrics
+from vfreport.analysis.metrics import EARLY_EPOCHS, NOISE_FLOOR, UNBIASED_SOURCES, RunMetrics, arm_split_error
 from vfreport.config import ExperimentConfig
 from vfreport.report import format as F
-from vfreport.stats.intervals import N_RESAMPLES, Summary, bootstrap_mean_diff_ci, summarize
-from vfreport.stats.outliers import flag_runs, sensitivity
+from vfreport.stats.intervals import N_RESAMPLES, Summary, arm_accuracy_interval, bootstrap_mean_diff_ci, summarize
+from vfreport.stats.outliers import flag_runs, pooled_robust_sd, sensitivity
 from vfreport.stats.power import PowerPlan, der_runs_needed, der_runs_no_gain, holm_alpha, power_plan
 from vfreport.stats.results import Interval
 from vfreport.stats.twosample import welch_t_interval
@@ -191,6 +191,7 @@ def compute(
     arm_out: dict[str, ArmResult] = {}
     for name, a in arms.items():
         sums = {k: summarize([getattr(m, k) for m in a.metrics], bounds) for k, bounds in METRICS.items()}
+        sums["unbiased_acc"] = with_split_error(sums["unbiased_acc"], a.metrics, th.alpha)
         flags = data_flags(a)
         u = sums["unbiased_acc"]
         beats, der_text = (P.beats_baselines(ys.vs_baselines.get(name, {}), a.display_name) if ys
@@ -253,8 +254,9 @@ def compute(
     power = power_plan(acc_t, acc_b, {name: d for d, name in effects.items()}, alpha=h1_alpha, seed=seed,
                        min_delta=th.min_delta)
     advice = runs_advice(primary, power, th)
+    scale = pooled_robust_sd(acc_t, acc_b)
     flags = {a.name: flag_runs([m.unbiased_acc for m in a.metrics], floor=th.min_delta,
-                               at_chance=failed_to_learn(a.metrics)) for a in (tgt, base)}
+                               at_chance=failed_to_learn(a.metrics), scale=scale) for a in (tgt, base)}
     robust = flagged_runs(primary, flags, tgt, base, evaluation, th)
 
     all_gates = [g for g in gates if g.name != E.GATE_NAME]
@@ -309,11 +311,25 @@ def runs_advice(primary: V.Primary, power: PowerPlan, th: Any, max_runs: int = D
 
 
 def failed_to_learn(metrics: Sequence[RunMetrics]) -> list[bool]:
-    """Runs that never left chance (train loss plateaued at ln 2) while most runs of their arm did
-    leave it: a failed seed. When most of an arm's runs plateau, that is the arm's behaviour (the
-    pseudo-label arm's), not a failed run, and nothing is flagged."""
-    plateau = [bool(m.plateau) for m in metrics]
-    return plateau if sum(plateau) < len(plateau) / 2 else [False] * len(plateau)
+    """Runs that never left chance (every epoch in a chance-level plateau,
+    ``RunMetrics.never_left_chance``) while most runs of their arm did leave it: a failed seed.
+    When most of an arm's runs stay at chance, that is the arm's behaviour (the pseudo-label
+    arm's), not a failed run, and nothing is flagged."""
+    stuck = [bool(m.never_left_chance) for m in metrics]
+    return stuck if sum(stuck) < len(stuck) / 2 else [False] * len(stuck)
+
+
+def with_split_error(summary: Summary, metrics: Sequence[RunMetrics], alpha: float) -> Summary:
+    """The arm's accuracy summary with the test split's own sampling error in its interval when
+    every run was scored on the shared test split and recorded its clustered variance
+    (:func:`vfreport.analysis.metrics.arm_split_error`,
+    :func:`vfreport.stats.intervals.arm_accuracy_interval`: seed variance / n + the split's
+    variance, Satterthwaite df); unchanged otherwise (runs only)."""
+    var, clusters = arm_split_error(metrics)
+    if var is None or summary.n < 2:
+        return summary
+    acc = arm_accuracy_interval([m.unbiased_acc for m in metrics], var, clusters, alpha=alpha)
+    return replace(summary, ci=acc.ci) if acc is not None else summary
 
 
 @dataclass(frozen=True)

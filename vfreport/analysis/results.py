@@ -29,7 +29,7 @@ import numpy as np
 from vfreport import __version__
 from vfreport.analysis import verdicts as V
 from vfreport.analysis.compute import Analysis, ArmInput, compute
-from vfreport.analysis.metrics import UNBIASED_SOURCES, RunMetrics, run_metrics
+from vfreport.analysis.metrics import UNBIASED_SOURCES, RunMetrics, run_metrics, split_sampling_error
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ExperimentError, HistoryError
 from vfreport.experiment.history import read_history
@@ -144,7 +144,8 @@ def _load_run(run: RunDir | None, arm: str, seed: int) -> _Run:
             r.included = False
             r.reason = "status.json says completed but history.csv is missing"
         else:
-            r.metrics = run_metrics(read_history(run.history), _test_acc(status))
+            r.metrics = run_metrics(read_history(run.history), _test_acc(status),
+                                    *split_sampling_error(status.get("test")))
             test = status.get("test")
             if isinstance(test, Mapping) and test.get("error"):
                 r.notes.append(f"no test score ({test['error']}): final-epoch val acc used instead")

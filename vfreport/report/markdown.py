@@ -588,7 +588,8 @@ def readiness_section(results: Mapping[str, Any]) -> str:
         ceiling = (f" An arm whose DER interval does not lie below the ready_der ceiling {pct(th['ready_der'])} is at "
                    "most PoC." if _ok(th.get("ready_der")) else "")
         out.append(f"The strategy document's rule on the 95 % interval of the {md_text(_basis_note(results))} over "
-                   f"runs: {OK} its lower end above {pct(th['ready'])}: ready for production deployment; {WARN} its "
+                   "runs (plus the shared test split's own clustered sampling error where the runs recorded it): "
+                   f"{OK} its lower end above {pct(th['ready'])}: ready for production deployment; {WARN} its "
                    f"lower end at or above {pct(th['poc'])}: suitable for a PoC, needs refinement; {NO} its upper end "
                    f"below {pct(th['poc'])}: data-quality issues; {WARN} uncertain when it straddles "
                    f"{pct(th['poc'])}; {WARN} not assessable with one run. Capped by the common yardstick: an arm "
