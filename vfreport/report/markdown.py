@@ -607,8 +607,9 @@ def readiness_section(results: Mapping[str, Any]) -> str:
         on = f"on {r['evidence']} data" if r.get("evidence") else "on data of unknown origin"
         if code in READINESS:
             mark, _, words = READINESS[code]
-            caps = "".join(f" Capped: {c}." for c in r.get("caps") or [])
             rule = r.get("accuracy_rule")
+            lead = "Capped at PoC" if rule == "ready" and code == "poc" else "Yardstick"
+            caps = "".join(f" {lead}: {c}." for c in r.get("caps") or [])
             said = ""
             if rule == "ready" and code != "ready":
                 said = f" (its accuracy interval lies above the {pct(th.get('ready'))} ready threshold)"
