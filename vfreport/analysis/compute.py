@@ -1,10 +1,13 @@
 """Every statistic and verdict of an experiment from its runs' metrics: a pure function.
 
-:func:`compute` takes, per arm, the metrics of its included runs (:class:`ArmInput`) and returns
-an :class:`Analysis` (typed); :mod:`vfreport.analysis.results` reads the files in and assembles
-results.json from it. Extra scenario conditions (:class:`~vfreport.analysis.verdicts.Gate`) come
-in through ``gates``: a module that evaluates, say, the target's lift over its audio-free baseline
-or a DER hypothesis builds its gate and passes it; the data check is added here.
+:func:`compute` takes, per arm, the metrics of its included runs (:class:`ArmInput`) and the DER
+evaluation entry, and returns an :class:`Analysis` (typed); :mod:`vfreport.analysis.results` reads
+the files in and assembles results.json from it. The testing order (docs/verdicts.md): the primary
+endpoint first at full α (ΔDER on the common yardstick, :mod:`vfreport.analysis.primary`; H1 when
+there is no evaluation), then the secondary family H1–H3 (H2–H3) with Holm within it. Extra
+scenario conditions (:class:`~vfreport.analysis.verdicts.Gate`) come in through ``gates`` (the
+target's lift over its audio-free baseline); the DER gate (the target beats both model-free
+baselines) and the data check are added here.
 """
 
 from __future__ import annotations
