@@ -473,3 +473,20 @@ def test_a_measured_lift_supersedes_the_position_caveat(tmp_path):
     assert "position_caveat" not in results["scenario"]
     assert "position-only baseline" not in results["scenario"]["sentence"]
     assert "audio-free baseline" in results["scenario"]["sentence"]
+
+
+def test_a_run_that_never_left_chance_is_flagged_and_the_verdict_says_whether_the_decision_depends_on_it(tmp_path):
+    """Four target runs, one stuck at chance the whole time: flagged; the primary decision (H1, no
+    evaluation) is recomputed without it and the scenario says whether it changes."""
+    stuck = make_history([0.5] * 12, [0.5] * 12, [math.log(2)] * 12)
+    h = {("librispeech", s): _libri(0.005 * s) for s in range(4)}
+    h |= {("ami", s): ami_history(0.80, seed=s) for s in range(3)} | {("ami", 3): stuck}
+    r = analyze_experiment(make_experiment(tmp_path, h), n_resamples=N_BOOT)
+    p = r["primary"]
+    assert [f["seed"] for f in p["flagged_runs"]["ami"]] == [3] and p["flagged_runs"]["librispeech"] == []
+    assert any("never left chance" in why for why in p["flagged_runs"]["ami"][0]["reasons"])
+    assert p["decision_without_flagged"] is not None and p["sensitivity"].startswith("Flagged runs (AMI-like")
+    assert p["sensitivity"] in r["scenario"]["sentence"]
+    assert ("depends on the flagged runs" in p["sensitivity"]) == p["depends_on_flagged"]
+    assert p["decision"] != p["decision_without_flagged"] or not p["depends_on_flagged"]
+    assert "Yuen" in p["sensitivity_h1"]
