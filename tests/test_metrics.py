@@ -6,7 +6,7 @@ import statistics
 
 import numpy as np
 import pytest
-from _expdir import LIBRISPEECH_VAL, librispeech_history, make_history
+from _expdir import LIBRISPEECH_VAL, librispeech_history, make_experiment, make_history
 
 from vfreport.analysis import verdicts as V
 from vfreport.analysis.metrics import (
@@ -17,7 +17,9 @@ from vfreport.analysis.metrics import (
     run_metrics,
     split_sampling_error,
 )
-from vfreport.config import Thresholds
+from vfreport.analysis.results import load_runs
+from vfreport.config import Thresholds, read_experiment_config
+from vfreport.experiment.layout import ExperimentDir
 from vfreport.stats.noise import noise_sd
 
 
@@ -110,3 +112,14 @@ def test_an_arms_split_error_is_the_mean_of_its_runs_and_needs_every_run():
     assert arm_split_error(runs) == (pytest.approx(3e-4), 10)
     assert arm_split_error([*runs, run_metrics(librispeech_history(), 0.8)]) == (None, None)
     assert arm_split_error([]) == (None, None)
+
+
+def test_the_analysis_reads_each_runs_split_error_from_status_json(tmp_path):
+    hist = {(arm, s): librispeech_history() for arm in ("librispeech", "ami") for s in (0, 1)}
+    test = {"acc": 0.8, "split_var": 4e-4, "split_clusters": 12}
+    exp = make_experiment(tmp_path, hist, status_extra={("ami", 0): {"test": test}})
+    ed = ExperimentDir(exp)
+    runs, _ = load_runs(ed, read_experiment_config(ed.config))
+    by = {(r.arm, r.seed): r.metrics for r in runs}
+    assert by[("ami", 0)].test_split_var == 4e-4 and by[("ami", 0)].test_split_clusters == 12
+    assert by[("ami", 1)].test_split_var is None  # no test score recorded

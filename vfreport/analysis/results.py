@@ -163,7 +163,8 @@ def _load_run(run: RunDir | None, arm: str, seed: int) -> _Run:
         r.reason = "pending: never started"
     if run.history.exists():  # partial history: show it, but a diverged run may hold NaN
         try:
-            r.metrics = run_metrics(read_history(run.history), _test_acc(status))
+            r.metrics = run_metrics(read_history(run.history), _test_acc(status),
+                                    *split_sampling_error(status.get("test")))
         except HistoryError as e:
             r.notes.append(f"partial history not usable: {e}")
     return r
