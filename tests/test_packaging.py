@@ -46,3 +46,16 @@ def test_window_cache_key_follows_the_content_of_every_data_module(tmp_path):
     assert changed != before
     (root / "sources" / "extra.py").write_text("X = 1\n")  # a new module counts
     assert code_fingerprint(root) != changed
+
+
+def test_version_has_one_source():
+    """pyproject.toml sets the version; the package, results.json and the report read it from the
+    installed metadata (a stale install would show here), and CHANGELOG.md has its section."""
+    from importlib.metadata import version
+
+    import vfreport
+
+    root = Path(__file__).resolve().parents[1]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    assert vfreport.__version__ == version("vfreport") == declared
+    assert f"## {declared}" in (root / "CHANGELOG.md").read_text()

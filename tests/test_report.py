@@ -301,3 +301,21 @@ def test_position_baseline_is_shown_next_to_best_val_acc(three_seeds):
     assert "frame position alone predicts 73.1 % of AMI-like (annotated, synthetic)'s validation frames" in md
     data_rows = {row[0]: row[1:] for row in table_rows(md, "Arm", "## Data notes")[2:]}
     assert data_rows["AMI-like (annotated, synthetic)"][-1] == "73.1 %"
+
+
+def test_rendered_html_shows_no_escape_backslashes(three_seeds):
+    """Every string is escaped once: report.md rendered to HTML (nbconvert's Markdown renderer, as
+    the HTML report uses) shows no literal backslash before an underscore, in prose or in tables."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    _, results = three_seeds
+    results = copy.deepcopy(results)
+    for arm, name in (("librispeech", "libri_pseudo"), ("ami", "ami_real")):
+        results["arms"][arm]["display_name"] = name
+        results["arms"][arm]["lift"] = {"mean": 0.05, "ci95": [0.01, 0.09], "n": 3, "min_lift": 0.05,
+                                        "source": "test_acc − audio_free_baseline_test_acc"}
+    results["evaluation"] = {"available": True, "meetings": [], "summary": {}, "split": "test", "origin": "ami_test"}
+    md = render_markdown(results, {})
+    html = markdown2html_mistune(md)
+    assert "test_acc − audio_free_baseline_test_acc" in html and "ami_real" in html
+    assert not re.search(r"\\_", html), re.findall(r".{30}\\_.{10}", html)[:3]

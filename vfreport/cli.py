@@ -237,13 +237,18 @@ def review_cmd(exp_dir: Path, open_: bool) -> None:
 @click.option("--arm", default=None, help="Export this arm instead of the winner.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file [default: DIR/model.onnx].")
-def export_cmd(exp_dir: Path, arm: str | None, out: Path | None) -> None:
+@click.option("--quantize", type=click.Choice(["int8"]), default=None,
+              help="Also write an int8 model beside it (model.int8.onnx), accepted when its DER on the "
+                   "yardstick's meetings is within 1 point of the fp32 model's.")
+@click.option("--int8-method", type=click.Choice(["static", "dynamic"]), default="static", show_default=True,
+              help="onnxruntime quantisation: static (calibrated on training windows) or dynamic.")
+def export_cmd(exp_dir: Path, arm: str | None, out: Path | None, quantize: str | None, int8_method: str) -> None:
     """Export the winning arm's best checkpoint to ONNX and check parity with ONNX Runtime."""
     from vfreport.pipeline import analyse, export, write_results
 
     results = analyse(exp_dir)
     try:
-        info = export(exp_dir, results, arm=arm, out=out)
+        info = export(exp_dir, results, arm=arm, out=out, int8=int8_method if quantize else None)
     except ExportError as e:
         results["onnx"] = e.entry
         write_results(exp_dir, results)
@@ -253,6 +258,15 @@ def export_cmd(exp_dir: Path, arm: str | None, out: Path | None) -> None:
     click.echo(f"{exp_dir / info['path']}: {info['arm']} seed {info['seed']} epoch {info['epoch']} "
                f"(val acc {info['val_acc']:.4f}); parity max |diff| {info['max_abs_diff']:.2e} "
                f"<= {info['tolerance']:.0e}; exported in {info['export_seconds']:.2f} s")
+    q = info.get("int8")
+    if q is not None:
+        ders = (f"DER int8 {100 * q['der_int8']:.2f} % vs fp32 {100 * q['der_fp32']:.2f} % "
+                f"({q['der_increase_points']:+.2f} points, accepted up to +{q['max_increase_points']:g}) "
+                f"on {len(q['meetings'])} yardstick meetings")
+        if not q["accepted"]:
+            raise ExportError(f"int8 model rejected: {ders}; not written (results.json records both DERs)")
+        click.echo(f"{exp_dir / q['path']}: int8 {q['method']}, {q['size_bytes'] / 1e6:.2f} MB "
+                   f"(fp32 {q['fp32_size_bytes'] / 1e6:.2f} MB); {ders}")
 
 
 @cli.command("predict")
@@ -272,6 +286,35 @@ def predict_cmd(model: Path, audio: tuple[Path, ...], out: Path | None) -> None:
     else:
         for path, segments in results.items():
             click.echo(f"{path}: {len(segments)} segments -> {out / (Path(path).stem + '.rttm')}")
+
+
+@cli.command("evaluate")
+@click.argument("model", type=click.Path(exists=True, path_type=Path))
+@click.option("--audio", "audio_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="Folder of recordings (.wav/.flac/.ogg), named by their RTTM uri.")
+@click.option("--rttm", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Reference diarization of the recordings.")
+@click.option("--uem", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Scored regions [default: each whole recording].")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the numbers of the table (and more) as JSON.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the hypothesis RTTMs: OUT/<condition>/<system>/<uri>.rttm.")
+def evaluate_cmd(model: Path, audio_dir: Path, rttm: Path, uem: Path | None, json_out: Path | None,
+                 out: Path | None) -> None:
+    """Score a model (.onnx, .pt or an experiment's runs) on recordings with a reference: DER (pyannote.metrics,
+    collar 0, overlap scored) with its own speech detection and with oracle speech, beside the model-free
+    baselines."""
+    from vfreport.deploy.evaluate import evaluate, format_table
+
+    result = evaluate(model, audio_dir, rttm, uem, out=out, json_out=json_out)
+    for note in result["notes"]:
+        click.echo(f"note: {note}", err=True)
+    click.echo(format_table(result))
+    if out is not None:
+        click.echo(f"hypothesis RTTMs: {out}/<condition>/<system>/<uri>.rttm")
+    if json_out is not None:
+        click.echo(f"json: {json_out}")
 
 
 @cli.command("import")
@@ -323,11 +366,13 @@ def config_cmd(preset: str, config_file: Path | None) -> None:
               help="Also write the figures as a JSON list.")
 @click.option("--scaling", is_flag=True, help="Also measure time and memory at 1x, 4x, 16x the demo's windows.")
 @click.option("--quick", is_flag=True, help="Skip the slow end-to-end figures (run-all timings).")
-def bench_cmd(json_out: Path | None, scaling: bool, quick: bool) -> None:
+@click.option("--long", "long_", is_flag=True,
+              help="Also time predict on 3 h and 10 h of audio (minutes, and a 1.2 GB WAV in the cache).")
+def bench_cmd(json_out: Path | None, scaling: bool, quick: bool, long_: bool) -> None:
     """Measure the performance targets (docs/performance.md) on this machine."""
     from vfreport.bench.benchmarks import run_benchmarks
 
-    run_benchmarks(json_out=json_out, scaling=scaling, quick=quick)
+    run_benchmarks(json_out=json_out, scaling=scaling, quick=quick, long=long_)
 
 
 def main() -> None:

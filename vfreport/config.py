@@ -7,6 +7,8 @@
     [arms.<name>] display_name, role, dataset, source, path, hub_id, hub_config, revision,
                   train_split, val_split, test_split, train_windows, val_windows, test_windows,
                   label_strategy, on_bad_audio
+    [evaluation]  audio, rttm, uem (optional: real recordings every run's best checkpoint is also
+                  scored on, docs/evaluate.md; paths relative to the config file's folder)
 
 Unknown keys are rejected with the closest valid key suggested; values are range-checked.
 """
@@ -117,6 +119,19 @@ class ArmConfig:
 
 
 @dataclass
+class EvaluationSet:
+    """Real recordings with a reference (``[evaluation]``): a folder of audio files named by RTTM uri,
+    the RTTM and optionally a UEM (default: each whole recording)."""
+
+    audio: str
+    rttm: str
+    uem: str = ""
+
+
+EVALUATION_TABLE = ("audio", "rttm", "uem")
+
+
+@dataclass
 class ExperimentConfig:
     name: str = "demo"
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
@@ -125,6 +140,7 @@ class ExperimentConfig:
     train: TrainSettings = field(default_factory=TrainSettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
     arms: dict[str, ArmConfig] = field(default_factory=dict)
+    evaluation: EvaluationSet | None = None
 
     @property
     def baseline(self) -> ArmConfig:
@@ -140,7 +156,10 @@ class ExperimentConfig:
         arms = {name: {k: v for k, v in arm.items() if k != "name"} for name, arm in d.pop("arms").items()}
         train = {k: d["train"][k] for k in TRAIN_TABLE}
         thresholds = {k: v for k, v in d["thresholds"].items() if v is not None}  # TOML has no null: left out = off
-        return {"experiment": exp, "train": train, "thresholds": thresholds, "arms": arms}
+        out = {"experiment": exp, "train": train, "thresholds": thresholds, "arms": arms}
+        if self.evaluation is not None:  # TOML has no null: an absent table is no real set
+            out["evaluation"] = {k: v for k, v in d["evaluation"].items() if v}
+        return out
 
     def to_toml(self) -> str:
         return tomli_w.dumps(self.to_dict())
@@ -325,12 +344,15 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         except ValueError as e:
             raise ConfigError(f"{w}.objective: {e}") from e
         _check(bool(a.display_name.strip()), f"{w}.display_name must not be empty")
+    if cfg.evaluation is not None:
+        _check(bool(cfg.evaluation.audio) and bool(cfg.evaluation.rttm),
+               "[evaluation] needs audio (a folder of recordings) and rttm (their reference); uem is optional")
     return cfg
 
 
 def from_dict(data: dict[str, Any]) -> ExperimentConfig:
     """Build and validate a config from a TOML-shaped dict."""
-    _reject_unknown(data, ["experiment", "train", "thresholds", "arms"], "config")
+    _reject_unknown(data, ["experiment", "train", "thresholds", "arms", "evaluation"], "config")
     exp_table = dict(data.get("experiment", {}))
     _reject_unknown(exp_table, ["name", "seeds", "epochs", "checkpoint_every"], "experiment")
     exp_fields = {f.name: f for f in fields(ExperimentConfig)}
@@ -349,8 +371,21 @@ def from_dict(data: dict[str, Any]) -> ExperimentConfig:
         train=_build(TrainSettings, _only(data.get("train", {}), TRAIN_TABLE, "train"), "train"),
         thresholds=_build(Thresholds, data.get("thresholds", {}), "thresholds"),
         arms=arms,
+        evaluation=_evaluation_set(data.get("evaluation")),
     )
     return validate(cfg)
+
+
+def _evaluation_set(table: Any) -> EvaluationSet | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError("[evaluation] must be a table (audio, rttm, uem)")
+    missing = [k for k in ("audio", "rttm") if k not in table]
+    if missing:
+        raise ConfigError(f"[evaluation] needs {' and '.join(missing)}: audio = a folder of recordings, "
+                          "rttm = their reference (uem optional)")
+    return _build(EvaluationSet, table, "evaluation")
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -392,6 +427,11 @@ def load_config(
             arm["path"] = str((base / Path(arm["path"]).expanduser()).resolve())
         if isinstance(arm, dict) and "display_name" not in arm:  # named for its data (never "Real" if synthetic)
             arm["display_name"] = default_display_name(str(arm.get("dataset", "")), str(arm.get("source", "synthetic")))
+    evaluation = data.get("evaluation")
+    if isinstance(evaluation, dict):  # so are the real recordings'
+        for key in EVALUATION_TABLE:
+            if isinstance(evaluation.get(key), str) and evaluation[key]:
+                evaluation[key] = str((base / Path(evaluation[key]).expanduser()).resolve())
     try:
         return from_dict(data)
     except ConfigError as e:

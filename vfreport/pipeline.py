@@ -72,12 +72,13 @@ def analyse(exp_dir: Path | str, keep_onnx: bool = True, evaluate: bool = True) 
 
 
 def export(exp_dir: Path | str, results: Mapping[str, Any], arm: str | None = None,
-           out: Path | str | None = None) -> dict[str, Any]:
-    """Export the winner and return its ``onnx`` entry. On failure raise ExportError, whose
-    ``entry`` holds what results.json records about the failed attempt (or None)."""
+           out: Path | str | None = None, int8: str | None = None) -> dict[str, Any]:
+    """Export the winner and return its ``onnx`` entry (with ``int8``: also the int8 model, judged
+    by DER, under the entry's ``int8``). On failure raise ExportError, whose ``entry`` holds what
+    results.json records about the failed attempt (or None)."""
     from vfreport.deploy.onnx import export_experiment
 
-    return export_experiment(exp_dir, results, arm=arm, out=out)
+    return export_experiment(exp_dir, results, arm=arm, out=out, int8=int8)
 
 
 def report(exp_dir: Path | str, results: Mapping[str, Any], html: bool = True) -> dict[str, Path]:

@@ -45,6 +45,11 @@ is one-sided at ``alpha``. The gate for the best/realistic scenarios: the upper 
 interval for target − model-free baseline is below 0 for both baselines (one speaker; the position
 rule, whose segmentation ignores the audio but whose clustering does not, hence "model-free").
 
+Real recordings. When the config names an ``[evaluation]`` set (a folder of recordings with an
+RTTM, docs/evaluate.md), :func:`evaluate_real` scores every run's best checkpoint on it the same
+way (oracle speech, same baselines, same statistics) into the entry's ``real`` key, with ``data``
+"real"; the held-out meetings' entry says ``data`` "synthetic" when its arm's source is.
+
 Everything but :func:`open_meetings` (data), :func:`evaluate_experiment` (the I/O edge: models,
 RTTM/UEM files) and its helpers is a pure function.
 """
@@ -63,6 +68,7 @@ import numpy as np
 from vfreport.config import ArmConfig, ExperimentConfig
 from vfreport.data.audio import SAMPLE_RATE
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
+from vfreport.data.recordings import RecordingSet, read_recording
 from vfreport.data.rttm import Segment, format_rttm, format_uem, parse_rttm, parse_uem
 from vfreport.deploy.predict import Predictor, load_predictor, predict_audio
 from vfreport.errors import AudioDecodeError, ExperimentError, VfreportError
@@ -494,6 +500,103 @@ def _clear_rttms(folder: Path) -> None:
             f.unlink()
 
 
+@dataclass
+class ScoreTables:
+    """Scores of every run and model-free baseline on a set of meetings (:func:`_score_meetings`)."""
+
+    der: dict[str, dict[str, dict[str, dict[str, float]]]]  # {arm: {seed: {uri: score}}}
+    baselines: dict[str, dict[str, dict[str, float]]]  # {baseline: {uri: score}}
+    meta: list[dict[str, Any]]
+
+
+def _score_meetings(meetings: Iterable[Meeting], predictors: Mapping[str, Mapping[str, tuple[Predictor, Path]]],
+                    eval_dir: Path, subdir: str, window_seconds: float, collar: float,
+                    skip_overlap: bool) -> ScoreTables:
+    """Diarize each meeting with the baselines and every run (oracle speech), score them, and write
+    ``<eval_dir>/baselines/<name>/<uri>.rttm``, ``<run>/eval/<subdir>/<uri>.rttm`` and, when there
+    were meetings, ``<eval_dir>/reference.rttm`` and ``reference.uem`` (earlier RTTMs removed first)."""
+    for folder in [eval_dir / "baselines" / b for b in BASELINES] + [
+            out / subdir for runs in predictors.values() for _, out in runs.values()]:
+        _clear_rttms(folder)
+    position = position_predictor(GEOMETRY, window_seconds)
+    tables = ScoreTables({a: {s: {} for s in r} for a, r in predictors.items()}, {name: {} for name in BASELINES}, [])
+    rttm_parts: list[str] = []
+    uem_regions: dict[str, list[tuple[float, float]]] = {}
+    for m in meetings:
+        text, back = rttm_round_trip(m.reference)
+        rttm_parts.append(text)
+        uem_regions[m.uri] = list(m.uem)
+        reference, uem = {m.uri: back}, parse_uem(format_uem({m.uri: list(m.uem)}, RTTM_DECIMALS))
+        for name in BASELINES:
+            hyp = one_speaker_segments(m.reference, m.uri) if name == ONE_SPEAKER else diarize(position, m)
+            tables.baselines[name][m.uri] = _score_written(m, hyp, eval_dir / "baselines" / name / f"{m.uri}.rttm",
+                                                           reference, uem, collar, skip_overlap)
+        for arm_name, runs in predictors.items():
+            for seed_, (predictor, out_dir) in runs.items():
+                tables.der[arm_name][seed_][m.uri] = _score_written(
+                    m, diarize(predictor, m, window_seconds), out_dir / subdir / f"{m.uri}.rttm", reference, uem,
+                    collar, skip_overlap)
+        tables.meta.append({"uri": m.uri, "seconds": round(m.seconds, 3),
+                            "speech_seconds": round(sum(b - a for a, b in speech_regions(m.reference)), 3),
+                            "speakers": len({s.speaker for s in m.reference})})
+    if tables.meta:
+        atomic_write_text(eval_dir / "reference.rttm", "".join(rttm_parts))
+        atomic_write_text(eval_dir / "reference.uem", format_uem(uem_regions, RTTM_DECIMALS))
+    return tables
+
+
+REAL_DIR = "real"
+"""Sub-folder of ``eval/`` (and of each run's ``eval/``) for the config's real recordings."""
+
+
+def real_meetings(recordings: RecordingSet) -> Iterator[Meeting]:
+    """The ``[evaluation]`` recordings as meetings, decoded one at a time (16 kHz mono)."""
+    for r in recordings.recordings:
+        yield Meeting(r.uri, read_recording(r, SAMPLE_RATE), r.reference, r.uem)
+
+
+def evaluate_real(ed: ExperimentDir, cfg: ExperimentConfig,
+                  predictors: Mapping[str, Mapping[str, tuple[Predictor, Path]]], common: Mapping[str, Any], *,
+                  n_resamples: int = B.N_RESAMPLES, seed: int = 0) -> dict[str, Any]:
+    """Every run's best checkpoint on the config's ``[evaluation]`` recordings (docs/evaluate.md):
+    the held-out meetings' method, entry shape and statistics, with ``data`` "real". Files go to
+    ``eval/real/`` and ``<run>/eval/real/``; when the recordings cannot be used the entry says why
+    (``available`` False)."""
+    from vfreport.data.recordings import open_recordings
+
+    ev = cfg.evaluation
+    assert ev is not None
+    keys = ("method", "collar", "skip_overlap", "convention", "window_seconds")
+    entry: dict[str, Any] = {**{k: common[k] for k in keys}, "available": False, "data": "real",
+                             "audio": ev.audio, "rttm": ev.rttm, "uem": ev.uem or None}
+    entry["convention"] = {**common["convention"],
+                           "uem": f"the regions of {ev.uem}" if ev.uem else "each meeting's whole recording"}
+    eval_dir = ed.root / EVAL_DIR / REAL_DIR
+    try:
+        recordings = open_recordings(ev.audio, ev.rttm, ev.uem or None)
+        tables = _score_meetings(real_meetings(recordings), predictors, eval_dir, REAL_DIR,
+                                 float(common["window_seconds"]), float(common["collar"]), bool(common["skip_overlap"]))
+    except VfreportError as e:
+        entry["reason"] = f"cannot evaluate on the [evaluation] recordings: {e}"
+        return entry
+    uris = [m["uri"] for m in tables.meta]
+    entry.update({
+        "available": True,
+        "notes": recordings.notes(SAMPLE_RATE),
+        "meetings": tables.meta,
+        "reference_rttm": f"{EVAL_DIR}/{REAL_DIR}/reference.rttm",
+        "reference_uem": f"{EVAL_DIR}/{REAL_DIR}/reference.uem",
+        "hypothesis_dirs": {a: {k: str((out / REAL_DIR).relative_to(ed.root)) for k, (_, out) in runs.items()}
+                            for a, runs in predictors.items()},
+        "der": tables.der,
+        "baseline_der": tables.baselines,
+        "baseline_dirs": {name: f"{EVAL_DIR}/{REAL_DIR}/baselines/{name}" for name in BASELINES},
+        **summarize_evaluation(tables.der, tables.baselines, uris, cfg.target.name, cfg.baseline.name,
+                               cfg.thresholds.alpha, n_resamples, seed, cfg.target.display_name),
+    })
+    return entry
+
+
 def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, split: str = DEFAULT_SPLIT,
                         n_meetings: int = DEFAULT_MEETINGS, collar: float = COLLAR,
                         skip_overlap: bool = SKIP_OVERLAP, n_resamples: int = B.N_RESAMPLES,
@@ -504,7 +607,8 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
     and ``<exp>/<arm>/seed-<k>/eval/<uri>.rttm``; returns results.json's ``evaluation`` entry (it
     does not write results.json). Meetings are decoded one at a time and every model runs on each
     before the next. When the meetings cannot be loaded the entry says why, with ``available``
-    False, instead of raising.
+    False, instead of raising. With an ``[evaluation]`` set in the config, the entry's ``real`` key
+    holds :func:`evaluate_real`'s.
     """
     from vfreport.config import read_experiment_config
 
@@ -539,44 +643,19 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
         entry["reason"] = "no completed run has a best checkpoint to evaluate" + (f" ({'; '.join(failures)})"
                                                                                    if failures else "")
         return entry
+    if cfg.evaluation is not None:  # the config's real recordings, whatever becomes of the held-out meetings
+        entry["real"] = evaluate_real(ed, cfg, predictors, entry, n_resamples=n_resamples, seed=seed)
     eval_dir = ed.root / EVAL_DIR
-    run_dirs = [out for runs in predictors.values() for _, out in runs.values()]
-    for folder in [eval_dir / "baselines" / b for b in BASELINES] + run_dirs:
-        _clear_rttms(folder)
-
-    position = position_predictor(GEOMETRY, window_seconds)
-    baselines: dict[str, dict[str, dict[str, float]]] = {name: {} for name in BASELINES}
-    der: dict[str, dict[str, dict[str, dict[str, float]]]] = {a: {s: {} for s in r} for a, r in predictors.items()}
-    rttm_parts: list[str] = []
-    uem_regions: dict[str, list[tuple[float, float]]] = {}
-    meta: list[dict[str, Any]] = []
     try:
         meetings, origin = open_meetings(arm, split, n_meetings, window_seconds, failures)
-        for m in meetings:
-            text, back = rttm_round_trip(m.reference)
-            rttm_parts.append(text)
-            uem_regions[m.uri] = list(m.uem)
-            reference, uem = {m.uri: back}, parse_uem(format_uem({m.uri: list(m.uem)}, RTTM_DECIMALS))
-            for name in BASELINES:
-                hyp = one_speaker_segments(m.reference, m.uri) if name == ONE_SPEAKER else diarize(position, m)
-                baselines[name][m.uri] = _score_written(m, hyp, eval_dir / "baselines" / name / f"{m.uri}.rttm",
-                                                        reference, uem, collar, skip_overlap)
-            for arm_name, runs in predictors.items():
-                for seed_, (predictor, out_dir) in runs.items():
-                    der[arm_name][seed_][m.uri] = _score_written(
-                        m, diarize(predictor, m, window_seconds), out_dir / f"{m.uri}.rttm", reference, uem,
-                        collar, skip_overlap)
-            meta.append({"uri": m.uri, "seconds": round(m.seconds, 3),
-                         "speech_seconds": round(sum(b - a for a, b in speech_regions(m.reference)), 3),
-                         "speakers": len({s.speaker for s in m.reference})})
+        tables = _score_meetings(meetings, predictors, eval_dir, "", window_seconds, collar, skip_overlap)
     except VfreportError as e:
         entry["reason"] = f"cannot load the held-out meetings of {arm.name!r} split {split!r}: {e}"
         return entry
+    der, baselines, meta = tables.der, tables.baselines, tables.meta
     if not meta:
         entry["reason"] = f"{origin}: no meetings in split {split!r} to evaluate on"
         return entry
-    atomic_write_text(eval_dir / "reference.rttm", "".join(rttm_parts))
-    atomic_write_text(eval_dir / "reference.uem", format_uem(uem_regions, RTTM_DECIMALS))
     uris = [m["uri"] for m in meta]
     th = cfg.thresholds
     again = _rescore(reused, eval_dir, uris, collar, skip_overlap) if reused else {}
@@ -598,6 +677,7 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
                                  cfg.target.display_name)
     entry.update({
         "available": True,
+        "data": "synthetic" if arm.source == "synthetic" else "real",
         "arm": arm.name,
         "source": arm.source,
         "origin": origin,

@@ -57,8 +57,10 @@ def machine() -> dict[str, Any]:
     return info
 
 
-def matmul_peak_gflops(threads: int | None = None, n: int = 1024, seconds: float = 1.0) -> float:
-    """fp32 matmul FLOP/s of this machine (best of repeated n x n products), in GFLOP/s."""
+def matmul_peak_gflops(threads: int | None = None, n: int = 1024, seconds: float = 1.0,
+                       clock: Callable[[], float] = time.perf_counter) -> float:
+    """fp32 matmul FLOP/s of this machine (best of repeated n x n products), in GFLOP/s; per CPU
+    second of this process with ``clock=time.process_time`` (use one thread then)."""
     old = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
@@ -68,10 +70,10 @@ def matmul_peak_gflops(threads: int | None = None, n: int = 1024, seconds: float
         best = 0.0
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(4):
                 torch.mm(a, b)
-            dt = time.perf_counter() - t0
+            dt = clock() - t0
             best = max(best, 4 * 2 * n**3 / dt / 1e9)
         return best
     finally:
@@ -341,9 +343,23 @@ def bench_analysis(work: Path) -> list[Figure]:
     return figs
 
 
-def bench_onnx_figures(work: Path) -> list[Figure]:
-    from vfreport.bench.onnx_speed import bench_onnx
+def bench_onnx_figures(work: Path, peak_gflops: float, threads: int) -> list[Figure]:
+    """ONNX export time and speed vs torch eager; ONNX Runtime's share of the fp32 matmul peak with
+    vfreport's session options and with the best the sweep finds
+    (:func:`vfreport.bench.onnx_speed.tune_session`), and in CPU time at 1 thread; the int8 model
+    (:mod:`vfreport.deploy.quantize`, static, calibrated on the demo's training windows): its
+    speed-up over fp32 (wall clock with the sweep's options; CPU time at 1 thread) and both sizes."""
+    from vfreport.bench.onnx_speed import (
+        SessionChoice,
+        bench_onnx,
+        describe_choice,
+        int8_speed,
+        ort_windows_per_s,
+        share_of_peak,
+        tune_session,
+    )
     from vfreport.config import TrainSettings
+    from vfreport.deploy.quantize import DEFAULT_METHOD, calibration_windows, int8_path, quantize_int8
     from vfreport.experiment.layout import ExperimentDir
     from vfreport.model.train import train_run
 
@@ -352,14 +368,92 @@ def bench_onnx_figures(work: Path) -> list[Figure]:
     tr, va = _demo_windows(arm, cfg)
     run = ExperimentDir(work / "onnx").run(arm.name, 0)
     train_run(TrainSettings(seed=0, epochs=1, device="cpu", arm=arm.name), run, tr, va, progress=False)
-    info = bench_onnx(run.best)
+    fp32 = work / "onnx" / "model.onnx"
+    info = bench_onnx(run.best, keep_as=fp32)
     out = [Figure("ONNX export time", info["export_seconds"], "s", "<= 10",
                   meets(info["export_seconds"], "<=", 10), "")]
     for key, value in info.items():
         if key.startswith("speedup"):
             out.append(Figure(f"ONNX Runtime vs torch eager ({key.removeprefix('speedup').strip('_') or 'CPU'})",
                               value, "x", ">= 1.5", meets(value, ">=", 1.5), ""))
+    samples = tr.audio.shape[1]
+    flops = FastDiarizationModel.from_checkpoint(run.best).flops_per_window(samples)
+    tuned = tune_session(fp32, threads, samples)
+    for t in tuned["trials"]:
+        choice = SessionChoice(**{k: v for k, v in t.items() if k != "windows_per_s"})
+        print(f"[bench] onnx sweep: {t['windows_per_s']:7.1f} windows/s  {describe_choice(choice)}", file=sys.stderr)
+    for label, key in (("vfreport's session options", "default"), ("best options of the sweep", "best")):
+        wps, choice = tuned[f"{key}_windows_per_s"], tuned[key]
+        # the peak at the configuration's thread count, measured again right after the sweep: on a
+        # shared machine the larger of the two measurements is the fairer reference
+        n = int(choice["threads"])
+        peak = max(peak_gflops if n == threads else 0.0, matmul_peak_gflops(threads=n))
+        share = 100 * share_of_peak(wps, flops, peak)
+        opts = describe_choice(SessionChoice(**choice))
+        busy = " OVER 100 %: the machine was busier while the peak was measured; see the CPU-time figure;" \
+            if share > 100 else ""
+        out.append(Figure(f"ONNX Runtime share of fp32 peak ({label})", share, "%", ">= 50", meets(share, ">=", 50),
+                          f"{wps:.0f} windows/s x {flops / 1e6:.0f} MFLOP / {peak:.0f} GFLOP/s ({n} threads);{busy} "
+                          f"{opts}"))
+    # CPU time of one thread: what a window costs whatever else a shared machine runs
+    one = SessionChoice(threads=1, batch=int(tuned["best"]["batch"]))
+    cpu_wps = ort_windows_per_s(fp32, one, samples, clock=time.process_time)
+    cpu_peak = matmul_peak_gflops(threads=1, clock=time.process_time)
+    cpu_share = 100 * share_of_peak(cpu_wps, flops, cpu_peak)
+    out.append(Figure("ONNX Runtime share of fp32 peak (CPU time, 1 thread)", cpu_share, "%", ">= 50",
+                      meets(cpu_share, ">=", 50), f"{cpu_wps:.0f} windows per CPU-second x {flops / 1e6:.0f} MFLOP / "
+                      f"{cpu_peak:.0f} GFLOP per CPU-second; {describe_choice(one)}"))
+    int8 = quantize_int8(fp32, int8_path(fp32), DEFAULT_METHOD, calibration_windows(tr.audio))
+    for label, choice, clock in (("wall clock, best options of the sweep", SessionChoice(**tuned["best"]),
+                                  time.perf_counter), ("CPU time, 1 thread", one, time.process_time)):
+        speed = int8_speed(fp32, int8, choice, samples, clock=clock)
+        out.append(Figure(f"ONNX int8 vs fp32 speed-up ({label})", speed["speedup"], "x", "(rate)", None,
+                          f"{DEFAULT_METHOD}; {speed['int8_windows_per_s']:.0f} vs {speed['fp32_windows_per_s']:.0f} "
+                          "windows/s; DER judged by export-onnx --quantize int8"))
+    out.append(Figure("ONNX model size fp32", speed["fp32_bytes"] / 1e6, "MB", "(size)", None, ""))
+    out.append(Figure("ONNX model size int8", speed["int8_bytes"] / 1e6, "MB", "(size)", None,
+                      f"{speed['int8_bytes'] / speed['fp32_bytes']:.2f} of fp32"))
     return out
+
+
+def _bench_model(work: Path) -> Path:
+    """The ONNX model the onnx step exported (1 epoch on the demo), else an untrained one."""
+    from vfreport.deploy.onnx import export_model
+
+    path = work / "onnx" / "model.onnx"
+    if not path.is_file():
+        torch.manual_seed(0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        export_model(FastDiarizationModel().eval(), path, {"arm": "untrained", "seed": 0, "epoch": 0})
+    return path
+
+
+def bench_predict_figures(work: Path, long: bool = False) -> list[Figure]:
+    """`vfreport predict` at 20 min and 1 h of tiled AMI audio (with ``long`` also 3 h and 10 h):
+    time per hour of audio and peak memory (:mod:`vfreport.bench.predict_scaling`)."""
+    from vfreport.bench import predict_scaling as P
+    from vfreport.run.job import default_cache_dir
+
+    minutes = P.LONG_MINUTES if long else P.DEFAULT_MINUTES
+    res = P.bench_predict_long(_bench_model(work), default_cache_dir() / "bench-audio", work / "predict", minutes)
+    figs = []
+    for r in res["rows"]:
+        label = f"{r['minutes'] // 60} h" if r["minutes"] % 60 == 0 else f"{r['minutes']} min"
+        figs.append(Figure(f"predict {label}: time per hour of audio", r["seconds_per_hour"], "s/h", "(rate)", None,
+                           f"wall {r['wall_s']:.1f} s incl. {res['startup_s']:.1f} s start-up, real-time factor "
+                           f"{r['real_time_factor']:.4f}, {os.cpu_count()} cores"))
+        figs.append(Figure(f"predict {label}: CPU time per hour of audio", r["cpu_seconds_per_hour"], "CPU-s/h",
+                           "(rate)", None, f"{r['cpu_s']:.1f} CPU-s incl. {res['startup_cpu_s']:.1f} at start-up"))
+        at_10h = r["minutes"] == 600
+        figs.append(Figure(f"predict {label}: peak memory", r["peak_rss_mb"] / 1024, "GB",
+                           f"< {P.PEAK_TARGET_GB:g} at 10 h" if at_10h else "(size)",
+                           meets(r["peak_rss_mb"] / 1024, "<=", P.PEAK_TARGET_GB) if at_10h else None, ""))
+    if "time_ratio_10h_vs_1h" in res:
+        ratio = res["time_ratio_10h_vs_1h"]
+        figs.append(Figure("predict time per hour, 10 h vs 1 h", ratio, "x", f"<= {P.TIME_RATIO_TARGET}",
+                           meets(ratio, "<=", P.TIME_RATIO_TARGET),
+                           f"start-up subtracted; in CPU time {res['cpu_time_ratio_10h_vs_1h']:.2f}x"))
+    return figs
 
 
 SCALING_SCRIPT = r"""
@@ -429,7 +523,7 @@ def _has_dask() -> bool:
 
 
 def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: bool = False,
-                   only: list[str] | None = None) -> list[Figure]:
+                   only: list[str] | None = None, long: bool = False) -> list[Figure]:
     info = machine()
     cores = os.cpu_count() or 1
     steps: list[tuple[str, Callable[[], list[Figure]]]] = []
@@ -441,7 +535,8 @@ def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: b
     steps.append(("training", lambda: bench_training(peak, cores)))
     steps.append(("gpu", bench_gpu))
     steps.append(("analysis", lambda: bench_analysis(work)))
-    steps.append(("onnx", lambda: bench_onnx_figures(work)))
+    steps.append(("onnx", lambda: bench_onnx_figures(work, peak, cores)))
+    steps.append(("predict", lambda: bench_predict_figures(work, long)))
     if not quick:
         # as run-all executes the demo: 2 jobs, the cores split between them
         steps.append(("papermill", lambda: bench_papermill_overhead(max(1, cores // 2))))

@@ -9,8 +9,9 @@ UEM (un-partitioned evaluation map), one scored region per line::
     <uri> <channel> <start s> <end s>
 
 Blank lines and comment lines (starting with ``#`` or ``;;``) are skipped. Anything else that does
-not fit raises :class:`~vfreport.errors.AnnotationError` naming the file and the 1-based line number.
-Labels (uri, speaker) may be any non-whitespace Unicode text.
+not fit raises :class:`~vfreport.errors.AnnotationError` naming the file and the 1-based line number
+(and quoting the line when its fields do not fit). Labels (uri, speaker) may be any non-whitespace
+Unicode text. :func:`read_rttm` and :func:`read_uem` read a file (UTF-8) and name it in every error.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from vfreport.errors import AnnotationError
 
@@ -39,12 +41,16 @@ class Segment:
         return self.start + self.duration
 
 
-def _lines(text: str) -> Iterable[tuple[int, list[str]]]:
+def _lines(text: str) -> Iterable[tuple[int, list[str], str]]:
     for lineno, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or stripped.startswith(";;"):
             continue
-        yield lineno, stripped.split()
+        yield lineno, stripped.split(), stripped
+
+
+def _quoted(line: str, limit: int = 80) -> str:
+    return repr(line if len(line) <= limit else line[: limit - 3] + "...")
 
 
 def _number(value: str, what: str, where: str, lineno: int) -> float:
@@ -64,11 +70,11 @@ def parse_rttm(text: str, where: str = "<rttm>") -> dict[str, list[Segment]]:
     numeric duration > 0; otherwise AnnotationError ``"<where>:<line>: <problem>"``.
     """
     out: dict[str, list[Segment]] = {}
-    for lineno, f in _lines(text):
+    for lineno, f, line in _lines(text):
         if len(f) != RTTM_FIELDS:
             raise AnnotationError(
                 f"{where}:{lineno}: expected {RTTM_FIELDS} fields "
-                f"(SPEAKER uri channel onset duration <NA> <NA> speaker <NA> <NA>), got {len(f)}"
+                f"(SPEAKER uri channel onset duration <NA> <NA> speaker <NA> <NA>), got {len(f)}: {_quoted(line)}"
             )
         if f[0] != "SPEAKER":
             raise AnnotationError(f"{where}:{lineno}: expected record type 'SPEAKER', got {f[0]!r}")
@@ -89,10 +95,10 @@ def parse_uem(text: str, where: str = "<uem>") -> dict[str, list[tuple[float, fl
     overlap; otherwise AnnotationError naming ``where`` and the line number.
     """
     out: dict[str, list[tuple[float, float, int]]] = {}
-    for lineno, f in _lines(text):
+    for lineno, f, line in _lines(text):
         if len(f) != UEM_FIELDS:
             raise AnnotationError(
-                f"{where}:{lineno}: expected {UEM_FIELDS} fields (uri channel start end), got {len(f)}"
+                f"{where}:{lineno}: expected {UEM_FIELDS} fields (uri channel start end), got {len(f)}: {_quoted(line)}"
             )
         start = _number(f[2], "start", where, lineno)
         end = _number(f[3], "end", where, lineno)
@@ -112,6 +118,26 @@ def parse_uem(text: str, where: str = "<uem>") -> dict[str, list[tuple[float, fl
                 )
         result[uri] = [(s, e) for s, e, _ in regions]
     return result
+
+
+def _read(path: Path | str, what: str) -> str:
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise AnnotationError(f"{p}: cannot read {what} file: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise AnnotationError(f"{p}: {what} file is not UTF-8 text ({e.reason} at byte {e.start})") from e
+
+
+def read_rttm(path: Path | str) -> dict[str, list[Segment]]:
+    """:func:`parse_rttm` of a file; errors name the file (and the line)."""
+    return parse_rttm(_read(path, "RTTM"), str(path))
+
+
+def read_uem(path: Path | str) -> dict[str, list[tuple[float, float]]]:
+    """:func:`parse_uem` of a file; errors name the file (and the line)."""
+    return parse_uem(_read(path, "UEM"), str(path))
 
 
 def _fmt(x: float, precision: int) -> str:

@@ -3,6 +3,10 @@
     results.json  --choose_winner-->  <arm>/seed-<k>/checkpoints/best.pt
                   --export_onnx-->    model.onnx  (metadata, checker, ORT-vs-torch parity)
                   --export_experiment--> the results.json["onnx"] entry (pipeline writes it)
+                  (--quantize int8: + model.int8.onnx judged by DER, vfreport.deploy.quantize)
+
+Sessions: :func:`inference_session` is the one place ONNX Runtime sessions are made, with the
+options ``vfreport bench`` chose by measurement (docs/deployment.md).
 
 The exported graph takes ``waveform`` float32 (batch, samples) at 16 kHz and returns ``logits``
 float32 (batch, frames, 2), with batch and samples dynamic (frames = 1 + (samples - n_fft) // hop).
@@ -94,6 +98,60 @@ class ExportInfo:
     @property
     def parity_ok(self) -> bool:
         return self.parity.ok
+
+
+# ---------------------------------------------------------------------------------------------
+# ONNX Runtime sessions
+# ---------------------------------------------------------------------------------------------
+
+GRAPH_OPTIMIZATION = "all"
+"""ONNX Runtime graph optimisation level ("basic", "extended", "all"): "all" adds the layout
+transformations of the CPU provider; the three measured within noise of each other here."""
+ALLOW_SPINNING = False
+"""Whether ONNX Runtime's intra-op threads busy-wait for work. Off: predict does NumPy work between
+batches (features, clustering) that spinning threads would steal cycles from, and on a shared
+machine spinning threads lose to other processes (measured on 2 shared cores, batch 32, 2 threads:
+139 windows/s with it off, 86 with it on). ``vfreport bench`` measures both (docs/deployment.md)."""
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (the affinity mask, else ``os.cpu_count()``)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def session_options(threads: int | None = None, *, optimization: str = GRAPH_OPTIMIZATION,
+                    parallel: bool = False, spinning: bool = ALLOW_SPINNING) -> Any:
+    """``onnxruntime.SessionOptions`` as vfreport runs its models (chosen by ``vfreport bench``'s
+    sweep, docs/deployment.md): ``threads`` intra-op threads (default: :func:`available_cores`),
+    sequential execution (the graph is one chain: parallel execution only adds scheduling),
+    graph optimisation :data:`GRAPH_OPTIMIZATION`, spinning :data:`ALLOW_SPINNING`."""
+    import onnxruntime as ort
+
+    levels = {"basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+              "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+              "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL}
+    opts = ort.SessionOptions()
+    n = int(threads or available_cores())
+    opts.intra_op_num_threads = n
+    opts.inter_op_num_threads = n if parallel else 1
+    opts.execution_mode = ort.ExecutionMode.ORT_PARALLEL if parallel else ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = levels[optimization]
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    return opts
+
+
+def inference_session(model: Path | str | bytes, threads: int | None = None) -> Any:
+    """An ``onnxruntime.InferenceSession`` on the CPU provider with :func:`session_options`: the one
+    place predict, export checks and the bench create their sessions."""
+    import onnxruntime as ort
+
+    src = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(src, session_options(threads), providers=["CPUExecutionProvider"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,11 +296,9 @@ def verify_parity(
     so the log-mel normalisation sees both loud and near-silent frames. Returns the max |diff| over
     all logits; does not raise (callers decide).
     """
-    import onnxruntime as ort
     import torch
 
-    src = onnx_model if isinstance(onnx_model, bytes) else str(onnx_model)
-    session = ort.InferenceSession(src, providers=["CPUExecutionProvider"])
+    session = inference_session(onnx_model if isinstance(onnx_model, bytes) else Path(onnx_model))
     rng = np.random.default_rng(seed)
     per_shape, worst = [], 0.0
     for shape in shapes:
@@ -372,15 +428,8 @@ def export_onnx(
 
 
 def _entry(info: ExportInfo, sel: Selection, exp_root: Path, written: bool) -> dict[str, Any]:
-    path: str | None = None
-    if written:
-        p = info.path.resolve()
-        try:
-            path = str(p.relative_to(exp_root.resolve()))
-        except ValueError:
-            path = str(p)
     return {
-        "path": path,
+        "path": _relative(info.path, exp_root) if written else None,
         "arm": sel.arm,
         "seed": sel.seed,
         "epoch": sel.epoch,
@@ -400,13 +449,18 @@ def _entry(info: ExportInfo, sel: Selection, exp_root: Path, written: bool) -> d
 
 
 def export_experiment(exp_dir: Path | str, results: Mapping[str, Any], arm: str | None = None,
-                      out: Path | str | None = None) -> dict[str, Any]:
+                      out: Path | str | None = None, int8: str | None = None) -> dict[str, Any]:
     """Export the winning checkpoint of an analysed experiment; return its results.json ``onnx`` entry.
 
     ``results`` is the experiment's analysis (it picks the winner). ``out`` defaults to
     DIR/model.onnx; an explicit ``out`` is the user's choice and may lie anywhere (a relative one is
     taken from the current directory). On a parity failure ExportError is raised with ``entry`` set
     (``parity_ok: false``, ``path: null``, ``error``) so the caller can record the attempt.
+
+    ``int8`` (a method of :mod:`vfreport.deploy.quantize`, e.g. "static") also writes the int8
+    model beside the fp32 one, judged by DER on the yardstick's meetings: the entry's ``int8``
+    holds both DERs and whether it was accepted (a rejected model is not written, and the caller
+    decides what to do: the CLI exits with an error).
     """
     exp = ExperimentDir(exp_dir)
     sel = choose_winner(dict(results), exp.root, arm)
@@ -423,4 +477,31 @@ def export_experiment(exp_dir: Path | str, results: Mapping[str, Any], arm: str 
         if info is not None:
             e.entry = {**_entry(info, sel, exp.root, written=False), "error": str(e)}
         raise
-    return _entry(info, sel, exp.root, written=True)
+    entry = _entry(info, sel, exp.root, written=True)
+    if int8 is not None:
+        try:
+            entry["int8"] = _int8_entry(exp, target, sel.arm, int8, (results.get("evaluation") or {}).get("split"))
+        except ExportError as e:  # the fp32 model stands; the int8 attempt is recorded beside it
+            e.entry = {**entry, "int8": {"method": int8, "path": None, "accepted": False, "error": str(e)}}
+            raise
+    return entry
+
+
+def _int8_entry(exp: ExperimentDir, fp32_path: Path, arm: str, method: str, split: str | None) -> dict[str, Any]:
+    from vfreport.config import read_experiment_config
+    from vfreport.deploy.quantize import export_int8
+
+    if not exp.config.is_file():
+        raise ExportError(f"cannot judge an int8 model without the experiment's config ({exp.config} is missing): "
+                          "its DER is measured on the yardstick meetings the config names")
+    entry, written = export_int8(fp32_path, read_experiment_config(exp.config), arm, method, split=split)
+    entry["path"] = None if written is None else _relative(written, exp.root)
+    return entry
+
+
+def _relative(path: Path, root: Path) -> str:
+    p = path.resolve()
+    try:
+        return str(p.relative_to(root.resolve()))
+    except ValueError:
+        return str(p)

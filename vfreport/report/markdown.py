@@ -786,7 +786,26 @@ def onnx_section(results: Mapping[str, Any]) -> str:
             ["Export time", duration(o.get("export_seconds"))]]
     if o.get("error"):
         rows.append(["Error", str(o["error"])])
+    rows.extend(onnx_int8_rows(o.get("int8")))
     return "## ONNX export\n\n" + table(["", "Value"], rows)
+
+
+def onnx_int8_rows(q: Mapping[str, Any] | None) -> list[list[str]]:
+    """The int8 model of ``export-onnx --quantize int8`` (docs/deployment.md): file, size, and its DER
+    on the yardstick's meetings beside the fp32 model's, with the 1-point acceptance."""
+    if not q:
+        return []
+    inc, limit = q.get("der_increase_points"), q.get("max_increase_points")
+    verdict = (f"{OK} accepted" if q.get("accepted") else f"{NO} REJECTED (not written)") + (
+        f": {inc:+.2f} points vs fp32, accepted up to +{limit:g}" if _ok(inc) and _ok(limit) else "")
+    size = q.get("size_bytes")
+    fp32_size = q.get("fp32_size_bytes")
+    return [["int8 model", f"{q.get('path') or 'not written'} ({q.get('method')}, onnxruntime.quantization)"],
+            ["int8 size", f"{size / 1e6:.2f} MB vs fp32 {fp32_size / 1e6:.2f} MB"
+             if _ok(size) and _ok(fp32_size) else "n/a"],
+            ["DER on the yardstick's meetings", f"int8 {pct(q.get('der_int8'), 2)} vs fp32 {pct(q.get('der_fp32'), 2)} "
+             f"({len(q.get('meetings') or [])} meetings)"],
+            ["int8 verdict (judged by DER)", verdict]] + ([["int8 error", str(q["error"])]] if q.get("error") else [])
 
 
 def reproducibility_section(results: Mapping[str, Any], manifest: Mapping[str, Any] | None = None) -> str:

@@ -50,7 +50,7 @@ def write_report(exp_dir: Path | str, results: Mapping[str, Any] | None = None, 
     if html:
         if not exp.results.exists():
             raise ExperimentError(f"{exp.results}: missing; the review notebook reads results.json "
-                                  "(write it with vfreport.analysis.results.write_results first)")
+                                  "(vfreport.pipeline.write_results writes it; `vfreport report DIR` runs both)")
         execute_review(exp.root)
         paths["review.ipynb"] = exp.review
         paths["report.html"] = export_html(exp.root)

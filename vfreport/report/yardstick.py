@@ -33,8 +33,9 @@ def _display(results: Mapping[str, Any], arm: str) -> str:
 
 
 def _name(results: Mapping[str, Any], arm: str) -> str:
-    """The escaped display name."""
-    return md_text(_display(results, arm))
+    """The display name as a table cell: raw, since :func:`vfreport.report.markup.table` escapes
+    every cell once."""
+    return _display(results, arm)
 
 
 def available(results: Mapping[str, Any]) -> bool:
@@ -247,7 +248,7 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         lift = ((results.get("arms") or {}).get(arm) or {}).get("lift")
         if lift:
             min_lift = lift.get("min_lift", min_lift)
-            lift_rows.append([_name(results, arm), _lift_cell(lift), md_text(lift.get("source") or "—")])
+            lift_rows.append([_name(results, arm), _lift_cell(lift), lift.get("source") or "—"])
     if lift_rows:
         out.append("### Lift over the audio-free baseline")
         out.append("")
