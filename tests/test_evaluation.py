@@ -383,3 +383,27 @@ def test_the_report_leads_with_the_der_primary_endpoint_and_names_the_data(tmp_p
     assert len(lines) == 2 and all("(on synthetic data)" in line for line in lines)
     assert "ready for production deployment:" not in readiness.replace("never called ready for production", "")
     assert results["primary"]["variance_components"] and results["primary"]["df"] > 0
+
+
+def test_readiness_reads_the_real_recordings_when_the_config_names_them(tmp_path: Path) -> None:
+    """Synthetic evidence is never "ready"; with [evaluation] recordings on which the target beats both
+    model-free baselines, readiness reads them (evidence: real), and the report shows them beside."""
+    from vfreport.analysis.results import analyze_experiment
+    from vfreport.report.markdown import render_markdown
+
+    hist = {("librispeech", s): make_history([0.55 + 0.01 * s] * 12) for s in range(3)}
+    hist |= {("ami", s): make_history(list(np.linspace(0.85, 0.95 + 0.002 * s, 12))) for s in range(3)}
+    exp = make_experiment(tmp_path, hist)
+    ev = _fake_evaluation({"ami": -0.15, "librispeech": 0.0})
+    synthetic = analyze_experiment(exp, evaluation=ev, n_resamples=100)
+    assert synthetic["arms"]["ami"]["production_readiness"] == "ready-synthetic"
+    ev["real"] = {**_fake_evaluation({"ami": -0.10, "librispeech": 0.0}), "data": "real"}
+    real = analyze_experiment(exp, evaluation=ev, n_resamples=100)
+    ready = real["arms"]["ami"]["readiness"]
+    assert ready["code"] == "ready" and ready["evidence"] == "real" and not ready["caps"]
+    assert real["primary"]["real"]["comparison"]["estimate"] == pytest.approx(-0.10, abs=1e-9)
+    md = render_markdown({**real, "evaluation": ev}, {})
+    assert "### Real recordings ([evaluation], 4 recordings)" in md and "(on real data)" in md
+    ev["real"] = {**_fake_evaluation({"ami": 0.0, "librispeech": 0.0}), "data": "real"}
+    worse = analyze_experiment(exp, evaluation=ev, n_resamples=100)["arms"]["ami"]["readiness"]
+    assert worse["code"] == "poc" and worse["caps"][0].startswith("on the 4 real recordings,")

@@ -99,6 +99,7 @@ class Analysis:
     family: tuple[str, ...]
     runs_advice: str
     robustness: Robustness
+    real: P.YardstickStats | None = None
 
 
 def _values(ms: Sequence[RunMetrics], key: str) -> list[float]:
@@ -190,6 +191,9 @@ def compute(
     basis = basis_text([m.unbiased_source for a in (tgt, base) for m in a.metrics])
     sources = {a.name: a.source for a in cfg.arms.values()}
     ys = P.yardstick_stats(evaluation, tgt.name, base.name, th.alpha)
+    real_ev = (evaluation or {}).get("real")
+    real = P.yardstick_stats(real_ev, tgt.name, base.name, th.alpha)  # the config's [evaluation] recordings
+    judge, judge_ev = (real, real_ev) if real is not None else (ys, evaluation)  # readiness reads real data first
 
     arm_out: dict[str, ArmResult] = {}
     for name, a in arms.items():
@@ -197,13 +201,15 @@ def compute(
         sums["unbiased_acc"] = with_split_error(sums["unbiased_acc"], a.metrics, th.alpha)
         flags = data_flags(a)
         u = sums["unbiased_acc"]
-        beats, der_text = (P.beats_baselines(ys.vs_baselines.get(name, {}), a.display_name) if ys
+        beats, der_text = (P.beats_baselines(judge.vs_baselines.get(name, {}), a.display_name) if judge
                            else (None, ""))
-        der_ci = ((evaluation or {}).get("summary") or {}).get(name, {}).get("der", {}).get("ci95") if ys else None
+        if real is not None and der_text:
+            der_text = f"on the {len(real.uris)} real recordings, {der_text}"
+        der_ci = ((judge_ev or {}).get("summary") or {}).get(name, {}).get("der", {}).get("ci95") if judge else None
         arm_out[name] = ArmResult(
             summaries=sums,
             readiness=V.production_readiness(u.mean, u.ci95, th, insufficient=bool(flags),
-                                             synthetic=sources.get(name) == "synthetic",
+                                             synthetic=sources.get(name) == "synthetic" and real is None,
                                              der_beats_baselines=beats, der_reason=der_text, der_ci=der_ci),
             stability=V.stability(sums["val_acc_noise_half_range"].mean, th),
             data_flags=flags,
@@ -229,7 +235,8 @@ def compute(
                               f"(variability over epochs 1–{EARLY_EPOCHS} cannot be compared)")
     tasks = different_tasks(tgt, base, {a.name: a.label_strategy for a in cfg.arms.values()})
     tests = _with_bounds(tests, _h2_upper_bound(noise_sd_t, noise_sd_b, th.alpha), th.alpha, tasks)
-    der_data = V.data_words([ys.source]) if ys and ys.source else V.data_words(list(sources.values()))
+    der_data = (str((evaluation or {}).get("data") or "") or V.data_words([ys.source] if ys and ys.source
+                                                                        else list(sources.values())))
     acc_data = V.data_words([sources[tgt.name], sources[base.name]])
     if ys is not None and ys.primary is not None:
         primary = P.der_primary(ys, th, der_data)
@@ -280,7 +287,8 @@ def compute(
     measured_lift = any(g.name == LIFT_GATE and g.passed is not None for g in gates)
     caveat = None if measured_lift else V.position_caveat(st["unbiased_acc"].mean, tgt.position_baseline, th,
                                                           tgt.display_name)
-    return Analysis(basis, arm_out, delta, outcomes, power, scen, caveat, primary, ys, tuple(family), advice, robust)
+    return Analysis(basis, arm_out, delta, outcomes, power, scen, caveat, primary, ys, tuple(family), advice, robust,
+                    real)
 
 
 def runs_advice(primary: V.Primary, power: PowerPlan, th: Any, max_runs: int = DER_MAX_RUNS) -> str:

@@ -356,6 +356,13 @@ def primary_dict(an: Analysis, seeds: Mapping[str, Sequence[int]] | None = None)
         block["vs_baselines"] = {arm: {name: comparison_dict(c) for name, c in comps.items()}
                                  for arm, comps in ys.vs_baselines.items()}
         block["meetings"] = list(ys.uris)
+    if an.real is not None:  # the config's [evaluation] recordings: same method, beside the held-out meetings
+        from vfreport.analysis.primary import comparison_dict
+
+        block["real"] = {"data": "real", "meetings": list(an.real.uris),
+                         "comparison": comparison_dict(an.real.primary) if an.real.primary is not None else None,
+                         "vs_baselines": {arm: {name: comparison_dict(c) for name, c in comps.items()}
+                                          for arm, comps in an.real.vs_baselines.items()}}
     return block
 
 

@@ -155,12 +155,14 @@ def _comparison_words(c: Mapping[str, Any], other: str) -> str:
     return f"undecided against {other}"
 
 
-def comparisons_block(results: Mapping[str, Any]) -> list[str]:
-    """The crossed ΔDER comparisons (results.json's ``primary``): target − baseline arm, and each
-    arm − each model-free baseline, with the 90 % interval whose ends are the one-sided 95 % bounds
-    the decisions read, and the 95 % interval."""
+def comparisons_block(results: Mapping[str, Any], real: bool = False) -> list[str]:
+    """The crossed ΔDER comparisons (results.json's ``primary``, or its ``real`` entry: the config's
+    real recordings): target − baseline arm, and each arm − each model-free baseline, with the 90 %
+    interval whose ends are the one-sided 95 % bounds the decisions read, and the 95 % interval."""
     p = results.get("primary") or {}
-    if p.get("endpoint") != "der":
+    if real:
+        p = p.get("real") or {}
+    elif p.get("endpoint") != "der":
         return []
     tgt, base = results.get("target"), results.get("baseline")
     rows = []
@@ -243,6 +245,11 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
                    + ".")
         out.append("")
     out.extend(comparisons_block(results))
+    real = comparisons_block(results, real=True)
+    if real:
+        meetings = len(((results.get("primary") or {}).get("real") or {}).get("meetings") or [])
+        out += [f"### Real recordings ([evaluation], {meetings} recordings)", "",
+                "The same comparison on the real recordings the config names; readiness reads these.", "", *real]
     lift_rows, min_lift = [], None
     for arm in _arms(results):
         lift = ((results.get("arms") or {}).get(arm) or {}).get("lift")
