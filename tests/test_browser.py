@@ -112,7 +112,7 @@ def test_rendered_report_shows_tables_figures_and_escaped_names(chromium, report
     cells = [" ".join(c.split()) for c in dom.cells]
     for name in SUMMARY_ROWS:  # the Δ table, as an HTML table
         assert name in cells, name
-    assert "Δ Improvement" in cells and "AMI Corpus (Real)" in cells
+    assert "Δ Improvement" in cells and "AMI-like (annotated, synthetic)" in cells
     for key in ("H1", "H2", "H3"):
         assert key in cells
 

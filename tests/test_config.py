@@ -14,8 +14,8 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_demo_preset_matches_strategy_document():
     cfg = load_config()
-    assert cfg.baseline.display_name == "LibriSpeech (Pseudo)"
-    assert cfg.target.display_name == "AMI Corpus (Real)"
+    assert cfg.baseline.display_name == "LibriSpeech-like (Pseudo, synthetic)"  # synthetic corpora say so
+    assert cfg.target.display_name == "AMI-like (annotated, synthetic)"
     assert len(cfg.seeds) >= 3 and cfg.epochs >= 12 and cfg.checkpoint_every == 5
     th = cfg.thresholds
     assert (th.ready, th.poc, th.best_case, th.realistic, th.max_variance, th.train_acc_epoch10) == (
@@ -43,8 +43,30 @@ def test_user_file_overrides_preset(tmp_path):
     cfg = load_config(p)
     assert cfg.epochs == 3
     assert cfg.arms["ami"].label_strategy == "cluster"
-    assert cfg.arms["ami"].display_name == "AMI Corpus (Real)"
+    assert cfg.arms["ami"].display_name == "AMI-like (annotated, synthetic)"
     assert cfg.arms["librispeech"].train_windows == 10
+
+
+def test_default_display_names_follow_the_source_and_never_call_synthetic_data_real(tmp_path):
+    real = load_config(overrides={"arms": {"ami": {"source": "hub", "hub_id": "x"},
+                                           "librispeech": {"source": "hub", "hub_id": "y"}}})
+    assert (real.target.display_name, real.baseline.display_name) == ("AMI Corpus (Real)", "LibriSpeech (Pseudo)")
+    for cfg in (load_config(), load_config(preset="full")):
+        assert all("Real" not in a.display_name and "synthetic" in a.display_name for a in cfg.arms.values())
+    named = load_config(overrides={"arms": {"ami": {"display_name": "Mine"}}})
+    assert named.target.display_name == "Mine"
+
+
+def test_min_der_delta_and_the_optional_ready_der(tmp_path):
+    cfg = load_config()
+    assert cfg.thresholds.min_der_delta == 0.03 and cfg.thresholds.ready_der is None
+    assert "ready_der" not in cfg.to_toml()  # off: left out of the TOML
+    on = load_config(overrides={"thresholds": {"ready_der": 0.2}})
+    p = tmp_path / "experiment.toml"
+    p.write_text(on.to_toml())
+    assert read_experiment_config(p).thresholds.ready_der == 0.2
+    with pytest.raises(ConfigError, match="ready_der"):
+        load_config(overrides={"thresholds": {"ready_der": 1.5}})
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,8 @@ def test_run_all_writes_the_experiment_directory(demo):
     results = json.loads((exp / "results.json").read_text())
     assert set(results["hypotheses"]) == {"H1", "H2", "H3"}
     report = (exp / "report.md").read_text()
-    assert "| Metric | LibriSpeech (Pseudo) | AMI Corpus (Real) | Δ Improvement |" in report
+    assert ("| Metric | LibriSpeech-like (Pseudo, synthetic) | AMI-like (annotated, synthetic) | Δ Improvement |"
+            in report)
     assert (exp / "report.html").stat().st_size > 10_000
     assert (exp / "review.ipynb").exists() and any((exp / "figures").glob("*.png"))
     onnx.checker.check_model(str(exp / "model.onnx"), full_check=True)

@@ -256,43 +256,54 @@ def test_unavailable_meetings_are_reported_not_raised(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _fake_results(target_offset: float, lift_values: list[float]) -> dict:
-    """An analysed results dict with an evaluation from score tables (target DER offset vs the rest)."""
-    from vfreport.analysis import yardstick as Y
-    from vfreport.config import load_config
-
+def _fake_evaluation(offsets: dict[str, float], runs: int = 3) -> dict:
+    """An evaluation entry from score tables: each arm's DER is the baselines' plus its offset."""
     uris = ["m0", "m1", "m2", "m3"]
     base_der = [0.5, 0.55, 0.45, 0.6]
 
     def table(offset: float, runs: int) -> dict:
-        return {str(r): {u: {"der": d + offset + 0.005 * r, "error": 60 * (d + offset + 0.005 * r), "total": 60.0,
-                             "confusion": d + offset + 0.005 * r, "missed_detection": 0.0, "false_alarm": 0.0}
-                         for u, d in zip(uris, base_der, strict=True)} for r in range(runs)}
+        return {str(r): {u: {"der": d + offset + 0.005 * r * (-1) ** k, "error": 60 * (d + offset + 0.005 * r),
+                             "total": 60.0, "confusion": d + offset + 0.005 * r, "missed_detection": 0.0,
+                             "false_alarm": 0.0}
+                         for k, (u, d) in enumerate(zip(uris, base_der, strict=True))} for r in range(runs)}
 
-    der = {"ami": table(target_offset, 3), "librispeech": table(0.0, 3)}
+    der = {arm: table(off, runs) for arm, off in offsets.items()}
     audio_free = {"one-speaker": table(0.0, 1)["0"], "position": table(0.02, 1)["0"]}
-    ev = {"available": True, "collar": 0.0, "skip_overlap": False, "split": "test", "origin": "synthetic",
-          "window_seconds": 2.0, "meetings": [{"uri": u, "seconds": 60.0} for u in uris], "der": der,
-          "baseline_der": audio_free, "reference_rttm": "eval/reference.rttm", "reference_uem": "eval/reference.uem",
-          **E.summarize_evaluation(der, audio_free, uris, "ami", "librispeech", 0.05, n_resamples=1000)}
-    cfg = load_config(preset="demo")
+    return {"available": True, "collar": 0.0, "skip_overlap": False, "split": "test", "origin": "synthetic",
+            "source": "synthetic", "window_seconds": 2.0, "meetings": [{"uri": u, "seconds": 60.0} for u in uris],
+            "der": der, "baseline_der": audio_free, "reference_rttm": "eval/reference.rttm",
+            "reference_uem": "eval/reference.uem",
+            **E.summarize_evaluation(der, audio_free, uris, "ami", "librispeech", 0.05, n_resamples=1000)}
+
+
+def _fake_results(tmp_path: Path, target_offset: float, lift_values: list[float]) -> dict:
+    """An analysed results dict with a fake evaluation (target DER offset vs the rest) and given lifts."""
+    from vfreport.analysis import yardstick as Y
+    from vfreport.analysis.results import analyze_experiment
+    from vfreport.config import read_experiment_config
+
+    hist = {(arm, s): make_history(LIBRISPEECH_VAL) for arm in ("librispeech", "ami") for s in range(3)}
+    exp = make_experiment(tmp_path, hist, name=f"fake{target_offset}{lift_values[0]}")
+    cfg = read_experiment_config(ExperimentDir(exp).config)
+    ev = _fake_evaluation({"ami": target_offset, "librispeech": 0.0})
     lifts = {"ami": L.lift_summary([0.8 + v for v in lift_values], [0.8] * len(lift_values),
                                    list(range(len(lift_values))), cfg.thresholds.min_lift)}
-    ys = Y.Yardstick(ev, lifts, Y.gates(cfg, ev, lifts))
-    results = {"arms": {"librispeech": {"display_name": "LS"}, "ami": {"display_name": "AMI"}},
-               "baseline": "librispeech", "target": "ami", "delta": {}}
-    return Y.attach(results, ys)
+    ys = Y.Yardstick(ev, lifts, Y.gates(cfg, lifts))
+    return Y.attach(analyze_experiment(exp, gates=Y.verdict_gates(ys), evaluation=ev, n_resamples=100), ys)
 
 
-def test_gates_follow_der_and_lift() -> None:
-    good = _fake_results(-0.15, [0.12, 0.11, 0.13])
-    assert [g["passed"] for g in good["yardstick_gates"]] == [True, True]
+def test_gates_follow_der_and_lift(tmp_path: Path) -> None:
+    good = _fake_results(tmp_path, -0.15, [0.12, 0.11, 0.13])
+    gates = {g["name"]: g for g in good["scenario"]["gates"]}
+    assert gates[L.GATE_NAME]["passed"] is True and gates[E.GATE_NAME]["passed"] is True
     assert good["delta"]["der"]["value"] == pytest.approx(-0.15, abs=1e-9)
+    assert good["primary"]["endpoint"] == "der" and good["primary"]["estimate"] == pytest.approx(-0.15, abs=1e-9)
     assert good["arms"]["ami"]["lift"]["mean"] == pytest.approx(0.12)
-    bad = _fake_results(0.0, [0.01, -0.01, 0.0])
-    lift_gate, der_gate = bad["yardstick_gates"]
-    assert lift_gate["passed"] is False and der_gate["passed"] is False
-    assert "is only" in lift_gate["sentence"]
+    bad = _fake_results(tmp_path, 0.0, [0.01, -0.01, 0.0])
+    gates = {g["name"]: g for g in bad["scenario"]["gates"]}
+    assert gates[L.GATE_NAME]["passed"] is False and gates[E.GATE_NAME]["passed"] is False
+    assert "is only" in gates[L.GATE_NAME]["sentence"]
+    assert "undecided" in gates[E.GATE_NAME]["sentence"] or "worse" in gates[E.GATE_NAME]["sentence"]
 
 
 def test_verdict_gates_block_best_and_realistic() -> None:
@@ -303,30 +314,30 @@ def test_verdict_gates_block_best_and_realistic() -> None:
     assert isinstance(gates[0], V.Gate) and gates[0].passed is False
 
 
-def test_report_rows_section_and_figure() -> None:
+def test_report_rows_section_and_figure(tmp_path: Path) -> None:
     from vfreport.report import yardstick as R
 
-    results = _fake_results(-0.15, [0.12, 0.11, 0.13])
+    results = _fake_results(tmp_path, -0.15, [0.12, 0.11, 0.13])
     rows = R.delta_rows(results)
     assert rows[0][0].startswith("DER") and "-15.0 points" in rows[0][3]
     assert rows[1][2].startswith("12.0 points above")
     text = R.section(results, "figures/der_per_meeting.png")
     assert "Oracle speech activity" in text and "total width" in text
-    assert "supported" in text and "figures/der_per_meeting.png" in text
+    assert "beats model-free one speaker for everything by 15.0 points" in text  # lower DER is better, in words
+    assert "beats LibriSpeech-like (Pseudo, synthetic) by 15.0 points" in text and "figures/der_per_meeting.png" in text
     fig = R.der_figure(results)
     ax = fig.axes[0]
     assert ax.get_ylabel() == "DER (%)" and len(ax.collections) >= 4  # 2 arms' strips + 2 baselines
     assert "n = 3" in ax.get_title()
-    below = _fake_results(0.0, [-0.1, -0.09, -0.11])
+    below = _fake_results(tmp_path, 0.0, [-0.1, -0.09, -0.11])
     assert "below" in R.delta_rows(below)[1][2]
 
 
-@pytest.mark.parametrize(("audio_free", "der_passed", "expected"), [
-    (0.84, None, "explained-by-structure"),  # 2 points of lift: position explains the accuracy
-    (0.50, False, "not-confirmed"),  # real lift, but DER no better than the model-free baselines
+@pytest.mark.parametrize(("audio_free", "evaluated", "expected"), [
+    (0.84, False, "explained-by-structure"),  # 2 points of lift: position explains the accuracy
+    (0.50, True, "not-confirmed"),  # real lift and a worthwhile ΔDER, but DER no better than one speaker
 ])
-def test_scenario_reads_the_yardstick(tmp_path: Path, audio_free: float, der_passed: bool | None,
-                                      expected: str) -> None:
+def test_scenario_reads_the_yardstick(tmp_path: Path, audio_free: float, evaluated: bool, expected: str) -> None:
     from vfreport.analysis import yardstick as Y
     from vfreport.analysis.results import analyze_experiment
     from vfreport.config import read_experiment_config
@@ -338,16 +349,20 @@ def test_scenario_reads_the_yardstick(tmp_path: Path, audio_free: float, der_pas
     exp = make_experiment(tmp_path, hist, status_extra=extra)
     cfg = read_experiment_config(ExperimentDir(exp).config)
     lifts = L.experiment_lifts(exp, cfg)
-    ev = None if der_passed is None else {"available": True, "gate": {"name": Y.DER_GATE, "passed": der_passed,
-                                                                       "sentence": "DER not below the baselines"}}
-    ys = Y.Yardstick(ev, lifts, Y.gates(cfg, ev, lifts))
-    results = Y.attach(analyze_experiment(exp, gates=Y.verdict_gates(ys)), ys)
+    ev = _fake_evaluation({"ami": 0.0, "librispeech": 0.2}) if evaluated else None
+    ys = Y.Yardstick(ev, lifts, Y.gates(cfg, lifts))
+    results = Y.attach(analyze_experiment(exp, gates=Y.verdict_gates(ys), evaluation=ev), ys)
     assert results["hypotheses"]["H1"]["verdict"] == "supported"
+    assert results["primary"]["endpoint"] == ("der" if evaluated else "accuracy")
+    assert results["primary"]["decision"] == "worthwhile"
     assert results["scenario"]["name"] == expected
     if expected == "explained-by-structure":
         assert results["scenario"]["sentence"].count("Inconclusive: accuracy explained by window structure") == 1
         assert L.describe(lifts["ami"]["mean"]) in results["scenario"]["sentence"]
         assert lifts["ami"]["mean"] == pytest.approx(np.mean([0.86 + 0.002 * s for s in range(3)]) - 0.84)
+    else:
+        assert "does not beat both model-free baselines" in results["scenario"]["sentence"]
+        assert results["arms"]["ami"]["production_readiness"] != "ready"
     assert results["arms"]["ami"]["lift"]["n"] == 3
 
 
@@ -365,3 +380,45 @@ def test_pipeline_analyse_wires_the_yardstick(tmp_path: Path) -> None:
     names = [g["name"] for g in results["scenario"]["gates"]]
     assert L.GATE_NAME in names and E.GATE_NAME in names and "model-free" in E.GATE_NAME
     assert "der" in results["delta"]
+
+
+def test_the_report_leads_with_the_der_primary_endpoint_and_names_the_data(tmp_path: Path) -> None:
+    from vfreport.report.markdown import render_markdown
+
+    results = _fake_results(tmp_path, -0.15, [0.12, 0.11, 0.13])
+    md = render_markdown(results, {})
+    verdict = md.split("**Verdict: ")[1]
+    first = verdict.split(".** ", 1)[1].split(". ")[0]
+    assert first.startswith("On synthetic data, ΔDER on 4 held-out meetings (AMI-like (annotated, synthetic) − ")
+    assert "= -15.0 points (95 % CI" in first and "one-sided 95 % upper bound" in first
+    assert "## Primary endpoint" in md and "| Decision | worthwhile improvement |" in md
+    assert "| Variance components (SD, DER points) |" in md and "oracle speech activity" in md
+    readiness = md.split("## Production readiness")[1].split("\n## ")[0]
+    lines = [line for line in readiness.splitlines() if line.startswith("- **")]
+    assert len(lines) == 2 and all("(on synthetic data)" in line for line in lines)
+    assert "ready for production deployment:" not in readiness.replace("never called ready for production", "")
+    assert results["primary"]["variance_components"] and results["primary"]["df"] > 0
+
+
+def test_readiness_reads_the_real_recordings_when_the_config_names_them(tmp_path: Path) -> None:
+    """Synthetic evidence is never "ready"; with [evaluation] recordings on which the target beats both
+    model-free baselines, readiness reads them (evidence: real), and the report shows them beside."""
+    from vfreport.analysis.results import analyze_experiment
+    from vfreport.report.markdown import render_markdown
+
+    hist = {("librispeech", s): make_history([0.55 + 0.01 * s] * 12) for s in range(3)}
+    hist |= {("ami", s): make_history(list(np.linspace(0.85, 0.95 + 0.002 * s, 12))) for s in range(3)}
+    exp = make_experiment(tmp_path, hist)
+    ev = _fake_evaluation({"ami": -0.15, "librispeech": 0.0})
+    synthetic = analyze_experiment(exp, evaluation=ev, n_resamples=100)
+    assert synthetic["arms"]["ami"]["production_readiness"] == "ready-synthetic"
+    ev["real"] = {**_fake_evaluation({"ami": -0.10, "librispeech": 0.0}), "data": "real"}
+    real = analyze_experiment(exp, evaluation=ev, n_resamples=100)
+    ready = real["arms"]["ami"]["readiness"]
+    assert ready["code"] == "ready" and ready["evidence"] == "real" and not ready["caps"]
+    assert real["primary"]["real"]["comparison"]["estimate"] == pytest.approx(-0.10, abs=1e-9)
+    md = render_markdown({**real, "evaluation": ev}, {})
+    assert "### Real recordings ([evaluation], 4 recordings)" in md and "(on real data)" in md
+    ev["real"] = {**_fake_evaluation({"ami": 0.0, "librispeech": 0.0}), "data": "real"}
+    worse = analyze_experiment(exp, evaluation=ev, n_resamples=100)["arms"]["ami"]["readiness"]
+    assert worse["code"] == "poc" and worse["caps"][0].startswith("on the 4 real recordings,")

@@ -54,7 +54,7 @@ def test_load_histories_is_one_long_frame(experiment):
     libri = df[(df["arm"] == "librispeech") & (df["seed"] == 0)]
     assert libri["epoch"].tolist() == list(range(1, 13))
     assert libri["val_acc"].max() == pytest.approx(0.615)
-    assert set(df["display_name"]) == {"LibriSpeech (Pseudo)", "AMI Corpus (Real)"}
+    assert set(df["display_name"]) == {"LibriSpeech-like (Pseudo, synthetic)", "AMI-like (annotated, synthetic)"}
     assert df.loc[df["seed"] == 3, "state"].unique().tolist() == ["failed"]
 
 
@@ -134,6 +134,7 @@ def test_learning_curves_draw_each_arms_position_only_baseline(experiment):
     fig = learning_curves_figure(hist, r)
     val_ax = fig.axes[0]
     lines = {ln.get_label(): ln for ln in val_ax.get_lines()}
-    line = lines["AMI Corpus (Real): position-only baseline"]
+    line = lines["AMI-like (annotated, synthetic): position-only baseline"]
     assert list(line.get_ydata()) == pytest.approx([79.8, 79.8])
-    assert not any("LibriSpeech (Pseudo): position-only" in label for label in lines)  # no value, no line
+    # no value, no line
+    assert not any("LibriSpeech-like (Pseudo, synthetic): position-only" in label for label in lines)

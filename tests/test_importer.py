@@ -54,7 +54,7 @@ def test_csv_in_percent_is_detected_converted_and_recorded(tmp_path):
 
     cfg = read_experiment_config(exp.config)
     assert cfg.seeds == [0] and cfg.epochs == 5
-    assert cfg.arms["librispeech"].display_name == "LibriSpeech (Pseudo)"
+    assert cfg.arms["librispeech"].display_name == "LibriSpeech-like (Pseudo, synthetic)"
     manifest = read_json(exp.manifest)
     assert manifest["runs"] == {"librispeech/seed-0": "completed"}
     assert manifest["imports"]["librispeech/seed-0"]["file"] == str(src.resolve())

@@ -18,7 +18,7 @@ from vfreport.report import format as F
 from vfreport.report.markdown import NOISE_ROW, STRATEGY_ROWS, SUMMARY_ROWS, UNBIASED_ROW, md_text, render_markdown
 from vfreport.report.write import write_report
 
-HEADER = "| Metric | LibriSpeech (Pseudo) | AMI Corpus (Real) | Δ Improvement |"
+HEADER = "| Metric | LibriSpeech-like (Pseudo, synthetic) | AMI-like (annotated, synthetic) | Δ Improvement |"
 
 
 def noisy_history(level: float, jitter: float, seed: int, epochs: int = 12) -> pd.DataFrame:
@@ -64,7 +64,8 @@ def test_summary_table_has_the_strategy_documents_columns_rows_and_computed_valu
     md = render_markdown(results, {})
     assert HEADER in md.splitlines()
     rows = table_rows(md, "Metric")
-    assert rows[0] == ["Metric", "LibriSpeech (Pseudo)", "AMI Corpus (Real)", "Δ Improvement"]
+    assert rows[0] == ["Metric", "LibriSpeech-like (Pseudo, synthetic)", "AMI-like (annotated, synthetic)",
+                       "Δ Improvement"]
     assert rows[1] == ["---"] * 4
     assert [r[0] for r in rows[2:]] == list(SUMMARY_ROWS)
     labels = [r[0] for r in rows[2:]]
@@ -82,7 +83,8 @@ def test_summary_table_has_the_strategy_documents_columns_rows_and_computed_valu
     assert body[NOISE_ROW][1].startswith(f"±{100 * ami['val_acc_noise_half_range']['mean']:.1f} %")
     marks = {"high": "✅ High", "moderate": "⚠️ Moderate", "low": "❌ Low"}
     assert body["Training Stability"][:2] == [marks[libri["stability"]], marks[ami["stability"]]]
-    ready = {"ready": "✅ Yes", "poc": "⚠️ PoC", "data-quality": "❌ No", "uncertain": "⚠️ Uncertain"}
+    ready = {"ready": "✅ Yes", "ready-synthetic": "⚠️ Synthetic pass", "poc": "⚠️ PoC", "data-quality": "❌ No",
+             "uncertain": "⚠️ Uncertain"}
     assert body["Production Ready"][:2] == [ready[libri["production_readiness"]], ready[ami["production_readiness"]]]
     assert "[done]" not in md and "[warn]" not in md and "[no]" not in md
 
@@ -98,7 +100,7 @@ def test_numbers_follow_results_not_constants(three_seeds):
     body = {row[0]: row[1:] for row in table_rows(md, "Metric")[2:]}
     assert body[UNBIASED_ROW][1] == "42.4 % (95 % CI 40.0–44.8 %, n = 7)"
     assert body[UNBIASED_ROW][2] == "-12.3 points (95 % CI -20.0 to -5.0 points)"
-    assert "| Metric | Colab run A | AMI Corpus (Real) | Δ Improvement |" in md
+    assert "| Metric | Colab run A | AMI-like (annotated, synthetic) | Δ Improvement |" in md
     assert "| smallest worthwhile Δ (min\\_delta) | +5.0 points |" in md and "| 17 (range" in md
 
 
@@ -123,7 +125,7 @@ def test_sections_cite_hypotheses_scenario_power_and_runs(three_seeds):
     first = results["runs"][0]
     assert any(row[1] == str(first["seed"]) and row[3] == str(first["best_epoch"]) for row in runs[2:])
     assert "✅ its lower end above 75.0 %: ready for production deployment" in md
-    assert "## Reproducibility" in md and "```toml" in md and 'display_name = "AMI Corpus (Real)"' in md
+    assert "## Reproducibility" in md and "```toml" in md and 'display_name = "AMI-like (annotated, synthetic)"' in md
 
 
 def test_hypothesis_field_tables(three_seeds):
@@ -134,10 +136,10 @@ def test_hypothesis_field_tables(three_seeds):
     assert f"| Test | {md_text(h2['test'])} |" in block
     assert "| df | — |" in block  # an exact test has none
     assert f"| Effect size | {md_text(h2['effect_size']['name'])} = {h2['effect_size']['value']:.2f} |" in block
-    lo, hi = h2["ci95"]
-    assert f"{lo:.2f}–{hi:.2f}" in block  # a ratio, not a percentage
+    assert f"| One-sided bound | ratio ≤ {h2['one_sided_bound']:.2f} (95 % one-sided) |" in block  # a ratio
     n = h2["n"]
-    assert f"AMI Corpus (Real): {n['ami']}, LibriSpeech (Pseudo): {n['librispeech']} runs" in block
+    assert (f"AMI-like (annotated, synthetic): {n['ami']}, LibriSpeech-like (Pseudo, synthetic): {n['librispeech']} "
+            "runs") in block
     assert "| Smallest reachable p | 0.05 (not below α: not decidable at this n) |" in block
     h1 = md.split("### H1:")[1].split("### H2:")[0]
     assert "| Bootstrap 95 % CI (secondary) |" in h1 and "unreliable below 8 runs per arm" in h1
@@ -181,17 +183,19 @@ def test_imported_colab_history_reproduces_the_strategy_documents_librispeech_fi
     assert rows["Train Acc (Epoch 10)"][0] == "48.0 % (n = 1)"
     assert rows["Val Acc Variance (± half range, descriptive)"][0] == "±15.0 % (n = 1)"
     assert rows["Training Stability"][0] == "❌ Low"
-    assert rows["Production Ready"][0] == "❌ No"
+    assert rows["Production Ready"][0] == "⚠️ Not assessable"  # one run: no interval, no readiness label
     # the AMI run has not been imported yet: the strategy document's "TBD", with the reason
     assert all(cell.startswith("n/a (no completed runs") for cell in [r[1] for r in rows.values()])
     assert rows["Best Val Acc (optimistic)"][2] == "n/a (needs both arms)"
     runs = {r[0]: r for r in table_rows(md, "Arm")[2:]}
-    assert runs["LibriSpeech (Pseudo)"][3:7] == ["4", "61.50 %", "55.00 %", "10"]
-    assert runs["LibriSpeech (Pseudo)"][7] == "1 h 30 min"  # 10 x 540 s from the history's epoch_seconds
+    assert runs["LibriSpeech-like (Pseudo, synthetic)"][3:7] == ["4", "61.50 %", "55.00 %", "10"]
+    # 10 x 540 s from the history's epoch_seconds
+    assert runs["LibriSpeech-like (Pseudo, synthetic)"][7] == "1 h 30 min"
     assert "histories imported with vfreport import" in md
     assert md_text(tmp_path / "libri.csv") in md
     data = {r[0]: r[1:] for r in table_rows(md, "Arm", "## Data notes")[2:]}
-    assert data["LibriSpeech (Pseudo)"] == ["import", "round-robin", "unknown", "unknown", "unknown", "unknown"]
+    assert data["LibriSpeech-like (Pseudo, synthetic)"] == ["import", "round-robin", "unknown", "unknown", "unknown",
+                                                           "unknown"]
     for name in ("learning_curves", "val_acc_variability", "best_val_acc"):
         assert f"](figures/{name}.png)" in md
         assert (exp / "figures" / f"{name}.png").is_file()
@@ -254,7 +258,7 @@ def test_onnx_block_only_when_exported(three_seeds):
     md = render_markdown(r, {})
     block = md.split("## ONNX export")[1]
     assert "| File | model.onnx |" in block
-    assert "AMI Corpus (Real) seed 2 epoch 11 (val acc 81.23 %)" in block
+    assert "AMI-like (annotated, synthetic) seed 2 epoch 11 (val acc 81.23 %)" in block
     assert "✅ parity OK: max &#124;diff&#124; 3.10e-06 vs tolerance 1e-04" in block
     assert "1×32000, 3×48000" in block
 
@@ -264,7 +268,8 @@ def test_write_report_without_html(three_seeds):
     paths = write_report(exp, results, html=False)
     assert set(paths) == {"figure:learning_curves", "figure:val_acc_variability", "figure:best_val_acc", "report.md"}
     md = ExperimentDir(exp).report_md.read_text()
-    assert md == paths["report.md"].read_text() and md.startswith("# exp: LibriSpeech (Pseudo) vs AMI Corpus (Real)")
+    assert md == paths["report.md"].read_text()
+    assert md.startswith("# exp: LibriSpeech-like (Pseudo, synthetic) vs AMI-like (annotated, synthetic)")
     for link in re.findall(r"\]\((figures/[^)]+)\)", md):
         assert (exp / link).is_file()
     assert not list(exp.glob(".*.tmp"))  # atomic writes leave no temporary files
@@ -292,10 +297,10 @@ def test_position_baseline_is_shown_next_to_best_val_acc(three_seeds):
     r["data"]["librispeech"]["position_baseline_val_acc"] = 0.5
     md = render_markdown(r, {})
     best = r["arms"]["ami"]["unbiased_acc"]["mean"]
-    assert f"AMI Corpus (Real) {100 * best:.1f} % vs 73.1 % ({100 * (best - 0.7312):+.1f} points)" in md
-    assert "frame position alone predicts 73.1 % of AMI Corpus (Real)'s validation frames" in md
+    assert f"AMI-like (annotated, synthetic) {100 * best:.1f} % vs 73.1 % ({100 * (best - 0.7312):+.1f} points)" in md
+    assert "frame position alone predicts 73.1 % of AMI-like (annotated, synthetic)'s validation frames" in md
     data_rows = {row[0]: row[1:] for row in table_rows(md, "Arm", "## Data notes")[2:]}
-    assert data_rows["AMI Corpus (Real)"][-1] == "73.1 %"
+    assert data_rows["AMI-like (annotated, synthetic)"][-1] == "73.1 %"
 
 
 def test_rendered_html_shows_no_escape_backslashes(three_seeds):

@@ -49,7 +49,7 @@ def test_frames_match_the_markdown_tables(experiment):
     df = summary_frame(results)
     header, rows = summary_table(results)
     assert list(df.index) == list(SUMMARY_ROWS)
-    assert list(df.columns) == [EVIL, "AMI Corpus (Real)", "Δ Improvement"]
+    assert list(df.columns) == [EVIL, "AMI-like (annotated, synthetic)", "Δ Improvement"]
     assert df.loc[SUMMARY_ROWS[0]].tolist() == rows[0][1:]
     hyp = hypotheses_frame(results)
     assert list(hyp.columns) == ["H1", "H2", "H3"]

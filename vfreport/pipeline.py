@@ -62,7 +62,8 @@ def analyse(exp_dir: Path | str, keep_onnx: bool = True, evaluate: bool = True) 
     ExperimentDir(exp_dir).require()
     old = previous_results(exp_dir)
     ys = yardstick.prepare(exp_dir, evaluate=evaluate, previous=old)
-    results = yardstick.attach(analyze_experiment(exp_dir, gates=yardstick.verdict_gates(ys)), ys)
+    results = yardstick.attach(analyze_experiment(exp_dir, gates=yardstick.verdict_gates(ys), evaluation=ys.evaluation),
+                               ys)
     results["onnx"] = (old or {}).get("onnx") if keep_onnx else None
     sequential = sequential_entry(exp_dir)
     if sequential is not None:  # run-all --until-decided: the design, its looks, where it stopped

@@ -44,6 +44,9 @@ from vfreport.stats.power import PowerPlan
 from vfreport.stats.results import Interval
 
 DATA_KEYS = ("source", "label_strategy", "train_windows", "val_windows", "test_windows", "skipped_rows")
+SCHEMA_VERSION = 2
+"""results.json's layout version: 2 adds ``primary`` (the primary endpoint), ``arms.<arm>.readiness``
+and the secondary family (``hypotheses.<key>.family``)."""
 HYPOTHESIS_NAMES = {
     "H1": "Real labels → higher accuracy",
     "H2": "Real labels → stable training",
@@ -289,6 +292,80 @@ def _hypothesis_dict(key: str, h: V.HypothesisOutcome, arms: tuple[str, ...],
     }
 
 
+def primary_dict(an: Analysis, seeds: Mapping[str, Sequence[int]] | None = None) -> dict[str, Any]:
+    """results.json's ``primary`` block: the endpoint, its estimate, interval, bounds, df, method, p,
+    decision and variance components, the flagged runs and the decision without them; the scenario
+    cites it. ``seeds`` (per arm, in the analysis's run order) names the flagged runs."""
+    p = an.primary
+    an_seeds = dict(seeds or {})
+    block: dict[str, Any] = {
+        "endpoint": p.endpoint,
+        "name": ("ΔDER on held-out meetings (target − baseline arm), crossed runs × meetings" if p.endpoint == "der"
+                 else "H1: Δ selection-unbiased accuracy (target − baseline arm), one-sided Welch over runs"),
+        "label": p.label,
+        "testable": p.testable,
+        "reason": p.reason or None,
+        "estimate": p.estimate,
+        "lower_is_better": p.lower_is_better,
+        "ci95": list(p.ci95) if p.ci95 else None,
+        "one_sided_bound": p.native_bound,
+        "one_sided_bound_kind": "upper" if p.lower_is_better else "lower",
+        "one_sided_level": 1 - p.alpha,
+        "gain": p.gain,
+        "gain_bound": p.gain_bound,
+        "gain_upper_95": p.gain_upper,
+        "threshold": p.threshold,
+        "threshold_name": "min_der_delta" if p.endpoint == "der" else "min_delta",
+        "alpha": p.alpha,
+        "df": p.df,
+        "se": p.se,
+        "statistic": p.statistic,
+        "p_value": p.p_value,
+        "alternative": "target better (one-sided)",
+        "method": p.method,
+        "n": dict(p.n),
+        "variance_components": dict(p.components) or None,
+        "data": p.data,
+        "decision": V.primary_decision(p),
+        "decision_words": V.PRIMARY_DECISIONS[V.primary_decision(p)],
+        "rules": {
+            V.WORTHWHILE: "one-sided (1 − α) bound of the gain above the threshold",
+            V.GAIN_UNCERTAIN: "one-sided (1 − α) bound of the gain above 0, not above the threshold",
+            V.NO_WORTHWHILE_GAIN: "upper end of the gain's two-sided 95 % interval below the threshold",
+            V.INCONCLUSIVE: "otherwise",
+        },
+        "runs_advice": an.runs_advice or None,
+        "flagged_runs": {arm: [{"seed": (an_seeds.get(arm) or [])[f.index] if f.index < len(an_seeds.get(arm) or [])
+                                else f.index, "value": f.value, "robust_z": f.robust_z, "reasons": list(f.reasons)}
+                               for f in fl if f.flagged] for arm, fl in an.robustness.flags.items()},
+        "flag_rule": ("a run whose selection-unbiased accuracy lies more than 3 robust SDs (1.4826 · MAD) and more "
+                      "than min_delta from its arm's median, or that never left chance while most runs of its arm "
+                      "did"),
+        "decision_without_flagged": an.robustness.decision_without,
+        "depends_on_flagged": an.robustness.depends,
+        "sensitivity": an.robustness.sentence or None,
+        "sensitivity_h1": an.robustness.detail or None,
+        "testing_order": ("primary endpoint first at full α; then the secondary family "
+                          f"({', '.join(an.family)}), Holm within it"),
+    }
+    ys = an.yardstick
+    if ys is not None:
+        from vfreport.analysis.primary import comparison_dict
+
+        block["comparison"] = comparison_dict(ys.primary) if ys.primary is not None else None
+        block["vs_baselines"] = {arm: {name: comparison_dict(c) for name, c in comps.items()}
+                                 for arm, comps in ys.vs_baselines.items()}
+        block["meetings"] = list(ys.uris)
+    if an.real is not None:  # the config's [evaluation] recordings: same method, beside the held-out meetings
+        from vfreport.analysis.primary import comparison_dict
+
+        block["real"] = {"data": "real", "meetings": list(an.real.uris),
+                         "comparison": comparison_dict(an.real.primary) if an.real.primary is not None else None,
+                         "vs_baselines": {arm: {name: comparison_dict(c) for name, c in comps.items()}
+                                          for arm, comps in an.real.vs_baselines.items()}}
+    return block
+
+
 def _power_dict(pw: PowerPlan) -> dict[str, Any]:
     return {
         "method": pw.method,
@@ -333,7 +410,11 @@ def assemble(
             "best_after_epoch4": [r.metrics.best_after_epoch4 for r in inc],
             "epochs_completed": [r.metrics.epochs for r in inc],
             "stability": a.stability,
-            "production_readiness": a.readiness,
+            "production_readiness": a.readiness.code,
+            "readiness": {"code": a.readiness.code, "accuracy_rule": a.readiness.accuracy_code,
+                          "caps": list(a.readiness.reasons), "evidence": a.readiness.evidence,
+                          "source": acfg.source},
+            "der_vs_baselines": a.der_vs_baselines or None,
             "data_flags": list(a.data_flags),
         }
     order = (tgt.name, base.name)
@@ -341,16 +422,17 @@ def assemble(
     h1_delta = h["H1"].test.estimate.value if h["H1"].test.estimate else None
     noise = {k: an.arms[a].summaries["val_acc_noise_half_range"].mean for k, a in (("target", tgt.name),
                                                                                   ("baseline", base.name))}
+    family = {k: ("secondary" if k in an.family else "primary") for k in h}
     hyp = {
         "H1": _hypothesis_dict("H1", h["H1"], order, {
             "delta": h1_delta, "in_expected_range": V.in_expected_range(h1_delta, th),
-            "expected_gain": list(th.expected_gain), "basis": an.basis}),
-        "H2": _hypothesis_dict("H2", h["H2"], order, {
+            "expected_gain": list(th.expected_gain), "basis": an.basis, "family": family["H1"]}),
+        "H2": _hypothesis_dict("H2", h["H2"], order, {"family": family["H2"],
             "target_noise_half_range": noise["target"], "baseline_noise_half_range": noise["baseline"],
             "max_variance": th.max_variance,
             "target_below_max_variance": (V.rounded(noise["target"]) < V.rounded(th.max_variance))
             if noise["target"] is not None else None}),
-        "H3": _hypothesis_dict("H3", h["H3"], (tgt.name,), {}),
+        "H3": _hypothesis_dict("H3", h["H3"], (tgt.name,), {"family": family["H3"]}),
     }
     note = _missing_note(cfg, runs)
     for entry in hyp.values():
@@ -361,13 +443,16 @@ def assemble(
         scenario_out["sentence"] += " " + an.position_caveat
         scenario_out["position_caveat"] = an.position_caveat
     return to_jsonable({
+        "schema_version": SCHEMA_VERSION,
         "experiment": dict(experiment),
         "thresholds": {
             "ready": th.ready, "poc": th.poc, "best_case": th.best_case, "realistic": th.realistic,
             "max_variance": th.max_variance, "train_acc_epoch10": th.train_acc_epoch10, "alpha": th.alpha,
-            "expected_gain": list(th.expected_gain), "min_delta": th.min_delta,
+            "expected_gain": list(th.expected_gain), "min_delta": th.min_delta, "min_lift": th.min_lift,
+            "min_der_delta": th.min_der_delta, "ready_der": th.ready_der,
             "min_data_fraction": V.MIN_DATA_FRACTION,
         },
+        "primary": primary_dict(an, {a: [r.seed for r in runs if r.arm == a and r.included] for a in cfg.arms}),
         "runs": [_run_entry(r) for r in runs],
         "arms": arms_out,
         "baseline": base.name,
@@ -424,12 +509,14 @@ def arm_input(cfg: ExperimentConfig, arm: str, runs: Sequence[_Run], data: Mappi
 
 
 def analyze_experiment(
-    exp_dir: Path | str, *, n_resamples: int = N_RESAMPLES, seed: int = 0, gates: Sequence[V.Gate] = ()
+    exp_dir: Path | str, *, n_resamples: int = N_RESAMPLES, seed: int = 0, gates: Sequence[V.Gate] = (),
+    evaluation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Compute every statistic and verdict of an experiment directory (results.json's dict).
 
     Reads the files (:func:`load_runs`), computes (:func:`vfreport.analysis.compute.compute`,
-    with any extra scenario ``gates``) and assembles (:func:`assemble`). Raises ExperimentError
+    with any extra scenario ``gates`` and the DER ``evaluation`` entry, which makes ΔDER the primary
+    endpoint) and assembles (:func:`assemble`). Raises ExperimentError
     (missing directory/config, arm folders not in the config, bad status.json), ConfigError (bad
     experiment.toml) or HistoryError (malformed history of a completed run). Bootstrap draws are
     seeded by ``seed``: the same directory gives the same numbers.
@@ -438,7 +525,8 @@ def analyze_experiment(
     cfg = read_experiment_config(ed.config)
     runs, warnings = load_runs(ed, cfg)
     data = {arm: _data_info(cfg, arm, [r for r in runs if r.arm == arm]) for arm in cfg.arms}
-    an = compute(cfg, {arm: arm_input(cfg, arm, runs, data[arm]) for arm in cfg.arms}, gates, n_resamples, seed)
+    an = compute(cfg, {arm: arm_input(cfg, arm, runs, data[arm]) for arm in cfg.arms}, gates, n_resamples, seed,
+                 evaluation)
     for arm in cfg.arms:
         data[arm]["flags"] = list(an.arms[arm].data_flags)
     manifest = None

@@ -2,16 +2,15 @@
 arm's lift over its audio-free baseline, turned into results.json entries and scenario gates.
 
     prepare(exp_dir, cfg)  ->  Yardstick(evaluation, lifts, gates)
-    analyze_experiment(exp_dir, gates=verdict_gates(ys))   (best/realistic need every gate)
+    analyze_experiment(exp_dir, gates=verdict_gates(ys), evaluation=ys.evaluation)
+        (ΔDER on the evaluation is the primary endpoint: :mod:`vfreport.analysis.primary`)
     attach(results, ys)    ->  results["evaluation"], arms.<arm>.lift, delta.der, delta.lift
 
-Gates (best and realistic scenarios):
-
-- lift: the target's mean lift is at least ``thresholds.min_lift`` with an interval excluding 0
-  (:func:`vfreport.analysis.lift.lift_gate`); otherwise "inconclusive: accuracy explained by
-  window structure";
-- DER: the target's DER is below both model-free baselines, the interval's upper end below 0
-  (:func:`vfreport.analysis.evaluation.der_gate`).
+Gates (best and realistic scenarios): the lift gate here: the target's mean lift is at least
+``thresholds.min_lift`` with an interval excluding 0 (:func:`vfreport.analysis.lift.lift_gate`);
+otherwise "inconclusive: accuracy explained by window structure". The DER gate (the target's DER
+below both model-free baselines, by the same crossed comparison as the primary endpoint) is added
+by :func:`vfreport.analysis.compute.compute`, which holds the comparisons.
 
 A gate that could not be evaluated (no baseline recorded, no meetings) has ``passed`` None: it is
 cited as a caution and does not block.
@@ -39,17 +38,10 @@ class Yardstick:
     gates: list[dict[str, Any]] = field(default_factory=list)
 
 
-def gates(cfg: ExperimentConfig, evaluation: Mapping[str, Any] | None,
-          lifts: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The lift gate and the DER gate as ``{name, passed, sentence}`` (module doc)."""
+def gates(cfg: ExperimentConfig, lifts: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The lift gate as ``{name, passed, sentence}`` (module doc)."""
     tgt = cfg.target
-    out = [L.lift_gate(lifts.get(tgt.name), tgt.display_name)]
-    if evaluation and evaluation.get("available") and evaluation.get("gate"):
-        out.append(dict(evaluation["gate"]))
-    else:
-        why = (evaluation or {}).get("reason") or "the evaluation step did not run"
-        out.append({"name": DER_GATE, "passed": None, "sentence": f"DER on held-out meetings is unknown ({why})"})
-    return out
+    return [L.lift_gate(lifts.get(tgt.name), tgt.display_name)]
 
 
 def verdict_gates(ys: Yardstick) -> list[Any]:
@@ -75,20 +67,20 @@ def prepare(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, evaluat
     else:
         evaluation = (previous or {}).get("evaluation")
     lifts = L.experiment_lifts(exp_dir, cfg)
-    return Yardstick(evaluation, lifts, gates(cfg, evaluation, lifts))
+    return Yardstick(evaluation, lifts, gates(cfg, lifts))
 
 
-def der_delta(evaluation: Mapping[str, Any] | None, baseline: str) -> dict[str, Any]:
-    """``delta.der``: target − baseline arm corpus DER with its two-level-bootstrap interval (lower is better)."""
-    c = ((evaluation or {}).get("comparisons") or {}).get(baseline) if evaluation else None
-    if not c:
+def der_delta(primary: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``delta.der``: target − baseline arm corpus DER with the primary endpoint's crossed interval
+    (lower is better); empty when the primary endpoint is not ΔDER."""
+    p = primary or {}
+    if p.get("endpoint") != "der" or p.get("estimate") is None:
         return {"value": None, "ci95": None, "lower_is_better": True}
-    return {"value": c["estimate"], "ci95": c["ci95"], "p_value": c["p_value"],
-            "probability_of_improvement": c["probability_of_improvement"], "lower_is_better": True,
-            "method": c["method"]}
+    return {"value": p["estimate"], "ci95": p["ci95"], "p_value": p["p_value"], "lower_is_better": True,
+            "method": p["method"]}
 
 
-def attach(results: MutableMapping[str, Any], ys: Yardstick, baseline: str | None = None) -> MutableMapping[str, Any]:
+def attach(results: MutableMapping[str, Any], ys: Yardstick) -> MutableMapping[str, Any]:
     """Put the yardstick into an analysed results dict: ``evaluation``, ``arms.<arm>.lift``,
     ``delta.der`` and ``delta.lift`` (the arms' lifts are against different baselines on different
     tasks: reported side by side, not differenced)."""
@@ -96,9 +88,8 @@ def attach(results: MutableMapping[str, Any], ys: Yardstick, baseline: str | Non
     for arm, lift in ys.lifts.items():
         if arm in results.get("arms", {}):
             results["arms"][arm]["lift"] = lift
-    base = baseline or results.get("baseline")
     delta = results.setdefault("delta", {})
-    delta["der"] = der_delta(ys.evaluation, base)
+    delta["der"] = der_delta(results.get("primary"))
     delta["lift"] = {"value": None, "ci95": None,
                      "note": "each arm against its own audio-free baseline on its own task: not differenced"}
     results["yardstick_gates"] = ys.gates

@@ -42,14 +42,21 @@ SUMMARY_ROWS = ("Best Val Acc (optimistic)", UNBIASED_ROW, "Train Acc (Epoch 10)
 with the unbiased accuracy after Best Val Acc and the detrended noise after Val Acc Variance."""
 DELTA_HEADER = "Δ Improvement"
 OK, WARN, NO = MARKS["ok"], MARKS["warn"], MARKS["no"]
+SYNTHETIC_PASS = ("passes on synthetic data; not a production claim: evaluate on real meetings with "
+                  "`vfreport evaluate`")
 READINESS = {
     "ready": (OK, "Yes", "ready for production deployment"),
+    "ready-synthetic": (WARN, "Synthetic pass", SYNTHETIC_PASS),
     "poc": (WARN, "PoC", "suitable for a PoC, needs refinement"),
     "uncertain": (WARN, "Uncertain", "the interval straddles the PoC threshold: more runs needed"),
+    "not-assessable": (WARN, "Not assessable", "not assessable with one run (no interval)"),
     "insufficient-data": (WARN, "Insufficient data", "too few windows: no readiness verdict"),
     "data-quality": (NO, "No", "data-quality issues"),
 }
-READINESS_ORDER = ("ready", "poc", "uncertain", "insufficient-data", "data-quality")
+READINESS_ORDER = ("ready", "ready-synthetic", "poc", "uncertain", "not-assessable", "insufficient-data",
+                   "data-quality")
+ORACLE_NOTE = ("The yardstick uses oracle speech activity (speech regions from the reference), so its DERs are "
+               "lower than a full system's, which must also detect speech.")
 STABILITY = {"high": (OK, "High"), "moderate": (WARN, "Moderate"), "low": (NO, "Low")}
 VERDICT_MARK = {"supported": OK, "not supported": NO, "not decidable": WARN, "not testable": WARN}
 FIGURE_CAPTIONS = {
@@ -214,21 +221,22 @@ def summary_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]
     rows.append(["Production Ready",
                  *[_readiness_cell(r, with_words=False) if r else f"n/a ({_missing_reason(results, a, 'x')})"
                    for r, a in zip(ready, (b, t), strict=True)],
-                 _category_change(ready[0], ready[1], READINESS, ("ready", "poc", "data-quality"))])
+                 _category_change(ready[0], ready[1], READINESS, ("ready", "ready-synthetic", "poc", "data-quality"))])
     rows.extend(yardstick_rows(results))  # DER on held-out meetings, lift over the audio-free baseline
     return header, rows
 
 
 def _ci_text(key: str, h: Mapping[str, Any]) -> str:
-    ci = h.get("ci95")
-    if not ci_ok(ci):
+    """The one-sided bound printed beside a one-sided test (H1, H3: lower; H2's ratio: upper)."""
+    b = h.get("one_sided_bound")
+    if not _ok(b):
         return "n/a"
-    est = (h.get("estimate") or {}).get("name") or "estimate"
+    level = f"{100 * h['one_sided_level']:.0f} % " if _ok(h.get("one_sided_level")) else ""
     if key == "H1":
-        return f"{ci_points(ci, '')} ({est}, Welch)".strip()
+        return f"Δ ≥ {points(b)} ({level}one-sided, Welch)"
     if key == "H2":
-        return f"{F.ci_num(ci, label='')} ({est})".strip()
-    return f"{F.ci_pct(ci, '')} ({est})".strip()
+        return f"ratio ≤ {num(b)} ({level}one-sided)"
+    return f"mean ≥ {pct(b)} ({level}one-sided)"
 
 
 def _df_text(df: Any) -> str:
@@ -252,12 +260,15 @@ def _effect_text(h: Mapping[str, Any]) -> str:
 
 def hypotheses_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     """One row per hypothesis: claim, test, statistic, df, p, Holm p, effect size, CI, n, verdict."""
-    header = ["Hypothesis", "Claim", "Test", "Statistic", "df", "p", "Holm p", "Effect size", "95 % CI", "n",
-              "Verdict"]
+    header = ["Hypothesis", "Claim", "Test", "Statistic", "df", "p", "Holm p", "Effect size", "One-sided bound",
+              "n", "Verdict"]
     rows = []
     for key, h in (results.get("hypotheses") or {}).items():
-        rows.append([key, str(h.get("name", "")), str(h.get("test", "")), num(h.get("statistic")),
+        claim = str(h.get("name", "")) + (" (these accuracies measure different tasks: the arms use different label "
+                                          "strategies)" if h.get("different_tasks") else "")
+        rows.append([key, claim, str(h.get("test", "")), num(h.get("statistic")),
                      _df_text(h.get("df")), pvalue(h.get("p_value")),
+                     "primary (full α)" if h.get("family") == "primary" else
                      pvalue(h.get("p_value_holm")) if h.get("in_holm", True) or not h.get("testable") else
                      "not in Holm",
                      _effect_text(h), _ci_text(key, h), _n_text(results, h),
@@ -318,23 +329,22 @@ def title_section(results: Mapping[str, Any]) -> str:
 
 
 def verdict_paragraph(results: Mapping[str, Any]) -> str:
-    """The one-paragraph verdict: scenario, hypotheses, readiness."""
+    """The one-paragraph verdict: the scenario (its first sentence names the primary endpoint and the
+    data it rests on) and readiness with the evidence each arm's rests on."""
     sc = results.get("scenario") or {}
-    hyps = results.get("hypotheses") or {}
-    th = _thresholds(results)
     parts = [f"**Verdict: {md_text(sc.get('title') or sc.get('name') or 'n/a')}.**",
              md_text(sc.get("sentence") or "")]
-    if hyps:
-        alpha = f", Holm-adjusted, α = {th['alpha']:g}" if _ok(th.get("alpha")) else ""
-        parts.append("Hypotheses" + alpha + ": " +
-                     "; ".join(f"{md_text(k)} ({md_text(h.get('name', ''))}) **{md_text(h.get('verdict', 'n/a'))}**"
-                               for k, h in hyps.items()) + ".")
     ready = []
     for a in arm_order(results):
-        code = (_arms(results).get(a) or {}).get("production_readiness")
-        ready.append(f"{md_text(display_name(results, a))} {_readiness_cell(code) if code else 'n/a'}")
+        arm = _arms(results).get(a) or {}
+        code = arm.get("production_readiness")
+        ev = (arm.get("readiness") or {}).get("evidence")
+        on = f" (on {ev} data)" if ev else ""
+        ready.append(f"{md_text(display_name(results, a))} {_readiness_cell(code) if code else 'n/a'}{on}")
     if ready:
         parts.append("Production readiness: " + "; ".join(ready) + ".")
+    if (results.get("primary") or {}).get("endpoint") == "der":
+        parts.append(ORACLE_NOTE)
     t = results.get("target")
     base = ((results.get("data") or {}).get(t) or {}).get("position_baseline_val_acc") if t else None
     best = ((_arms(results).get(t) or {}).get("unbiased_acc") or {}).get("mean") if t else None
@@ -344,6 +354,64 @@ def verdict_paragraph(results: Mapping[str, Any]) -> str:
                      f"validation frames, so its voices account for {points(best - base)} of its "
                      f"{pct(best)}.")
     return " ".join(p for p in parts if p)
+
+
+COMPONENT_NAMES = {"run_target": "run (target arm)", "run_other": "run (baseline arm)", "meeting": "meeting",
+                   "arm_x_meeting": "arm × meeting", "residual_target": "run × meeting (target arm)",
+                   "residual_other": "run × meeting (baseline arm)"}
+
+
+def primary_section(results: Mapping[str, Any]) -> str:
+    """"## Primary endpoint": results.json's ``primary`` block, the bound each decision reads, and
+    the testing order."""
+    p = results.get("primary") or {}
+    if not p:
+        return ""
+    der = p.get("endpoint") == "der"
+    kind = p.get("one_sided_bound_kind") or ("upper" if der else "lower")
+    level = f"{100 * p['one_sided_level']:.0f} %" if _ok(p.get("one_sided_level")) else "1 − α"
+    thr = points(p.get("threshold"), signed=False)
+    rows = [["Endpoint", str(p.get("name") or p.get("endpoint") or "n/a")],
+            ["Data", str(p.get("data") or "unknown")]]
+    if not p.get("testable"):
+        rows.append(["Not testable", str(p.get("reason") or "")])
+    rows += [["Estimate" + (" (negative = target better)" if der else ""), points(p.get("estimate"))],
+             ["95 % CI (two-sided)", ci_points(p.get("ci95"), "")],
+             [f"One-sided {level} {kind} bound", points(p.get("one_sided_bound"))],
+             [f"Smallest worthwhile gain ({p.get('threshold_name') or ''})", thr],
+             ["df", F.df_text(p.get("df"))], ["SE", points(p.get("se"), 2, signed=False)],
+             ["p (one-sided, target better)", pvalue(p.get("p_value"))],
+             ["Decision", str(p.get("decision_words") or "n/a")]]
+    n = p.get("n") or {}
+    if n:
+        rows.append(["n", ", ".join(f"{k}: {v if not isinstance(v, float) else num(v, 1)}" for k, v in n.items())])
+    comps = p.get("variance_components") or {}
+    if comps:
+        rows.append(["Variance components (SD, DER points)",
+                     "; ".join(f"{COMPONENT_NAMES.get(k, k)} {100 * max(v, 0) ** 0.5:.1f}" for k, v in comps.items()
+                               if _ok(v))])
+    rows.append(["Method", str(p.get("method") or "n/a")])
+    flagged = "; ".join(f"{display_name(results, arm)} seed {f.get('seed')}: {'; '.join(f.get('reasons') or [])}"
+                        for arm, fl in (p.get("flagged_runs") or {}).items() for f in fl)
+    if flagged:
+        rows.append(["Flagged runs", flagged])
+        rows.append(["Without the flagged runs", str(p.get("sensitivity") or "n/a")])
+        if p.get("sensitivity_h1"):
+            rows.append(["H1 sensitivity", str(p["sensitivity_h1"])])
+    elif p.get("flag_rule"):
+        rows.append(["Flagged runs", f"none ({p['flag_rule']})"])
+    if p.get("runs_advice") and p.get("decision") in ("inconclusive", "gain-uncertain"):
+        rows.append(["Runs that would decide it", str(p["runs_advice"])])
+    out = ["## Primary endpoint", table(["", "Value"], rows)]
+    out.append(f"Tested first, at full α = {num(p.get('alpha'), 2)}. Each decision reads one bound: a worthwhile "
+               f"improvement when the one-sided {level} bound of the gain clears {thr}; a gain shown, size uncertain, "
+               "when it clears 0 only; no worthwhile gain when the two-sided 95 % interval excludes a gain of "
+               f"{thr} (a one-sided 97.5 % bound); otherwise not decided. Testing order: "
+               f"{md_text(p.get('testing_order') or '')}; the secondary family only qualifies the scenario after a "
+               "worthwhile improvement (serial gatekeeping).")
+    if der:
+        out.append(ORACLE_NOTE)
+    return "\n\n".join(out)
 
 
 def status_line(results: Mapping[str, Any]) -> str:
@@ -417,9 +485,16 @@ def _extra_rows(key: str, h: Mapping[str, Any]) -> list[list[str]]:
                                                                      " (not below α: not decidable at this n)")])
     if not h.get("in_holm", True) and h.get("testable"):
         rows.append(["In Holm correction", "no (cannot reach α at this n)"])
+    if h.get("family"):
+        rows.append(["Family", "primary endpoint (full α)" if h["family"] == "primary" else
+                     "secondary (Holm within the family, after the primary endpoint)"])
     if key == "H1":
         if h.get("basis"):
             rows.append(["Accuracy compared", str(h["basis"])])
+        if h.get("different_tasks"):
+            rows.append(["Different tasks", str(h["different_tasks"])])
+        if h.get("ci95"):
+            rows.append(["95 % CI (two-sided, Welch)", ci_points(h["ci95"], "")])
         if h.get("bootstrap_ci"):
             rows.append(["Bootstrap 95 % CI (secondary)", _interval_text(h["bootstrap_ci"])])
         eg = h.get("expected_gain")
@@ -445,14 +520,20 @@ def hypotheses_section(results: Mapping[str, Any]) -> str:
     hyps = results.get("hypotheses") or {}
     if not hyps:
         return "## Hypotheses\n\nNo hypothesis tests in results.json."
-    out = ["## Hypotheses"]
+    out = ["## Hypotheses (the strategy document's H1–H3)"]
     th = _thresholds(results)
+    primary_h1 = (hyps.get("H1") or {}).get("family") == "primary"
     if _ok(th.get("alpha")):
-        out.append(f"One-sided tests with one value per run (epochs, windows and frames of a run are not "
-                   f"independent samples), Holm–Bonferroni correction over the tests that ran and can reach "
-                   f"α = {th['alpha']:g} at their n. A hypothesis is supported when its Holm-adjusted p is below α (H2 "
-                   "also needs its thresholds); \"not decidable\" when no outcome could reach α with this many runs; "
-                   "\"not testable\" with one run per arm (descriptive only).")
+        family = "H2–H3" if primary_h1 else "H1–H3"
+        order = ("H1 is the primary endpoint here (no DER evaluation), tested first at full α; " if primary_h1 else
+                 "They follow the primary endpoint (ΔDER on the common yardstick, tested first at full α) as the "
+                 "secondary family; ")
+        out.append(f"{order}{family} are Holm–Bonferroni adjusted within the family, over the tests that ran and can "
+                   f"reach α = {th['alpha']:g} at their n. One-sided tests with one value per run (epochs, windows and "
+                   "frames of a run are not independent samples); beside each, the matching one-sided "
+                   f"{100 * (1 - th['alpha']):.0f} % bound. A hypothesis is supported when its Holm-adjusted p is "
+                   "below α (H2 also needs its thresholds); \"not decidable\" when no outcome could reach α with "
+                   "this many runs; \"not testable\" with one run per arm (descriptive only).")
     header, rows = hypotheses_table(results)
     short = [[r[0], r[1], r[10], r[6]] for r in rows]
     out.append(table(["Hypothesis", "Claim", "Verdict", "Holm p"], short))
@@ -461,7 +542,7 @@ def hypotheses_section(results: Mapping[str, Any]) -> str:
         out.append(f"**{md_text(VERDICT_MARK.get(h.get('verdict'), ''))} {md_text(h.get('verdict', 'n/a'))}.** "
                    f"{md_text(h.get('reason', ''))}")
         fields = [["Test", row[2]], ["Statistic", row[3]], ["df", row[4]], ["p-value", row[5]],
-                  ["Holm-adjusted p", row[6]], ["Effect size", row[7]], ["95 % CI", row[8]], ["n", row[9]],
+                  ["Holm-adjusted p", row[6]], ["Effect size", row[7]], ["One-sided bound", row[8]], ["n", row[9]],
                   ["Verdict", row[10]], *_extra_rows(key, h)]
         out.append(table(["", "Value"], fields))
     return "\n\n".join(out)
@@ -470,24 +551,26 @@ def hypotheses_section(results: Mapping[str, Any]) -> str:
 def scenario_section(results: Mapping[str, Any]) -> str:
     sc = results.get("scenario") or {}
     th = _thresholds(results)
-    t, b = results.get("target"), results.get("baseline")
+    t = results.get("target")
     arms = _arms(results)
     hyps = results.get("hypotheses") or {}
-    delta = (results.get("delta") or {}).get("unbiased_acc")
+    p = results.get("primary") or {}
     basis = _basis_note(results)
-    md_ = f"{100 * th['min_delta']:.0f} points" if _ok(th.get("min_delta")) else "min_delta"
-    rows = [[f"{display_name(results, t)} {basis}",
+    thr = points(p.get("threshold"), signed=False)
+    bound = f"one-sided {100 * p['one_sided_level']:.0f} % bound" if _ok(p.get("one_sided_level")) else "bound"
+    rows = [[f"Primary: {p.get('label') or p.get('endpoint') or 'n/a'}",
+             f"{points(p.get('estimate'))} ({ci_points(p.get('ci95'))}; {bound} {points(p.get('one_sided_bound'))}): "
+             f"{p.get('decision_words') or 'n/a'}",
+             f"worthwhile when the {bound} of the gain clears {thr}; no worthwhile gain when the 95 % interval "
+             f"excludes a gain of {thr}"],
+            [f"{display_name(results, t)} {basis}",
              mean_ci_pct((arms.get(t) or {}).get("unbiased_acc"), _missing_reason(results, t, "unbiased_acc")),
-             f"best case ≥ {pct(th.get('best_case'))} with H2; realistic ≥ {pct(th.get('realistic'))}"],
-            [f"{display_name(results, b)} {basis}",
-             mean_ci_pct((arms.get(b) or {}).get("unbiased_acc"), _missing_reason(results, b, "unbiased_acc")), ""],
-            ["Δ", delta_cell(delta),
-             f"worst case only if the whole interval is below {md_}; inconclusive if H1 is not significant "
-             f"while the interval reaches {md_}"]]
+             f"after a worthwhile gain, on the 95 % interval's lower end: best case ≥ {pct(th.get('best_case'))} "
+             f"with H2; realistic ≥ {pct(th.get('realistic'))}"]]
     for key in ("H1", "H2"):
-        if key in hyps:
+        if key in hyps and hyps[key].get("family") != "primary":
             rows.append([f"{key} ({hyps[key].get('name', '')})", str(hyps[key].get("verdict", "n/a")),
-                         f"Holm p {pvalue(hyps[key].get('p_value_holm'))}"])
+                         f"secondary family, Holm p {pvalue(hyps[key].get('p_value_holm'))}"])
     for g in sc.get("gates") or []:
         word = "n/a" if g.get("passed") is None else "holds" if g.get("passed") else "fails"
         rows.append([f"Condition: {g.get('name', '')}", word, str(g.get("sentence", ""))])
@@ -502,11 +585,17 @@ def readiness_section(results: Mapping[str, Any]) -> str:
     th = _thresholds(results)
     out = ["## Production readiness"]
     if _ok(th.get("ready")) and _ok(th.get("poc")):
-        out.append(f"On the 95 % interval of the {md_text(_basis_note(results))} over runs: {OK} its lower end above "
-                   f"{pct(th['ready'])}: ready for production deployment; {WARN} its lower end at or above "
-                   f"{pct(th['poc'])}: suitable for a PoC, needs refinement; {NO} its upper end below "
-                   f"{pct(th['poc'])}: data-quality issues; {WARN} uncertain when it straddles {pct(th['poc'])}. "
-                   "With one run the point is read instead (no interval). An arm that got under "
+        ceiling = (f" An arm whose DER interval does not lie below the ready_der ceiling {pct(th['ready_der'])} is at "
+                   "most PoC." if _ok(th.get("ready_der")) else "")
+        out.append(f"The strategy document's rule on the 95 % interval of the {md_text(_basis_note(results))} over "
+                   "runs (plus the shared test split's own clustered sampling error where the runs recorded it): "
+                   f"{OK} its lower end above {pct(th['ready'])}: ready for production deployment; {WARN} its "
+                   f"lower end at or above {pct(th['poc'])}: suitable for a PoC, needs refinement; {NO} its upper end "
+                   f"below {pct(th['poc'])}: data-quality issues; {WARN} uncertain when it straddles "
+                   f"{pct(th['poc'])}; {WARN} not assessable with one run. Capped by the common yardstick: an arm "
+                   "whose DER does not beat both model-free baselines (one-sided 95 % bound of each difference below "
+                   f"0) is at most PoC.{ceiling} An arm whose evidence is synthetic is never called ready for "
+                   f"production: it {SYNTHETIC_PASS}. An arm that got under "
                    f"{100 * (th.get('min_data_fraction') or 0.5):.0f} % of the windows it asked for gets "
                    f"{WARN} insufficient data instead.")
     lines = []
@@ -514,16 +603,27 @@ def readiness_section(results: Mapping[str, Any]) -> str:
         arm = _arms(results).get(a) or {}
         code = arm.get("production_readiness")
         s = arm.get("unbiased_acc") or {}
+        r = arm.get("readiness") or {}
+        on = f"on {r['evidence']} data" if r.get("evidence") else "on data of unknown origin"
         if code in READINESS:
             mark, _, words = READINESS[code]
-            basis = " (one run: the point, no interval)" if s.get("n") == 1 else ""
+            rule = r.get("accuracy_rule")
+            lead = "Capped at PoC" if rule == "ready" and code == "poc" else "Yardstick"
+            caps = "".join(f" {lead}: {c}." for c in r.get("caps") or [])
+            said = ""
+            if rule == "ready" and code != "ready":
+                said = f" (its accuracy interval lies above the {pct(th.get('ready'))} ready threshold)"
+            elif rule in READINESS and rule != code:
+                said = f" (the accuracy rule alone: {READINESS[rule][1]})"
             flags = f" Data: {'; '.join(arm['data_flags'])}." if arm.get("data_flags") else ""
-            lines.append(f"- **{md_text(display_name(results, a))}**: {mark} {words}: "
-                         f"{md_text(mean_ci_pct(s))}{basis}.{md_text(flags)}")
+            lines.append(f"- **{md_text(display_name(results, a))}** ({on}): {mark} {words}{said}: "
+                         f"{md_text(mean_ci_pct(s))}." + "".join(f" {md_text(x.strip())}" for x in (caps, flags) if x))
         else:
-            lines.append(f"- **{md_text(display_name(results, a))}**: n/a "
+            lines.append(f"- **{md_text(display_name(results, a))}** ({on}): n/a "
                          f"({md_text(_missing_reason(results, a, 'unbiased_acc'))}).")
     out.append("\n".join(lines))
+    if (results.get("primary") or {}).get("endpoint") == "der":
+        out.append(ORACLE_NOTE)
     return "\n\n".join(out)
 
 
@@ -573,6 +673,9 @@ def _seeds_cell(e: Mapping[str, Any], max_seeds: Any) -> str:
 def power_section(results: Mapping[str, Any]) -> str:
     pw = results.get("power") or {}
     out = ["## How many seeds?"]
+    p = results.get("primary") or {}
+    if p.get("runs_advice"):
+        out.append(f"Primary endpoint ({md_text(p.get('label') or p.get('endpoint'))}): {md_text(p['runs_advice'])}.")
     effects = pw.get("effects") or []
     if not effects:
         why = md_text(pw.get("reason") or "no power analysis in results.json")
@@ -588,7 +691,8 @@ def power_section(results: Mapping[str, Any]) -> str:
     sd_ci = pw.get("sd_ci95")
     sd = points(pw.get("pooled_sd"), signed=False)
     sd_text = f"{sd} (95 % CI {100 * sd_ci[0]:.1f}–{100 * sd_ci[1]:.1f})" if ci_ok(sd_ci) else sd
-    out.append(f"Power of the one-sided Welch t-test for pre-specified differences (not the observed one: observed "
+    out.append(f"H1: power of the one-sided Welch t-test at α = {num(pw.get('alpha'), 3)} (the level it is run at) "
+               "for pre-specified differences (not the observed one: observed "
                f"power only restates the p-value), at the current {n[0]} and {n[1]} runs, and the runs per arm that "
                f"reach {power} power. The SD across runs, {sd_text}, is itself uncertain with this many runs; the "
                "range uses the ends of its interval.")
@@ -751,6 +855,7 @@ def render_markdown(results: Mapping[str, Any], figures: Mapping[str, str],
         title_section(results),
         verdict_paragraph(results),
         status_line(results),
+        primary_section(results),
         summary_section(results),
         hypotheses_section(results),
         scenario_section(results),

@@ -32,6 +32,12 @@ def _display(results: Mapping[str, Any], arm: str) -> str:
 
 
 
+def _name(results: Mapping[str, Any], arm: str) -> str:
+    """The display name as a table cell: raw, since :func:`vfreport.report.markup.table` escapes
+    every cell once."""
+    return _display(results, arm)
+
+
 def available(results: Mapping[str, Any]) -> bool:
     ev = results.get("evaluation")
     return bool(ev and ev.get("available") and ev.get("der"))
@@ -136,15 +142,60 @@ def delta_rows(results: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _comparison_words(c: Mapping[str, Any], other: str) -> str:
+    """A comparison in words that agrees with its interval (lower DER is better): 'beats the
+    one-speaker baseline by 26.0 points', 'is worse than …', '… is undecided'."""
+    lo, hi, est = c.get("lower_bound"), c.get("upper_bound"), c.get("estimate")
+    if not (F.ok(lo) and F.ok(hi)):
+        return f"no interval for {other}"
+    if hi < 0:
+        return f"beats {other} by {F.points(-est, signed=False)}"
+    if lo > 0:
+        return f"is worse than {other} by {F.points(est, signed=False)}"
+    return f"undecided against {other}"
+
+
+def comparisons_block(results: Mapping[str, Any], real: bool = False) -> list[str]:
+    """The crossed ΔDER comparisons (results.json's ``primary``, or its ``real`` entry: the config's
+    real recordings): target − baseline arm, and each arm − each model-free baseline, with the 90 %
+    interval whose ends are the one-sided 95 % bounds the decisions read, and the 95 % interval."""
+    p = results.get("primary") or {}
+    if real:
+        p = p.get("real") or {}
+    elif p.get("endpoint") != "der":
+        return []
+    tgt, base = results.get("target"), results.get("baseline")
+    rows = []
+
+    def row(arm: str, other_label: str, c: Mapping[str, Any]) -> list[str]:
+        level = f"{100 * (1 - 2 * c['alpha']):.0f} % CI" if F.ok(c.get("alpha")) else "90 % CI"
+        return [f"{_display(results, arm)} − {other_label}", F.points(c.get("estimate")),
+                F.ci_points([c.get("lower_bound"), c.get("upper_bound")], level),
+                F.ci_points(c.get("ci95"), "95 % CI"), F.pvalue(c.get("p_value")), F.df_text(c.get("df")),
+                _comparison_words(c, other_label)]
+
+    if p.get("comparison"):
+        rows.append(row(tgt, _display(results, base), p["comparison"]))
+    for arm in _arms(results):
+        for name, c in ((p.get("vs_baselines") or {}).get(arm) or {}).items():
+            rows.append(row(arm, f"model-free {BASELINE_MARKERS.get(name, ('', name))[1]}", c))
+    if not rows:
+        return []
+    return [table(["ΔDER (negative = first better)", "Δ", "one-sided bounds", "two-sided", "p (one-sided)", "df",
+                   "in words (lower DER is better)"], rows), "",
+            "Crossed comparison: every run of each arm on the same meetings (runs nested in arms, meetings crossed "
+            "with arms), closed-form two-way random-effects ANOVA with a Satterthwaite df, meetings weighted by "
+            "their scored reference speech (pyannote's corpus DER); a model-free baseline is one row with no run "
+            "variance. The 90 % interval's ends are the one-sided 95 % bounds the decisions read; \"beats\" "
+            "means its upper end is below 0.", ""]
+
+
 def section(results: Mapping[str, Any], figure: str | None = None) -> str:
     """"## Common yardstick: DER on held-out meetings" (and lift), or a line saying why it is missing.
 
     User-supplied text (display names, the data's origin, reasons) goes through
     :func:`vfreport.report.markup.md_text`; ``figure`` (a relative path) embeds the DER figure
     (leave it out when the Figures section shows it)."""
-
-    def _name(results: Mapping[str, Any], arm: str) -> str:  # raw: table() escapes every cell once
-        return _display(results, arm)
 
     ev = results.get("evaluation")
     out = ["## Common yardstick: DER on held-out meetings", ""]
@@ -193,31 +244,12 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         out.append("Baselines without the model on the same meetings and speech regions: " + "; ".join(described)
                    + ".")
         out.append("")
-    comp_rows = []
-    tgt = results.get("target")
-    for other, c in (ev.get("comparisons") or {}).items():
-        label = _name(results, other) if other in (results.get("arms") or {}) else f"model-free {other}"
-        comp_rows.append([f"{_name(results, tgt)} − {label}", F.points(c["estimate"]), F.ci_points(c["ci95"]),
-                          F.pvalue(c["p_value"]), F.pct(c["probability_of_improvement"])])
-    if comp_rows:
-        out.append(table(["ΔDER (negative = target better)", "Δ", "interval", "p (one-sided, lower)",
-                           "P(improvement)"], comp_rows))
-        method = next(iter(ev["comparisons"].values()))["method"]
-        out.append("")
-        out.append(f"Intervals: {method}; runs are the unit (meetings are shared, so the comparison is paired "
-                   "by meeting). P(improvement): rliable's probability that a target run has the lower DER on a "
-                   "random meeting (Agarwal et al. 2021).")
-        out.append("")
-    h = ev.get("hypothesis") or {}
-    if h:
-        out.append(f"**{md_text(h.get('name'))}**: {h.get('verdict')} ({md_text(h.get('reason'))}; "
-                   f"α = {F.num(h.get('alpha'), 2)}).")
-        out.append("")
-    g = ev.get("gate") or {}
-    if g:
-        out.append(f"Best/realistic condition, {g.get('name')}: {'met' if g.get('passed') else 'not met'}: "
-                   f"{md_text(g.get('sentence'))}.")
-        out.append("")
+    out.extend(comparisons_block(results))
+    real = comparisons_block(results, real=True)
+    if real:
+        meetings = len(((results.get("primary") or {}).get("real") or {}).get("meetings") or [])
+        out += [f"### Real recordings ([evaluation], {meetings} recordings)", "",
+                "The same comparison on the real recordings the config names; readiness reads these.", "", *real]
     lift_rows, min_lift = [], None
     for arm in _arms(results):
         lift = ((results.get("arms") or {}).get(arm) or {}).get("lift")
