@@ -377,3 +377,22 @@ def test_review_notebook_has_the_drilldown_with_audio(ami_evaluated):
     assert "has no evaluated run" in html and "Primary comparison" in html
     assert WIDGET_MIME not in html
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) > len(figure_paths(exp))
+
+
+def test_review_open_without_jupyterlab_says_how_to_install_it(experiment, monkeypatch):
+    """`vfreport review DIR --open` checks for JupyterLab before it runs the notebook."""
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from vfreport.cli import cli
+
+    exp, _ = experiment
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jupyterlab" else real(name, *a))
+    before = (exp / "review.ipynb").stat().st_mtime_ns if (exp / "review.ipynb").exists() else None
+    out = CliRunner().invoke(cli, ["review", str(exp), "--open"])
+    assert out.exit_code == 2 and out.output.startswith("error: ")
+    assert "pip install 'vfreport[jupyter]'" in out.output
+    after = (exp / "review.ipynb").stat().st_mtime_ns if (exp / "review.ipynb").exists() else None
+    assert after == before  # nothing was executed

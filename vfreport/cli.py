@@ -180,11 +180,16 @@ def report_cmd(exp_dir: Path, no_html: bool) -> None:
 @click.option("--open", "open_", is_flag=True, help="Start Jupyter on the review notebook (needs [jupyter]).")
 def review_cmd(exp_dir: Path, open_: bool) -> None:
     """(Re)execute the review notebook of an experiment directory."""
-    from vfreport.report.review import execute_review, open_in_jupyter
+    from vfreport.report.review import execute_review, open_in_jupyter, require_jupyter, widgets_available
 
+    if open_:
+        require_jupyter()  # before the notebook runs: say how to install it
     path = execute_review(exp_dir)
     click.echo(f"review notebook: {path}")
     if open_:
+        if not widgets_available():
+            click.echo("note: the drill-down's controls need ipywidgets: pip install 'vfreport[jupyter]'")
+        click.echo("Run All in Jupyter to get the drill-down's controls (arm, run, meeting).")
         open_in_jupyter(path)
 
 

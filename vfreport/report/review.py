@@ -536,12 +536,25 @@ def export_html(exp_dir: Path | str, budget_bytes: int = HTML_BUDGET_BYTES) -> P
     return atomic_write_text(exp.report_html, html)
 
 
+def require_jupyter() -> None:
+    """Raise ExperimentError, saying how to install it, when JupyterLab (the ``jupyter`` extra) is missing."""
+    from importlib.util import find_spec
+
+    if find_spec("jupyterlab") is None:
+        raise ExperimentError("opening the notebook needs JupyterLab: pip install 'vfreport[jupyter]' "
+                              "(JupyterLab and ipywidgets for the drill-down's controls)")
+
+
+def widgets_available() -> bool:
+    """Whether ipywidgets is importable (the drill-down's live controls; the ``jupyter`` extra)."""
+    from importlib.util import find_spec
+
+    return find_spec("ipywidgets") is not None
+
+
 def open_in_jupyter(path: Path | str) -> None:
     """Open a notebook in JupyterLab (the optional ``jupyter`` extra); blocks until it exits."""
-    try:
-        import jupyterlab  # noqa: F401
-    except ImportError as e:
-        raise ExperimentError("opening the notebook needs JupyterLab: pip install 'vfreport[jupyter]'") from e
+    require_jupyter()
     subprocess.run([sys.executable, "-m", "jupyterlab", str(path)], check=False)
 
 
@@ -557,6 +570,7 @@ __all__ = [
     "meeting_table_view",
     "open_in_jupyter",
     "open_review",
+    "require_jupyter",
     "primary_comparison",
     "render_html",
     "runs_frame",
@@ -565,5 +579,6 @@ __all__ = [
     "show_drilldown",
     "show_explorer",
     "summary_frame",
+    "widgets_available",
     "without_widgets",
 ]
