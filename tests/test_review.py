@@ -377,6 +377,22 @@ def test_review_notebook_has_the_drilldown_with_audio(ami_evaluated):
     assert "has no evaluated run" in html and "Primary comparison" in html
     assert WIDGET_MIME not in html
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) > len(figure_paths(exp))
+    with pytest.raises(ExperimentError, match="over the 0.0 MB budget"):
+        export_html(exp, budget_bytes=1000)
+
+
+@pytest.mark.slow
+def test_demo_shaped_report_stays_within_the_budget(tmp_path):
+    """The demo's shape (synthetic AMI test split, six 60-s meetings, both arms evaluated): the
+    HTML embeds at most 4 clips per case and 2 cases per arm and stays under the 8-MB budget."""
+    from vfreport.report.review import HTML_BUDGET_BYTES, N_CONFUSIONS, N_MISSED
+
+    exp, results = evaluated_experiment(tmp_path, local=False, seeds=(0,))
+    assert len(results["evaluation"]["meetings"]) == 6
+    html = write_report(exp, results, html=True)["report.html"].read_text()
+    n = int(re.search(r"embeds <strong>(\d+) audio clips?</strong>", html).group(1))
+    assert 0 < n == html.count("<audio") <= 2 * 2 * (N_CONFUSIONS + N_MISSED)
+    assert len(html.encode()) <= HTML_BUDGET_BYTES
 
 
 def test_review_open_without_jupyterlab_says_how_to_install_it(experiment, monkeypatch):

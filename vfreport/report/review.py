@@ -329,7 +329,7 @@ def show_case(review: Review, case: Case, clips: list[Clip] | None = None, displ
 
 
 def show_drilldown(review: Review, histories: pd.DataFrame | None = None, display: Any = None) -> int:
-    """The static drill-down: per arm, its runs' learning curves (median run highlighted), then the
+    """The static drill-down: per arm (the target first), its runs' learning curves (median run highlighted), then the
     worst and the median meeting of its median run with timelines and audio clips. Arms without an
     evaluated run and an unavailable evaluation get a sentence. Returns the number of clips embedded."""
     from IPython.display import Markdown
@@ -353,7 +353,8 @@ def show_drilldown(review: Review, histories: pd.DataFrame | None = None, displa
         f"{MAX_CLIP_SECONDS:.0f} s each, {EMBED_RATE // 1000} kHz 16-bit WAV, peak-normalised. Timelines: reference "
         "speakers, the model's labels (coloured as the reference speaker each is mapped to) and the errors of "
         "pyannote.metrics (confusion red, missed speech orange, false alarm purple)."))
-    for arm in review.arms():
+    target = review.target_arm()
+    for arm in sorted(review.arms(), key=lambda a: a != target):  # the target (the verdict's subject) first
         missing = review.no_evaluation_sentence(arm)
         if missing:
             display(Markdown(f"#### {md.md_text(review.display_name(arm))}\n\n{missing}"))
