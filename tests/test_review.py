@@ -412,3 +412,21 @@ def test_review_open_without_jupyterlab_says_how_to_install_it(experiment, monke
     assert "pip install 'vfreport[jupyter]'" in out.output
     after = (exp / "review.ipynb").stat().st_mtime_ns if (exp / "review.ipynb").exists() else None
     assert after == before  # nothing was executed
+
+
+def test_primary_comparison_reads_the_primary_block_or_the_yardstick():
+    from vfreport.report.review import primary_comparison
+
+    primary = {"sentence": "AMI <b>beats</b> LibriSpeech on held-out DER", "estimate": -0.05,
+               "ci95": [-0.08, -0.02], "p_value": 0.01, "verdict": "supported"}
+    text = primary_comparison({"primary": primary, "evaluation": {"available": False, "reason": "unused"}})
+    assert "AMI &lt;b&gt;beats&lt;/b&gt; LibriSpeech" in text
+    assert "Estimate -5.0 points, 95 % CI -8.0 to -2.0 points" in text
+    assert "p = 0.010" in text and "**Verdict: supported.**" in text and "unused" not in text
+    ev = {"available": True, "hypothesis": {"name": "Real labels → lower DER", "verdict": "not supported",
+                                            "reason": "ΔDER = +1.0 points"},
+          "gate": {"sentence": "AMI's DER does not beat the model-free baselines"}}
+    text = primary_comparison({"evaluation": ev, "scenario": {"sentence": "Worst case."}})
+    assert "**Real labels → lower DER: not supported.** ΔDER = +1.0 points" in text
+    assert "does not beat the model-free baselines." in text and "Scenario: Worst case." in text
+    assert "not available: no model" in primary_comparison({"evaluation": {"available": False, "reason": "no model"}})

@@ -468,8 +468,8 @@ class Review:
         return folder / f"{uri}.rttm"
 
     def hypothesis(self, arm: str, run: str, uri: str) -> list[Segment]:
-        """The run's hypothesis segments for ``uri`` as written by the evaluation (an empty or
-        missing file: no segments)."""
+        """The run's hypothesis segments for ``uri`` as written by the evaluation (an empty file:
+        no segments; a missing file: ExperimentError)."""
         path = self.hypothesis_path(arm, run, uri)
         if not path.exists():
             raise ExperimentError(f"{path}: missing; the evaluation writes it (re-run `vfreport report`)")
