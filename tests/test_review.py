@@ -430,3 +430,23 @@ def test_primary_comparison_reads_the_primary_block_or_the_yardstick():
     assert "**Real labels → lower DER: not supported.** ΔDER = +1.0 points" in text
     assert "does not beat the model-free baselines." in text and "Scenario: Worst case." in text
     assert "not available: no model" in primary_comparison({"evaluation": {"available": False, "reason": "no model"}})
+
+
+def test_explorer_controls_redraw(ami_evaluated, monkeypatch):
+    """The ipywidgets controls: choosing a seed or a meeting redraws that case (its clips are cut)."""
+    pytest.importorskip("ipywidgets")
+    from vfreport.report import review as R
+    from vfreport.report.drilldown import Review
+
+    rv = Review(ami_evaluated[0])
+    shown: list = []
+    real_show_case = R.show_case
+    monkeypatch.setattr(R, "show_case", lambda review, case, *a, **k: shown.append(case) or real_show_case(
+        review, case, *a, display=lambda obj: None))
+    box = R.show_explorer(rv, None)
+    arm, seed, meeting = box.children[0].children
+    assert arm.value == "ami" and list(seed.options) == ["0", "1"] and seed.value == rv.median_run("ami")
+    meeting.value = "dev01"
+    seed.value = "1" if seed.value == "0" else "0"
+    assert [(c.arm, c.uri) for c in shown] == [("ami", "dev00"), ("ami", "dev01"), ("ami", "dev01")]
+    assert shown[-1].run == seed.value
