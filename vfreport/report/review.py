@@ -211,9 +211,6 @@ def primary_comparison(results: Mapping[str, Any]) -> str:
                        f"{md.md_text(h.get('reason', ''))}")
         if g.get("sentence"):
             out.append(md.md_text(g["sentence"]) + ".")
-    sentence = (results.get("scenario") or {}).get("sentence") if isinstance(results.get("scenario"), Mapping) else None
-    if sentence:
-        out.append(f"Scenario: {md.md_text(sentence)}")
     out.append("The tables and the drill-down below show which meetings and runs these numbers come from.")
     return "\n\n".join(out)
 
