@@ -366,7 +366,9 @@ def test_review_notebook_has_the_drilldown_with_audio(ami_evaluated):
     assert [o for o in outputs if o.output_type == "error"] == []
     audio = [o for o in outputs if "<audio" in str((o.get("data") or {}).get("text/html", ""))]
     assert audio and all("data:audio/wav;base64," in o["data"]["text/html"] for o in audio)
-    assert any(WIDGET_MIME in (o.get("data") or {}) for o in outputs)  # the explorer, with ipywidgets
+    assert not any(WIDGET_MIME in (o.get("data") or {}) for o in outputs)  # headless: no controls
+    assert any("ran headless, so it draws no controls" in str((o.get("data") or {}).get("text/markdown", ""))
+               for o in outputs)
 
     html = paths["report.html"].read_text()
     assert len(html.encode()) <= HTML_BUDGET_BYTES and external_references(html) == []
@@ -450,3 +452,16 @@ def test_explorer_controls_redraw(ami_evaluated, monkeypatch):
     seed.value = "1" if seed.value == "0" else "0"
     assert [(c.arm, c.uri) for c in shown] == [("ami", "dev00"), ("ami", "dev01"), ("ami", "dev01")]
     assert shown[-1].run == seed.value
+
+
+def test_live_notebook_has_controls_on_and_no_outputs(experiment):
+    from vfreport.report.review import LIVE_NOTEBOOK, prepare_live_notebook
+
+    exp, _ = experiment
+    path = prepare_live_notebook(exp)
+    assert path == exp.resolve() / LIVE_NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "interactive = True" in injected[0].source
+    assert str(exp.resolve()) in injected[0].source
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")

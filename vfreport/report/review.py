@@ -48,6 +48,8 @@ N_CONFUSIONS = 3
 N_MISSED = 1
 """Clips per case: the longest confusions and the longest missed-speech regions."""
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+LIVE_NOTEBOOK = "review-live.ipynb"
+"""The copy ``vfreport review DIR --open`` opens: parameters injected, not executed, controls on."""
 _HTML_TEMPLATE_NAME = "vfreport_report.html.j2"
 # the lab template, minus every script that would be fetched from a CDN
 _HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
@@ -367,12 +369,17 @@ def show_drilldown(review: Review, histories: pd.DataFrame | None = None, displa
     return n_clips
 
 
-def show_explorer(review: Review, histories: pd.DataFrame | None = None) -> Any:
+def show_explorer(review: Review, histories: pd.DataFrame | None = None, interactive: bool = True) -> Any:
     """With ipywidgets (the ``jupyter`` extra) and a live kernel: arm / run / meeting controls that
-    redraw the run curves, timeline, error regions and clips. Without ipywidgets: a sentence saying
-    how to get them. Returns the widget (or None)."""
+    redraw the run curves, timeline, error regions and clips. Headless (``interactive`` False) or
+    without ipywidgets: a sentence saying how to get them. Returns the widget (or None)."""
     from IPython.display import Markdown, display
 
+    if not interactive:
+        display(Markdown("This copy ran headless, so it draws no controls; the informative cases are shown above. "
+                         "For controls (arm, seed, meeting): `vfreport review DIR --open`, or run "
+                         "`review.show_explorer(rv, histories)` in Jupyter."))
+        return None
     try:
         import ipywidgets as W
     except ImportError:
@@ -425,9 +432,11 @@ def execute_review(exp_dir: Path | str, template: Path | str | None = None,
     """Run the review notebook for ``exp_dir`` with papermill into ``DIR/review.ipynb``.
 
     The kernel is this interpreter's ipykernel (kernel "python3", or ``$VFREPORT_KERNEL``), the
-    working directory is DIR. The notebook is executed into a temporary file and renamed into
-    place; if a cell fails, the executed notebook (with the error) is kept as ``review.ipynb``
-    and ExperimentError names the cell.
+    working directory is DIR. It runs headless (``interactive = False``): no ipywidgets are
+    created, because nbclient can block on widget messages (jupyter/nbclient#312);
+    :func:`prepare_live_notebook` makes the copy with controls. The notebook is executed into a
+    temporary file and renamed into place; if a cell fails, the executed notebook (with the error)
+    is kept as ``review.ipynb`` and ExperimentError names the cell.
     """
     from papermill.exceptions import PapermillExecutionError
 
@@ -442,7 +451,8 @@ def execute_review(exp_dir: Path | str, template: Path | str | None = None,
         raise ExperimentError(f"review notebook template not found: {template}")
     tmp = exp.root / ".review.tmp.ipynb"
     try:
-        execute_notebook(template, tmp, {"experiment_dir": str(exp.root)}, cwd=exp.root, timeout_s=timeout_s)
+        execute_notebook(template, tmp, {"experiment_dir": str(exp.root), "interactive": False}, cwd=exp.root,
+                         timeout_s=timeout_s)
     except PapermillExecutionError as e:
         if tmp.exists():
             os.replace(tmp, exp.review)
@@ -550,6 +560,20 @@ def widgets_available() -> bool:
     return find_spec("ipywidgets") is not None
 
 
+def prepare_live_notebook(exp_dir: Path | str, template: Path | str | None = None) -> Path:
+    """``DIR/review-live.ipynb``: the review template with DIR and ``interactive = True`` injected
+    (papermill, not executed), for Jupyter: Run All draws the drill-down's controls."""
+    import papermill as pm
+
+    from vfreport.run.notebooks import kernel_name
+
+    exp = ExperimentDir(Path(exp_dir).resolve())
+    out = exp.root / LIVE_NOTEBOOK
+    pm.execute_notebook(str(Path(template or TEMPLATE).resolve()), str(out), prepare_only=True, progress_bar=False,
+                        parameters={"experiment_dir": str(exp.root), "interactive": True}, kernel_name=kernel_name())
+    return out
+
+
 def open_in_jupyter(path: Path | str) -> None:
     """Open a notebook in JupyterLab (the optional ``jupyter`` extra); blocks until it exits."""
     require_jupyter()
@@ -568,6 +592,7 @@ __all__ = [
     "meeting_table_view",
     "open_in_jupyter",
     "open_review",
+    "prepare_live_notebook",
     "require_jupyter",
     "primary_comparison",
     "render_html",
