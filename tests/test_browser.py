@@ -143,3 +143,93 @@ def test_screenshot(chromium, report, tmp_path):
     assert len(data) > 50_000  # a rendered page, not a blank one
     if os.environ.get("VFREPORT_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["VFREPORT_KEEP_SCREENSHOT"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the drill-down: audio that plays, timelines, a screenshot (docs/review.md)
+# ---------------------------------------------------------------------------------------------
+
+PROBE = """<script>
+document.querySelectorAll('audio').forEach(a => {
+  a.addEventListener('loadedmetadata', () => a.setAttribute('data-duration', String(a.duration)));
+  a.addEventListener('error', () => a.setAttribute('data-failed', '1'));
+  a.load();
+});
+</script>"""
+"""Appended to a copy of report.html: records each player's decoded duration in the DOM."""
+TO_DRILLDOWN = """<script>
+const h = [...document.querySelectorAll('h2')].find(h => h.textContent.includes('Drill-down'));
+let cell = h.closest('.jp-Cell');
+while (cell && cell.previousElementSibling) cell.previousElementSibling.remove();
+</script>"""
+"""Appended to a copy of report.html: drops everything above the drill-down, for its screenshot."""
+
+
+@pytest.fixture(scope="module")
+def drilldown_report(tmp_path_factory) -> Path:
+    from _evaluated import evaluated_experiment
+
+    exp, results = evaluated_experiment(tmp_path_factory.mktemp("drilldown"), local=True, with_models=("ami",))
+    return write_report(exp, results, html=True)["report.html"]
+
+
+class MediaReader(HTMLParser):
+    """Attributes of every <audio> element and the sources of every <img>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.audio: list[dict[str, str | None]] = []
+        self.images: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "audio":
+            self.audio.append(dict(attrs))
+        if tag == "img":
+            self.images.append(dict(attrs).get("src") or "")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _with_script(report: Path, script: str, out: Path) -> Path:
+    out.write_text(report.read_text().replace("</body>", script + "</body>"))
+    return out
+
+
+def test_drilldown_audio_has_a_duration_and_timelines_render(chromium, drilldown_report, tmp_path):
+    import re
+
+    page = _with_script(drilldown_report, PROBE, tmp_path / "probe.html")
+    result = run_chromium(chromium, tmp_path / "profile", "--virtual-time-budget=10000", "--dump-dom", page.as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = MediaReader()
+    dom.feed(result.stdout)
+    text = " ".join(" ".join(dom.text).split())
+    stated = int(re.search(r"embeds (\d+) audio clips?", text).group(1))
+    assert stated == len(dom.audio) > 0
+    assert not any("data-failed" in a for a in dom.audio)
+    durations = [float(a.get("data-duration") or 0) for a in dom.audio]
+    assert all(0 < d <= 4.01 for d in durations), durations  # every clip decodes, none over the 4-s cap
+
+    sizes = []
+    for src in dom.images:
+        assert src.startswith("data:image/png;base64,")
+        data = base64.b64decode(src.split(",", 1)[1])
+        sizes.append(struct.unpack(">II", data[16:24]))
+    timelines = [wh for wh in sizes if wh[0] >= 1300]  # 11-inch timelines at 120 dpi (report figures are narrower)
+    assert len(timelines) >= 2  # the worst and the median meeting of the evaluated arm's median run
+    assert "has no evaluated run" in text  # the arm without a checkpoint: a sentence, not an exception
+
+
+def test_drilldown_screenshot(chromium, drilldown_report, tmp_path):
+    page = _with_script(drilldown_report, TO_DRILLDOWN, tmp_path / "drilldown.html")
+    shot = tmp_path / "drilldown.png"
+    result = run_chromium(chromium, tmp_path / "profile", "--hide-scrollbars", "--window-size=1280,2400",
+                          "--virtual-time-budget=5000", f"--screenshot={shot}", page.as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (1280, 2400)
+    assert len(data) > 100_000  # timelines, tables and players, not a blank page
+    if os.environ.get("VFREPORT_KEEP_DRILLDOWN_SCREENSHOT"):
+        shutil.copy(shot, os.environ["VFREPORT_KEEP_DRILLDOWN_SCREENSHOT"])

@@ -226,12 +226,24 @@ def report_cmd(exp_dir: Path, no_html: bool) -> None:
 @click.option("--open", "open_", is_flag=True, help="Start Jupyter on the review notebook (needs [jupyter]).")
 def review_cmd(exp_dir: Path, open_: bool) -> None:
     """(Re)execute the review notebook of an experiment directory."""
-    from vfreport.report.review import execute_review, open_in_jupyter
+    from vfreport.report.review import (
+        execute_review,
+        open_in_jupyter,
+        prepare_live_notebook,
+        require_jupyter,
+        widgets_available,
+    )
 
+    if open_:
+        require_jupyter()  # before the notebook runs: say how to install it
     path = execute_review(exp_dir)
     click.echo(f"review notebook: {path}")
     if open_:
-        open_in_jupyter(path)
+        if not widgets_available():
+            click.echo("note: the drill-down's controls need ipywidgets: pip install 'vfreport[jupyter]'")
+        live = prepare_live_notebook(exp_dir)
+        click.echo(f"opening {live}: Run All draws the drill-down's controls (arm, seed, meeting)")
+        open_in_jupyter(live)
 
 
 @cli.command("export-onnx")
