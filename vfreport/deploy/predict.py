@@ -474,7 +474,7 @@ def cluster_windows(
 
     Each window's frames are split by its argmax label (:func:`local_speakers`); each local speaker
     is embedded as the mean of ``features`` (standardised over the recording: log-mel energies and
-    pitch periodicity, :func:`frame_features`) over its speech frames; Ward agglomerative
+    pitch periodicity, :func:`vfreport.data.spectral.frame_features`) over its speech frames; Ward agglomerative
     clustering (:func:`vfreport.deploy.cluster.cluster_embeddings`, bounded memory) groups them into
     ``n_speakers``; every frame takes the cluster with the most weight (:func:`vote`). With fewer
     than two local speakers, :func:`align_windows` chains the windows instead.
