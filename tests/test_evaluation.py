@@ -15,6 +15,7 @@ from vfreport import __version__
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import lift as L
 from vfreport.data.rttm import Segment
+from vfreport.deploy import scoring as S
 from vfreport.deploy.predict import PipelineSettings, predict_audio
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.model.network import FastDiarizationModel
@@ -33,28 +34,28 @@ def seg(start: float, end: float, speaker: str, uri: str = "m") -> Segment:
 
 def test_speech_regions_merge_and_crop() -> None:
     ref = [seg(0, 2, "A"), seg(1.5, 3, "B"), seg(5, 6, "A")]
-    assert E.speech_regions(ref) == [(0, 3), (5, 6)]
+    assert S.speech_regions(ref) == [(0, 3), (5, 6)]
     hyp = [seg(0, 4, "0"), seg(4, 10, "1")]
-    cropped = E.crop_to_regions(hyp, E.speech_regions(ref))
+    cropped = S.crop_to_regions(hyp, S.speech_regions(ref))
     assert [(s.start, s.end, s.speaker) for s in cropped] == [(0, 3, "0"), (5, 6, "1")]
 
 
 def test_one_speaker_baseline_der() -> None:
     """A: 0-6 s, B: 6-10 s; one label for all speech maps to A; B's 4 s are confusion: DER 0.4."""
     ref = [seg(0, 6, "A"), seg(6, 10, "B")]
-    s = E.score(ref, E.one_speaker_segments(ref, "m"), [(0, 10)], "m")
+    s = S.score(ref, S.one_speaker_segments(ref, "m"), [(0, 10)], "m")
     assert s["der"] == pytest.approx(0.4)
     assert s["confusion"] == pytest.approx(0.4)
     assert s["missed_detection"] == 0 and s["false_alarm"] == 0
-    assert E.score(ref, [seg(0, 6, "x"), seg(6, 10, "y")], [(0, 10)], "m")["der"] == 0
+    assert S.score(ref, [seg(0, 6, "x"), seg(6, 10, "y")], [(0, 10)], "m")["der"] == 0
 
 
 def test_uem_and_collar_are_applied() -> None:
     ref = [seg(0, 6, "A"), seg(6, 10, "B")]
     hyp = [seg(0, 6.2, "x"), seg(6.2, 10, "y")]
-    assert E.score(ref, hyp, [(0, 10)], "m")["der"] == pytest.approx(0.02)
-    assert E.score(ref, hyp, [(0, 10)], "m", collar=0.5)["der"] == 0  # total width 0.5 covers ±0.25
-    assert E.score(ref, hyp, [(0, 5)], "m")["der"] == 0  # the error lies outside the UEM
+    assert S.score(ref, hyp, [(0, 10)], "m")["der"] == pytest.approx(0.02)
+    assert S.score(ref, hyp, [(0, 10)], "m", collar=0.5)["der"] == 0  # total width 0.5 covers ±0.25
+    assert S.score(ref, hyp, [(0, 5)], "m")["der"] == 0  # the error lies outside the UEM
 
 
 def test_position_rule_is_uniform_segmentation_then_clustering() -> None:
@@ -66,10 +67,10 @@ def test_position_rule_is_uniform_segmentation_then_clustering() -> None:
 
     audio = read_audio_file(AMI_DEBUG / "dev00.wav", 16_000)
     reference = parse_rttm((AMI_DEBUG / "debug.development.rttm").read_text())["dev00"]
-    meeting = E.Meeting("dev00", audio, tuple(reference), ((0.0, len(audio) / 16_000),))
-    speech = E.reference_speech(meeting)
+    meeting = S.Meeting("dev00", audio, tuple(reference), ((0.0, len(audio) / 16_000),))
+    speech = S.reference_speech(meeting)
     # two speakers asked for: the point is where the changes fall, not how many speakers are found
-    segments = predict_audio(E.position_predictor(window_seconds=2.0), audio, "dev00", speech=speech,
+    segments = predict_audio(S.position_predictor(window_seconds=2.0), audio, "dev00", speech=speech,
                              settings=PipelineSettings(num_speakers=2))
     assert {s.speaker for s in segments} == {"0", "1"}
     frame = 256 / 16_000
@@ -232,7 +233,7 @@ def test_evaluation_entry_summaries(evaluated: tuple[Path, dict]) -> None:
     assert set(ev["summary"]) == {"ami", "librispeech"}
     s = ev["summary"]["ami"]["der"]
     assert s["n"] == 2 and s["ci95"][0] <= s["mean"] <= s["ci95"][1]
-    per_run = [E.corpus_der(ev["der"]["ami"][k])["der"] for k in ("0", "1")]
+    per_run = [S.corpus_der(ev["der"]["ami"][k])["der"] for k in ("0", "1")]
     assert s["per_seed"] == pytest.approx(per_run)
     assert set(ev["comparisons"]) == {"librispeech", "one-speaker", "position"}
     assert ev["hypothesis"]["verdict"] in ("supported", "not supported")

@@ -7,7 +7,7 @@ reads each run's lift as the report does (:mod:`vfreport.analysis.lift`): the be
 same windows under the same scoring, with a Student t-interval over the seeds.
 
 Each run's best checkpoint also diarizes the held-out meetings as the report's evaluation does
-(:func:`vfreport.analysis.evaluation.diarize`, oracle speech), scored by DER against one speaker
+(:func:`vfreport.deploy.scoring.diarize`, oracle speech), scored by DER against one speaker
 for all speech.
 
 - ``voice_spread = 0`` (one talker speaking throughout, whatever the turns: the audio is independent
@@ -29,6 +29,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from vfreport import objective as O
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import lift as L_
 from vfreport.analysis import verdicts as V
@@ -36,6 +37,7 @@ from vfreport.analysis.lift import lift_summary
 from vfreport.config import load_config
 from vfreport.data import labels as L
 from vfreport.data.windows import prepare_arm, prepare_split
+from vfreport.deploy import scoring as S
 from vfreport.deploy.predict import load_predictor
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.model.train import score_checkpoint, train_run
@@ -51,12 +53,12 @@ def demo_target(tmp_path, **arm_overrides) -> dict:
     seconds = cfg.train.window_seconds
     train, val = prepare_arm(arm, seconds, cache_dir=tmp_path / "cache")
     test = prepare_split(arm, arm.test_split, arm.test_windows, seconds, "test", cache_dir=tmp_path / "cache")
-    objective = L.resolve_objective(arm.label_strategy, arm.objective)
+    objective = O.resolve_objective(arm.label_strategy, arm.objective)
     baseline = L.audio_free_baseline_accuracy(objective, train.labels, train.mask, test.labels, test.mask)
-    meetings = list(E.open_meetings(arm, window_seconds=seconds)[0])
+    meetings = list(S.open_meetings(arm, window_seconds=seconds)[0])
 
     def corpus_der(hypothesis) -> float:
-        return E.corpus_der({m.uri: E.score(list(m.reference), hypothesis(m), list(m.uem), m.uri)
+        return S.corpus_der({m.uri: S.score(list(m.reference), hypothesis(m), list(m.uem), m.uri)
                              for m in meetings})["der"]
 
     accuracy, der = [], []
@@ -67,8 +69,8 @@ def demo_target(tmp_path, **arm_overrides) -> dict:
         train_run(spec, run, train, val, progress=False)
         accuracy.append(score_checkpoint(run.best, test, spec.batch_size, "cpu")["acc"])
         predictor = load_predictor(run.best)
-        der.append(corpus_der(lambda m, p=predictor: E.diarize(p, m, seconds)))
-    one_speaker = corpus_der(lambda m: E.one_speaker_segments(m.reference, m.uri))
+        der.append(corpus_der(lambda m, p=predictor: S.diarize(p, m, seconds)))
+    one_speaker = corpus_der(lambda m: S.one_speaker_segments(m.reference, m.uri))
     return {"lift": lift_summary(accuracy, [baseline] * len(accuracy), cfg.seeds, min_lift=cfg.thresholds.min_lift),
             "der": der, "one_speaker": one_speaker}
 

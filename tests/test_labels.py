@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vfreport import objective as O
 from vfreport.data import labels as L
 from vfreport.data.geometry import GEOMETRY
 
@@ -278,17 +279,17 @@ def test_position_baseline_is_chance_for_window_level_labels():
 
 
 def test_resolve_objective():
-    assert L.resolve_objective("round-robin", "auto") == "fixed"
-    assert L.resolve_objective("pairs", "auto") == "fixed"
-    assert L.resolve_objective("two-speaker", "auto") == L.DEFAULT_OBJECTIVE["two-speaker"]
-    assert L.resolve_objective("two-speaker", "fixed") == "fixed"
-    assert L.resolve_objective("cluster", "pit") == "pit"
-    assert L.resolve_objective(None, "auto") == "fixed"  # unknown strategy: nothing to resolve against
+    assert O.resolve_objective("round-robin", "auto") == "fixed"
+    assert O.resolve_objective("pairs", "auto") == "fixed"
+    assert O.resolve_objective("two-speaker", "auto") == O.DEFAULT_OBJECTIVE["two-speaker"]
+    assert O.resolve_objective("two-speaker", "fixed") == "fixed"
+    assert O.resolve_objective("cluster", "pit") == "pit"
+    assert O.resolve_objective(None, "auto") == "fixed"  # unknown strategy: nothing to resolve against
     for strategy in ("round-robin", "pairs"):  # their labels are the task: swapping them is wrong
         with pytest.raises(ValueError, match="pit"):
-            L.resolve_objective(strategy, "pit")
+            O.resolve_objective(strategy, "pit")
     with pytest.raises(ValueError, match="objective"):
-        L.resolve_objective("two-speaker", "hungarian")
+        O.resolve_objective("two-speaker", "hungarian")
 
 
 def test_window_hits_pit_takes_the_better_permutation():

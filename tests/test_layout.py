@@ -2,7 +2,8 @@
 import pytest
 
 from vfreport.errors import UnsafePathError
-from vfreport.experiment.layout import ExperimentDir, atomic_write_text, check_name
+from vfreport.experiment.layout import ExperimentDir, atomic_write_text
+from vfreport.names import check_name
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):

@@ -1,4 +1,4 @@
-"""The overlap floor (vfreport.analysis.overlap) against pyannote.metrics, computed independently."""
+"""The overlap floor (vfreport.data.overlap) against pyannote.metrics, computed independently."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pyannote.core import Annotation, Timeline
 from pyannote.core import Segment as PSegment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from vfreport.analysis.overlap import overlap_floor, speaker_count_durations
+from vfreport.data.overlap import overlap_floor, speaker_count_durations
 from vfreport.data.rttm import Segment
 
 

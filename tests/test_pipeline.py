@@ -114,7 +114,7 @@ def _reference_model(audio: np.ndarray, uri: str) -> Predictor:
 def test_a_noise_model_changes_the_rttm_on_real_audio() -> None:
     """On real audio the hypothesis must depend on the model: a model whose logits are noise and one
     that segments like the reference give different RTTMs, and the reference-like one scores better."""
-    from vfreport.analysis.evaluation import score
+    from vfreport.deploy.scoring import score
 
     audio = read_audio_file(DEV00, SR)
     rng = np.random.default_rng(0)
@@ -304,9 +304,9 @@ def test_long_recordings_are_clustered_in_bounded_chunks(monkeypatch: pytest.Mon
 def test_pipeline_benchmark_scores_every_system_and_condition(checkpoint: Path, tmp_path: Path) -> None:
     import shutil
 
-    from vfreport.analysis.evaluation import one_speaker_segments, score
-    from vfreport.analysis.overlap import overlap_floor
     from vfreport.bench.pipeline_der import der_table, markdown, open_recordings
+    from vfreport.data.overlap import overlap_floor
+    from vfreport.deploy.scoring import one_speaker_segments, score
 
     shutil.copy(DEV01, tmp_path / "dev01.wav")
     ref = parse_rttm((AMI_DEBUG / "debug.development.rttm").read_text())["dev01"]

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from _expdir import ami_history, make_experiment, make_history
 
+from vfreport import format as F
 from vfreport.analysis.results import analyze_experiment
 from vfreport.experiment.importer import ImportItem, import_histories
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.pipeline import write_results
-from vfreport.report import format as F
 from vfreport.report.markdown import NOISE_ROW, STRATEGY_ROWS, SUMMARY_ROWS, UNBIASED_ROW, md_text, render_markdown
 from vfreport.report.write import write_report
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vfreport import format as F
 from vfreport.analysis import primary as P
 from vfreport.analysis import verdicts as V
 from vfreport.analysis.compute import runs_advice
 from vfreport.analysis.hypotheses import h1_test
 from vfreport.config import Thresholds
-from vfreport.report import format as F
 from vfreport.stats.crossed import CrossedComparison
 from vfreport.stats.intervals import summarize
 from vfreport.stats.power import power_plan

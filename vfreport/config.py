@@ -25,7 +25,7 @@ from typing import Any
 import tomli_w
 
 from vfreport.errors import ConfigError
-from vfreport.experiment.layout import check_name
+from vfreport.names import check_name
 
 DATASETS = ("librispeech", "ami")
 SOURCES = ("synthetic", "local", "hub")
@@ -55,7 +55,7 @@ class TrainSettings:
     seed: int = 0
     epochs: int = 12
     checkpoint_every: int = 5
-    objective: str = "auto"  # "fixed" | "pit" | "auto" (vfreport.data.labels.DEFAULT_OBJECTIVE per label strategy)
+    objective: str = "auto"  # "fixed" | "pit" | "auto" (vfreport.objective.DEFAULT_OBJECTIVE per label strategy)
 
     def for_run(self, arm: ArmConfig, seed: int, epochs: int, checkpoint_every: int) -> TrainSettings:
         """These settings for one (arm, seed) run of an experiment."""
@@ -114,7 +114,7 @@ class ArmConfig:
     label_strategy: str = ""
     on_bad_audio: str = "skip"  # "skip" (warn and count) or "error"
     data_seed: int = 0  # seed of the synthetic corpus (fixed across run seeds)
-    objective: str = "auto"  # "fixed" | "pit" | "auto" (vfreport.data.labels.DEFAULT_OBJECTIVE)
+    objective: str = "auto"  # "fixed" | "pit" | "auto" (vfreport.objective.DEFAULT_OBJECTIVE)
     voice_spread: float = 1.0  # synthetic corpora: 0 = every speaker has one voice, 1 = default traits
 
 
@@ -338,7 +338,7 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         _check(a.on_bad_audio in ("skip", "error"), f"{w}.on_bad_audio must be 'skip' or 'error'")
         _check(0.0 <= a.voice_spread <= 4.0, f"{w}.voice_spread must be in [0, 4], got {a.voice_spread}")
         try:
-            from vfreport.data.labels import resolve_objective
+            from vfreport.objective import resolve_objective
 
             resolve_objective(a.label_strategy, a.objective)
         except ValueError as e:

@@ -40,6 +40,10 @@ class ExperimentError(VfreportError):
     """The experiment directory is missing, incomplete or locked by another process."""
 
 
+class ResultsSchemaError(ExperimentError):
+    """results.json was written with another layout (``schema_version``) than this vfreport reads."""
+
+
 class ExperimentLockedError(ExperimentError):
     """Another vfreport process holds the experiment directory's lock."""
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from vfreport import format as F
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import hypotheses as H
 from vfreport.analysis import primary as P
@@ -25,7 +26,6 @@ from vfreport.analysis import verdicts as V
 from vfreport.analysis.lift import GATE_NAME as LIFT_GATE
 from vfreport.analysis.metrics import EARLY_EPOCHS, NOISE_FLOOR, UNBIASED_SOURCES, RunMetrics, arm_split_error
 from vfreport.config import ExperimentConfig
-from vfreport.report import format as F
 from vfreport.stats.intervals import N_RESAMPLES, Summary, arm_accuracy_interval, bootstrap_mean_diff_ci, summarize
 from vfreport.stats.outliers import flag_runs, pooled_robust_sd, sensitivity
 from vfreport.stats.power import PowerPlan, der_runs_needed, der_runs_no_gain, holm_alpha, power_plan

@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from vfreport import format as F
 from vfreport.experiment.layout import ExperimentDir
-from vfreport.report import format as F
 from vfreport.stats.intervals import finite, summarize
 
 DEFAULT_MIN_LIFT = 0.05

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from vfreport import format as F
 from vfreport.analysis.verdicts import Primary
 from vfreport.config import Thresholds
-from vfreport.report import format as F
 from vfreport.stats.crossed import CrossedComparison, compare_crossed
 from vfreport.stats.results import TestResult
 

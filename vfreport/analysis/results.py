@@ -39,14 +39,12 @@ from vfreport.experiment.layout import (
     RunDir,
     read_json_object,
 )
+from vfreport.experiment.results_schema import SCHEMA_VERSION
 from vfreport.stats.intervals import N_RESAMPLES
 from vfreport.stats.power import PowerPlan
 from vfreport.stats.results import Interval
 
 DATA_KEYS = ("source", "label_strategy", "train_windows", "val_windows", "test_windows", "skipped_rows")
-SCHEMA_VERSION = 2
-"""results.json's layout version: 2 adds ``primary`` (the primary endpoint), ``arms.<arm>.readiness``
-and the secondary family (``hypotheses.<key>.family``)."""
 HYPOTHESIS_NAMES = {
     "H1": "Real labels → higher accuracy",
     "H2": "Real labels → stable training",

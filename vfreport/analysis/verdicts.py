@@ -62,9 +62,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vfreport import format as F
 from vfreport.analysis.lift import GATE_NAME as LIFT_GATE
 from vfreport.config import Thresholds
-from vfreport.report import format as F
 from vfreport.stats.intervals import Summary
 from vfreport.stats.results import TestResult
 

@@ -11,7 +11,7 @@ reference's speech, as the yardstick does):
 - ``new``: predict's defaults (Silero VAD, GE2E encoder, estimated speaker count);
 - ``one-speaker``: all detected (or reference) speech labelled as one speaker.
 
-Beside them, each recording's overlap floor (:mod:`vfreport.analysis.overlap`). Time per hour of
+Beside them, each recording's overlap floor (:mod:`vfreport.data.overlap`). Time per hour of
 audio of each stage (detector, model, encoder, clustering) and predict's real-time factor are
 measured on the recordings tiled to :data:`TILED_SECONDS`, after one warm-up call (model loading
 is not counted).
@@ -68,16 +68,16 @@ def open_recordings(folder: Path) -> list[Recording]:
 def der_table(model: Path | str, recordings: list[Recording]) -> list[dict[str, Any]]:
     """One row per recording x system x speech condition: DER and its components, the speaker
     count found, the recording's overlap floor."""
-    from vfreport.analysis.evaluation import (
+    from vfreport.data.overlap import overlap_floor
+    from vfreport.deploy.predict import OLD_PIPELINE, PipelineSettings, load_predictor, predict_audio
+    from vfreport.deploy.scoring import (
         Meeting,
         crop_to_regions,
         one_speaker_segments,
         reference_speech,
         speech_regions,
     )
-    from vfreport.analysis.evaluation import score as der_score
-    from vfreport.analysis.overlap import overlap_floor
-    from vfreport.deploy.predict import OLD_PIPELINE, PipelineSettings, load_predictor, predict_audio
+    from vfreport.deploy.scoring import score as der_score
     from vfreport.deploy.speech import detect_speech
 
     predictor = load_predictor(model)

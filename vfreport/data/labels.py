@@ -277,43 +277,8 @@ def position_baseline_accuracy(
 
 
 # ---------------------------------------------------------------------------------------------
-# objectives and audio-free baselines
+# audio-free baselines
 # ---------------------------------------------------------------------------------------------
-
-OBJECTIVES = ("auto", "fixed", "pit")
-"""``fixed``: the labels as built; ``pit``: permutation-invariant (per window, the better of the two
-label assignments, as in pyannote's segmentation); ``auto``: :data:`DEFAULT_OBJECTIVE` per strategy."""
-
-PIT_STRATEGIES = ("two-speaker", "cluster")
-"""Label strategies whose label values are arbitrary names of the window's speakers (or groups), so
-that swapping 0 and 1 describes the same window: the only ones PIT applies to. ``round-robin`` and
-``pairs`` labels carry the task itself (which pseudo-label; same or different speaker)."""
-
-DEFAULT_OBJECTIVE = {"round-robin": "fixed", "pairs": "fixed", "two-speaker": "pit", "cluster": "pit"}
-"""What ``objective = "auto"`` resolves to. Measured with ``vfreport run-all`` on the demo (3 seeds,
-test split, 2 CPU cores): the AMI arm's lift over its audio-free baseline under the same scoring
-is ``fixed`` +3.1 points (95 % CI +1.7 to +4.5), ``pit`` +8.6 (+7.5 to +9.8); its DER on the 6
-held-out meetings is ``fixed`` 37.3 % (32.8-41.8), ``pit`` 33.1 % (27.6-38.6), against 57.4 % for
-one speaker and 37.9 % for the position rule through the same clustering. ``pit`` is the default.
-On the null corpus (``voice_spread = 0``, audio independent of the labels) ``pit`` gives -0.0
-(-0.1 to +0.1) and DER 57.6 %: the report sees no learning where there is none."""
-
-
-def resolve_objective(label_strategy: str | None, objective: str | None = "auto") -> str:
-    """``"fixed"`` or ``"pit"`` for a label strategy; ValueError if PIT does not apply to it.
-    An unknown strategy (None) resolves ``auto`` to ``fixed`` and accepts either explicit value."""
-    objective = objective or "auto"
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    strategy = label_strategy or None
-    if objective == "auto":
-        return DEFAULT_OBJECTIVE.get(strategy, "fixed") if strategy else "fixed"
-    if objective == "pit" and strategy is not None and strategy not in PIT_STRATEGIES:
-        raise ValueError(
-            f"objective 'pit' applies to label strategies {PIT_STRATEGIES}, not {strategy!r}: "
-            "its labels are the task, swapping them changes the answer")
-    return objective
-
 
 def window_hits(pred: np.ndarray, labels: np.ndarray, mask: np.ndarray, objective: str = "fixed") -> np.ndarray:
     """Correct scored frames per window (N,) of binary predictions ``pred`` (N, T) or (T,).

@@ -13,9 +13,9 @@ Systems and conditions:
 
 - model, *own speech*: :func:`vfreport.deploy.predict.predict_audio` with its own speech detection,
   exactly what ``vfreport predict`` writes.
-- model, *oracle speech*: :func:`vfreport.analysis.evaluation.diarize`: the reference's speech
+- model, *oracle speech*: :func:`vfreport.deploy.scoring.diarize`: the reference's speech
   frames are clustered and labelled, the output cropped to the reference's speech (false alarm 0).
-- ``position``: the position rule (:func:`vfreport.analysis.evaluation.position_predictor`: first
+- ``position``: the position rule (:func:`vfreport.deploy.scoring.position_predictor`: first
   half of each window one speaker, second half the other) through the same windows, speech frames
   and clustering, in both conditions.
 - ``one-speaker``: one label for all speech. Oracle: all reference speech (the yardstick's
@@ -28,7 +28,7 @@ collar 0 (no forgiveness at boundaries) and overlapped speech scored, the UEM gi
 whole recording. Hypotheses are scored as written to RTTM (millisecond precision), so re-scoring
 the ``--out`` files gives the same numbers. Corpus figures are pyannote's corpus DER: the sum of
 each error component over the sum of scored reference speech (duration-weighted), per
-:func:`vfreport.analysis.evaluation.corpus_der`.
+:func:`vfreport.deploy.scoring.corpus_der`.
 
 Nothing is written until every recording is scored; each file is written atomically.
 """
@@ -40,7 +40,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vfreport.analysis.evaluation import (
+from vfreport.data.overlap import overlap_floor
+from vfreport.data.recordings import RecordingSet, open_recordings, read_recording
+from vfreport.data.rttm import Segment
+from vfreport.deploy.predict import (
+    DEFAULT_WINDOW_SECONDS,
+    PipelineSettings,
+    Predictor,
+    load_predictor,
+    predict_audio,
+)
+from vfreport.deploy.scoring import (
     BASELINE_DESCRIPTIONS,
     COLLAR,
     COMPONENTS,
@@ -55,16 +65,6 @@ from vfreport.analysis.evaluation import (
     position_predictor,
     rttm_round_trip,
     score,
-)
-from vfreport.analysis.overlap import overlap_floor
-from vfreport.data.recordings import RecordingSet, open_recordings, read_recording
-from vfreport.data.rttm import Segment
-from vfreport.deploy.predict import (
-    DEFAULT_WINDOW_SECONDS,
-    PipelineSettings,
-    Predictor,
-    load_predictor,
-    predict_audio,
 )
 from vfreport.errors import ExperimentError
 from vfreport.experiment.layout import atomic_write_json, atomic_write_text
@@ -98,8 +98,8 @@ def load_models(model: Path | str) -> tuple[dict[str, Predictor], float | None]:
 
     A file is one model (``.onnx`` or ``.pt``); an experiment folder gives every completed run's
     best checkpoint, named ``<arm>/seed-<k>``, with the experiment's training window."""
-    from vfreport.analysis.evaluation import _best_checkpoints
     from vfreport.config import read_experiment_config
+    from vfreport.deploy.winner import best_checkpoints
     from vfreport.experiment.layout import ExperimentDir
 
     path = Path(model)
@@ -111,7 +111,7 @@ def load_models(model: Path | str) -> tuple[dict[str, Predictor], float | None]:
                               f"(no {ed.config.name}); or give an .onnx or .pt file")
     cfg = read_experiment_config(ed.config)
     models = {f"{arm}/seed-{seed}": load_predictor(run.best)
-              for arm, runs in _best_checkpoints(ed, cfg).items() for seed, run in runs.items()}
+              for arm, runs in best_checkpoints(ed, cfg).items() for seed, run in runs.items()}
     if not models:
         raise ExperimentError(f"{path}: no completed run has a best checkpoint (best.pt) to evaluate")
     return models, float(cfg.train.window_seconds)
@@ -133,7 +133,7 @@ def evaluate_recordings(models: Mapping[str, Predictor], recordings: RecordingSe
     """Score every model and the two model-free baselines on every recording, in both conditions
     (module doc), with predict's pipeline ``settings`` (default: its defaults). Recordings are
     decoded one at a time. The result also holds the references' overlap floor
-    (:mod:`vfreport.analysis.overlap`)."""
+    (:mod:`vfreport.data.overlap`)."""
     first = next(iter(models.values()))
     if any(p.geometry != first.geometry for p in models.values()):
         raise ExperimentError("the models do not share one frame geometry (sample rate, frame step, n_fft): "

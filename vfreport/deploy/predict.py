@@ -21,7 +21,7 @@ the other (docs/data.md): labels are relative to a window, not speaker identitie
 windows' local speakers ties them together across the file, so in the output ``"0"`` is the
 cluster heard first, ``"1"`` the next, and so on: the file may have more speakers than the
 model's two labels, but at most one is labelled at any instant (overlapped speech is partly
-missed: :mod:`vfreport.analysis.overlap` states that floor). Speech frames come from the caller
+missed: :mod:`vfreport.data.overlap` states that floor). Speech frames come from the caller
 (the reference's, for scoring with oracle speech activity) or from the speech detector; other
 frames get no label. (Chaining each window to the previous one on their overlap,
 :func:`align_windows`, is kept for files too short to cluster: on minutes of audio one wrong flip
@@ -474,7 +474,7 @@ def cluster_windows(
 
     Each window's frames are split by its argmax label (:func:`local_speakers`); each local speaker
     is embedded as the mean of ``features`` (standardised over the recording: log-mel energies and
-    pitch periodicity, :func:`frame_features`) over its speech frames; Ward agglomerative
+    pitch periodicity, :func:`vfreport.data.spectral.frame_features`) over its speech frames; Ward agglomerative
     clustering (:func:`vfreport.deploy.cluster.cluster_embeddings`, bounded memory) groups them into
     ``n_speakers``; every frame takes the cluster with the most weight (:func:`vote`). With fewer
     than two local speakers, :func:`align_windows` chains the windows instead.

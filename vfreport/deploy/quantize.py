@@ -4,7 +4,7 @@
       --quantize_int8 (onnxruntime.quantization: static QDQ calibrated on training windows,
         or dynamic)--> model.int8.onnx
       --yardstick_der: fp32 and int8 diarize the yardstick's held-out meetings
-        (:mod:`vfreport.analysis.evaluation`: same meetings, oracle speech, same scoring)-->
+        (:mod:`vfreport.deploy.scoring`, as the yardstick: same meetings, oracle speech, same scoring)-->
       --judge_int8: accepted when the int8 DER is at most 1 point above the fp32 DER
 
 Parity for int8 is judged by DER, not by an elementwise tolerance: int8 weights and activations
@@ -138,10 +138,10 @@ def judge_int8(fp32_der: float, int8_der: float,
 
 def yardstick_der(models: Mapping[str, Path | str], cfg: Any, split: str | None = None) -> dict[str, Any]:
     """Corpus DER of each ONNX model in ``models`` ({name: path}) on the yardstick's held-out meetings
-    (the config's AMI arm, ``split`` — default :data:`vfreport.analysis.evaluation.DEFAULT_SPLIT` —,
+    (the config's AMI arm, ``split`` — default :data:`vfreport.deploy.scoring.DEFAULT_SPLIT` —,
     the evaluation's meeting count and scoring), with per-meeting scores. Raises ExportError when
     no meeting loads."""
-    from vfreport.analysis import evaluation as E
+    from vfreport.deploy import scoring as E
     from vfreport.deploy.predict import load_predictor
 
     arm = E.evaluation_arm(cfg)
@@ -176,8 +176,8 @@ def export_int8(fp32_path: Path | str, cfg: Any, arm: str, method: str = DEFAULT
     written to ``out`` (default :func:`int8_path`) only when accepted; a rejected one is removed
     and the entry says why. Returns (the ``int8`` entry of results.json's ``onnx``, the written path).
     """
+    from vfreport.cache import default_cache_dir
     from vfreport.data.windows import prepare_arm
-    from vfreport.run.job import default_cache_dir
 
     fp32_path = Path(fp32_path)
     target = int8_path(fp32_path) if out is None else Path(out)

@@ -37,10 +37,10 @@ from vfreport.experiment.layout import (
     ExperimentDir,
     atomic_write_json,
     atomic_write_text,
-    check_name,
     now_iso,
     read_json,
 )
+from vfreport.names import check_name
 
 DEFAULT_PRESET = "demo"
 

@@ -23,9 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vfreport.errors import UnsafePathError
-
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+from vfreport.names import SAFE_NAME, check_name
 
 PREDICTION_COLUMNS = ["epoch", "window", "frames_scored", "frames_correct"]
 
@@ -38,19 +36,6 @@ os.umask(_UMASK)
 def now_iso() -> str:
     """The current UTC time as ISO 8601 to the second: every timestamp in the experiment directory."""
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def check_name(name: str, what: str = "name") -> str:
-    """Return ``name`` if it is safe as one path component, else raise UnsafePathError.
-
-    Arm and experiment names become folder names: no separators, no ``..``, no absolute paths.
-    """
-    if not isinstance(name, str) or not SAFE_NAME.match(name) or ".." in name:
-        raise UnsafePathError(
-            f"invalid {what} {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit (no '/', no '..')"
-        )
-    return name
 
 
 # ---------------------------------------------------------------------------------------------

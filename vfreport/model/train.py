@@ -189,7 +189,7 @@ def _write_predictions(path: Path, frames: pd.DataFrame) -> None:
 
 def training_objective(spec: TrainSettings, train: Any) -> str:
     """``spec.objective`` resolved against the windows' label strategy ("fixed" or "pit")."""
-    from vfreport.data.labels import resolve_objective
+    from vfreport.objective import resolve_objective
 
     strategy = (getattr(train, "info", None) or {}).get("label_strategy")
     try:

@@ -22,9 +22,9 @@ from typing import Any
 
 import tomli_w
 
-from vfreport.report import format as F
-from vfreport.report.format import MARKS, ci_ok, ci_points, num, pct, points, pvalue
-from vfreport.report.format import ok as _ok
+from vfreport import format as F
+from vfreport.format import MARKS, ci_ok, ci_points, num, pct, points, pvalue
+from vfreport.format import ok as _ok
 from vfreport.report.markup import code, fence, md_text, table
 from vfreport.report.sequential import sequential_section
 from vfreport.report.yardstick import FIGURE_CAPTION as DER_FIGURE_CAPTION
@@ -73,12 +73,12 @@ FIGURE_CAPTIONS = {
 
 
 # ---------------------------------------------------------------------------------------------
-# cells (numbers through vfreport.report.format; accuracies are fractions in results.json)
+# cells (numbers through vfreport.format; accuracies are fractions in results.json)
 # ---------------------------------------------------------------------------------------------
 
 
 def mean_ci_pct(summary: Mapping[str, Any] | None, missing: str = "no completed runs") -> str:
-    """'61.5 % (95 % CI 55.1–67.9 %, n = 3)' (:func:`vfreport.report.format.mean_ci_pct`); 'n/a (reason)'."""
+    """'61.5 % (95 % CI 55.1–67.9 %, n = 3)' (:func:`vfreport.format.mean_ci_pct`); 'n/a (reason)'."""
     s = summary or {}
     if not _ok(s.get("mean")):
         return f"n/a ({missing})"

@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vfreport import format as F
 from vfreport.errors import ExperimentError
-from vfreport.experiment.layout import ExperimentDir, atomic_write_text, read_json_object
-from vfreport.report import format as F
+from vfreport.experiment.layout import ExperimentDir, atomic_write_text
+from vfreport.experiment.results_schema import read_results
 from vfreport.report import markdown as md
 from vfreport.report.drilldown import MAX_CLIP_SECONDS, Case, Clip, Review, clock
 from vfreport.report.figures import FIGURE_NAMES
@@ -112,11 +113,9 @@ class _ReferenceFinder(HTMLParser):
 
 
 def load_results(exp_dir: Path | str) -> dict[str, Any]:
-    """results.json of an experiment directory (ExperimentError if missing or invalid)."""
-    path = ExperimentDir(exp_dir).results
-    if not path.exists():
-        raise ExperimentError(f"{path}: missing; run `vfreport report {exp_dir}` first")
-    return read_json_object(path, "results")
+    """results.json of an experiment directory (ExperimentError if missing or invalid,
+    ResultsSchemaError if an older layout: :func:`vfreport.experiment.results_schema.read_results`)."""
+    return read_results(exp_dir)
 
 
 def _frame(header: list[str], rows: list[list[str]], index: bool = True) -> pd.DataFrame:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vfreport.report.format import num, ok, pct, points, pvalue
+from vfreport.format import num, ok, pct, points, pvalue
 from vfreport.report.markup import md_text, table
 from vfreport.stats.sequential import SequentialDesign
 

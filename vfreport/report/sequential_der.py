@@ -8,7 +8,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from vfreport.report.format import num, ok, pct, points, pvalue
+from vfreport.format import num, ok, pct, points, pvalue
 from vfreport.report.markup import md_text, table
 from vfreport.report.sequential import DECISIONS, _p, _text_table
 from vfreport.stats.sequential_der import DerSequentialDesign

@@ -1,7 +1,7 @@
 """The common yardstick in the report: the DER figure, the Δ-table rows (DER, lift) and the
 section "Common yardstick" (docs/yardstick.md), all drawn from results.json's ``evaluation`` and
 ``arms.<arm>.lift`` (:mod:`vfreport.analysis.yardstick`). Numbers print through
-:mod:`vfreport.report.format`.
+:mod:`vfreport.format`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from vfreport.report import format as F
+from vfreport import format as F
 from vfreport.report.markup import md_text, table
 
 if TYPE_CHECKING:

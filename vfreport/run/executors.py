@@ -501,7 +501,7 @@ class DaskExecutor(Executor):
     # whenever a worker thread is free (the cluster may grow or shrink meanwhile).
 
     def submit(self, exp: ExperimentDir, params: dict[str, Any], template: Path) -> DaskRun:
-        from vfreport.run.job import default_cache_dir
+        from vfreport.cache import default_cache_dir
 
         resources = {"GPU": 1} if needs_gpu(params) else None
         if resources and not self._some_worker_has("GPU"):

@@ -14,12 +14,12 @@ import platform
 import socket
 import time
 from dataclasses import fields, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import torch
 
+from vfreport.cache import default_cache_dir
 from vfreport.config import ArmConfig, TrainSettings
 from vfreport.errors import ConfigError, DataError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, now_iso
@@ -27,10 +27,6 @@ from vfreport.model.train import train_run, training_objective
 from vfreport.run.parameters import DATA, PARAMETERS, check_parameters, job_parameters
 
 __all__ = ["PARAMETERS", "check_parameters", "job_parameters", "run_job", "split_parameters"]
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("VFREPORT_CACHE_DIR", Path.home() / ".cache" / "vfreport"))
 
 
 def split_parameters(params: dict[str, Any]) -> tuple[ArmConfig, TrainSettings]:

@@ -211,8 +211,8 @@ def unreachable_arms(cfg: ExperimentConfig, cache_dir: Path) -> dict[str, dict[s
 
 def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool, skip: set[str] = frozenset()) -> None:
     """Build (or find in the cache) every arm's model-ready windows before the notebooks start."""
+    from vfreport.cache import default_cache_dir
     from vfreport.data.windows import prepare_arm
-    from vfreport.run.job import default_cache_dir
 
     arms = [arm for arm in cfg.arms.values() if arm.name not in skip]
     if not arms:
@@ -248,7 +248,7 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
     exp = prepare_experiment_dir(cfg, Path(out).resolve())
     result = RunAllResult(exp.root)
     with experiment_lock(exp), backend:
-        from vfreport.run.job import default_cache_dir  # torch: after the checks that fail fast
+        from vfreport.cache import default_cache_dir
 
         write_manifest(exp, cfg, config_file, started=now_iso(), ended=None, executor=backend.describe())
         cache_dir = default_cache_dir() / "windows"

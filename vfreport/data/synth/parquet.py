@@ -11,7 +11,8 @@ from vfreport.data.geometry import SAMPLE_RATE
 from vfreport.data.synth.ami import ami_rows
 from vfreport.data.synth.librispeech import librispeech_rows
 from vfreport.errors import ConfigError
-from vfreport.experiment.layout import atomic_write_with, check_name
+from vfreport.experiment.layout import atomic_write_with
+from vfreport.names import check_name
 
 _AUDIO_FEATURE = {"sampling_rate": SAMPLE_RATE, "decode": True, "_type": "Audio"}
 LIBRISPEECH_FEATURES = {
