@@ -282,7 +282,7 @@ def test_a_meeting_without_errors_and_an_arm_without_evaluation_say_so(ami_evalu
     shown.clear()
     n = show_drilldown(rv, None, display=shown.append)
     text = " ".join(str(getattr(o, "data", "")) for o in shown)
-    assert "has no evaluated run" in text and "LibriSpeech (Pseudo)" in text
+    assert "has no evaluated run" in text and rv.display_name("librispeech") in text
     assert f"embeds **{n} audio clip" in text and n > 0
     assert rv.no_evaluation_sentence("ami") is None
     with pytest.raises(ExperimentError, match="has no evaluated run"):
