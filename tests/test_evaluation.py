@@ -217,6 +217,7 @@ def test_written_rttms_rescore_to_the_reported_numbers(evaluated: tuple[Path, di
 
     floor = ev["overlap_floor"]
     assert set(floor["meetings"]) == set(ref)
+    missed = total = 0.0
     for uri, annotation in ref.items():
         one = Annotation(uri=uri)
         for i, seg in enumerate(annotation.get_timeline().segmentation()):
@@ -224,7 +225,15 @@ def test_written_rttms_rescore_to_the_reported_numbers(evaluated: tuple[Path, di
         d = metric(annotation, one, uem=Timeline(uem[uri]), detailed=True)
         assert floor["meetings"][uri]["floor"] == pytest.approx(d["missed detection"] / d["total"], abs=1e-9)
         assert d["confusion"] == pytest.approx(0.0, abs=1e-9)
+        missed += d["missed detection"]
+        total += d["total"]
     assert 0 < floor["corpus"] < 0.2
+    # ... and the report states it beside the DERs, with the number computed here from eval/reference.rttm
+    from vfreport import format as F
+    from vfreport.report.yardstick import section
+
+    text = section({"evaluation": ev, "arms": {}})
+    assert f"**Overlap floor: {F.pct(missed / total)}**" in text
 
 
 def test_evaluation_entry_summaries(evaluated: tuple[Path, dict]) -> None:

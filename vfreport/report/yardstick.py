@@ -155,6 +155,20 @@ def _comparison_words(c: Mapping[str, Any], other: str) -> str:
     return f"undecided against {other}"
 
 
+def overlap_floor_sentence(floor: Mapping[str, Any] | None) -> str | None:
+    """The architecture's floor beside the DERs (results.json ``evaluation.overlap_floor``, computed by
+    :func:`vfreport.data.overlap.overlap_floor`): the DER two mutually exclusive labels cannot avoid on
+    these meetings even with oracle speech, corpus and per-meeting range. None when not recorded."""
+    if not floor or floor.get("corpus") is None:
+        return None
+    per = [m["floor"] for m in (floor.get("meetings") or {}).values() if m.get("floor") is not None]
+    spread = f" (per meeting {F.pct(min(per))} to {F.pct(max(per))})" if per else ""
+    return (f"**Overlap floor: {F.pct(floor['corpus'])}**{spread}: the share of reference speech that overlaps "
+            "another speaker beyond the first. The model has two mutually exclusive outputs, so even with oracle "
+            "speech it misses this much: DER above the floor is what better training could still win; the floor "
+            "itself needs another architecture (an overlap-capable, powerset or multi-label output).")
+
+
 def comparisons_block(results: Mapping[str, Any], real: bool = False) -> list[str]:
     """The crossed ΔDER comparisons (results.json's ``primary``, or its ``real`` entry: the config's
     real recordings): target − baseline arm, and each arm − each model-free baseline, with the 90 %
@@ -238,6 +252,9 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
     out.append(table(["", "DER (mean over runs, 95 % CI)", "confusion", "missed", "false alarm",
                        "IQM (runs × meetings)"], rows))
     out.append("")
+    floor = overlap_floor_sentence(ev.get("overlap_floor"))
+    if floor:
+        out.extend([floor, ""])
     described = [f"{BASELINE_MARKERS.get(n, ('', n))[1]}: {b['description']}"
                  for n, b in (ev.get("baselines") or {}).items() if b.get("description")]
     if described:
@@ -250,6 +267,9 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         meetings = len(((results.get("primary") or {}).get("real") or {}).get("meetings") or [])
         out += [f"### Real recordings ([evaluation], {meetings} recordings)", "",
                 "The same comparison on the real recordings the config names; readiness reads these.", "", *real]
+        real_floor = overlap_floor_sentence((ev.get("real") or {}).get("overlap_floor"))
+        if real_floor:
+            out += [real_floor, ""]
     lift_rows, min_lift = [], None
     for arm in _arms(results):
         lift = ((results.get("arms") or {}).get(arm) or {}).get("lift")
