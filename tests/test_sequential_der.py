@@ -20,7 +20,7 @@ from vfreport.errors import ConfigError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json
 from vfreport.report.sequential import sequential_section
 from vfreport.run import runner
-from vfreport.stats.sequential import Decision, _run_procedure
+from vfreport.stats.sequential import Decision, run_procedure
 from vfreport.stats.sequential_der import (
     DEMO_COMPONENTS,
     _look_stats,
@@ -57,7 +57,7 @@ def _rates(design, components, delta, seed, futility=True):
     (``futility`` False: the futility boundary ignored, the non-binding worst case)."""
     est, se, df = _look_stats(components, design.looks, design.n_meetings, N_SIM, (seed, 7))
     fut = _p_no_gain(est + delta, se, df, design.min_der_delta) if futility else None
-    _, outcome = _run_procedure(_p_gain(est + delta, se, df), fut,
+    _, outcome = run_procedure(_p_gain(est + delta, se, df), fut,
                                 [b.efficacy_p for b in design.boundaries], [b.futility_p for b in design.boundaries])
     return float(np.mean(outcome == 1)), float(np.mean(outcome == 2))
 

@@ -163,18 +163,19 @@ class SequentialDesign:
         d["operating"] = [asdict(o) for o in self.operating]
         d["power"] = self.power
         d["expected_seeds"] = self.expected_seeds
-        return _jsonable(d)
+        return jsonable(d)
 
 
-def _jsonable(x: Any) -> Any:
+def jsonable(x: Any) -> Any:
+    """``x`` with NaN/inf floats as None and numpy scalars and tuples as plain JSON types."""
     if isinstance(x, float):
         return x if math.isfinite(x) else None
     if isinstance(x, np.generic):
-        return _jsonable(x.item())
+        return jsonable(x.item())
     if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
+        return [jsonable(v) for v in x]
     return x
 
 
@@ -291,8 +292,8 @@ def _threshold(p_alive: np.ndarray, allowed: float) -> float:
     return float(below + (allowed - m) * (s[m] - below))
 
 
-def _calibrate(p_by_ratio: Sequence[np.ndarray], cumulative: Sequence[float | None],
-               fixed: Sequence[float | None]) -> tuple[list[float], list[float]]:
+def calibrate_thresholds(p_by_ratio: Sequence[np.ndarray], cumulative: Sequence[float | None],
+                         fixed: Sequence[float | None]) -> tuple[list[float], list[float]]:
     """Nominal thresholds, look by look: ``fixed[k]`` where given, else the largest that keeps the
     cumulative rejection rate within ``cumulative[k]`` at every SD ratio. Returns the thresholds
     and the worst-ratio cumulative rejection rate after each look."""
@@ -315,7 +316,7 @@ def _calibrate(p_by_ratio: Sequence[np.ndarray], cumulative: Sequence[float | No
     return thresholds, spent
 
 
-def _run_procedure(p: np.ndarray, p_fut: np.ndarray | None, efficacy: Sequence[float],
+def run_procedure(p: np.ndarray, p_fut: np.ndarray | None, efficacy: Sequence[float],
                    futility: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
     """Stopping look (index) and outcome (0 continue→final, 1 efficacy, 2 futility) per path."""
     n_sim, k_max = p.shape
@@ -425,11 +426,11 @@ def design_sequential(
     else:
         cum = [alpha] * k_max
         fixed = [HP_INTERIM_P] * (k_max - 1) + [None]
-    eff_p, spent = _calibrate(p_cal, cum, fixed)
+    eff_p, spent = calibrate_thresholds(p_cal, cum, fixed)
     fut_p: list[float | None] = [None] * k_max
     if futility == "beta-spending" and k_max > 1:
         cum_f = [float(obf_spending(t, futility_beta)) for t in info]
-        fp, _ = _calibrate([p[:, :-1] for p in p_cal], cum_f[:-1], [None] * (k_max - 1))
+        fp, _ = calibrate_thresholds([p[:, :-1] for p in p_cal], cum_f[:-1], [None] * (k_max - 1))
         fut_p = [*fp, None]
 
     bounds = tuple(
@@ -447,7 +448,7 @@ def design_sequential(
     chk = _simulate(looks, n_sim, [seed, 1])
     by_ratio: dict[str, float] = {}
     for r in ratios:
-        _, outcome = _run_procedure(_null_p(chk, looks, r), None, eff_p, fut_p)
+        _, outcome = run_procedure(_null_p(chk, looks, r), None, eff_p, fut_p)
         by_ratio[f"{r:g}"] = float(np.mean(outcome == 1))
     type_i = max(by_ratio.values())
 
@@ -462,7 +463,7 @@ def design_sequential(
         t, _, se = _welch(chk, 1.0, d / sd_value)
         p = st.t.sf(t, df1)
         pf = st.t.cdf(t - (min_delta / sd_value) / se, df1) if futility != "none" else None
-        look, outcome = _run_procedure(p, pf, eff_p, fut_p)
+        look, outcome = run_procedure(p, pf, eff_p, fut_p)
         ops.append(OperatingPoint(
             name=name, delta=d, sd=sd_value,
             power=float(np.mean(outcome == 1)), futility=float(np.mean(outcome == 2)),
@@ -542,7 +543,7 @@ class LookDecision:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable({**asdict(self), "decision": self.decision.value})
+        return jsonable({**asdict(self), "decision": self.decision.value})
 
 
 def decide(design: SequentialDesign, look_index: int, t_stat: float, df: float | None = None,

@@ -53,11 +53,11 @@ from vfreport.stats.sequential import (
     SPENDING,
     Decision,
     LookDecision,
-    _calibrate,
-    _jsonable,
-    _run_procedure,
+    calibrate_thresholds,
     check_looks,
+    jsonable,
     obf_spending,
+    run_procedure,
 )
 
 ENDPOINT = "der"
@@ -156,7 +156,7 @@ class DerSequentialDesign:
         d["operating"] = [asdict(o) for o in self.operating]
         d["power"] = self.power
         d["expected_seeds"] = self.expected_seeds
-        return _jsonable(d)
+        return jsonable(d)
 
 
 def der_design_from_dict(d: Mapping[str, Any]) -> DerSequentialDesign:
@@ -291,11 +291,11 @@ def design_sequential_der(
     else:
         cum = [alpha] * k_max
         fixed = [HP_INTERIM_P] * (k_max - 1) + [None]
-    eff_p, spent = _calibrate(p_cal, cum, fixed)
+    eff_p, spent = calibrate_thresholds(p_cal, cum, fixed)
     fut_p: list[float | None] = [None] * k_max
     if futility == "beta-spending" and k_max > 1:
         cum_f = [float(obf_spending(t, futility_beta)) for t in info]
-        fp, _ = _calibrate([p[:, :-1] for p in p_cal], cum_f[:-1], [None] * (k_max - 1))
+        fp, _ = calibrate_thresholds([p[:, :-1] for p in p_cal], cum_f[:-1], [None] * (k_max - 1))
         fut_p = [*fp, None]
     bounds = tuple(DerBoundary(k + 1, n, info[k], spent[k], eff_p[k], fut_p[k]) for k, n in enumerate(looks))
 
@@ -303,7 +303,7 @@ def design_sequential_der(
     by_mix: dict[str, float] = {}
     for i, (name, c) in enumerate(mixes.items()):
         est, se, df = _look_stats(c, looks, m, n_sim, (seed, 1, i))
-        _, outcome = _run_procedure(_p_gain(est, se, df), None, eff_p, fut_p)
+        _, outcome = run_procedure(_p_gain(est, se, df), None, eff_p, fut_p)
         by_mix[name] = float(np.mean(outcome == 1))
         if name == "assumed":
             assumed = (est, se, df)
@@ -315,7 +315,7 @@ def design_sequential_der(
     est, se, df = assumed
     for name, d in truths.items():
         pf = _p_no_gain(est + d, se, df, min_der_delta) if futility != "none" else None
-        look, outcome = _run_procedure(_p_gain(est + d, se, df), pf, eff_p, fut_p)
+        look, outcome = run_procedure(_p_gain(est + d, se, df), pf, eff_p, fut_p)
         ops.append(DerOperatingPoint(
             name=name, delta=d, power=float(np.mean(outcome == 1)), futility=float(np.mean(outcome == 2)),
             final=float(np.mean(outcome == 0)), stop_at_look=tuple(float(np.mean(look == k)) for k in range(k_max)),
