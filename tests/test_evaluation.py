@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from _data import AMI_DEBUG
+from _evaluated import write_checkpoint
 from _expdir import LIBRISPEECH_VAL, make_experiment, make_history
 
-from vfreport import __version__
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import lift as L
 from vfreport.data.rttm import Segment
 from vfreport.deploy import scoring as S
 from vfreport.deploy.predict import PipelineSettings, predict_audio
 from vfreport.experiment.layout import ExperimentDir
-from vfreport.model.network import FastDiarizationModel
 
 SPLIT = "debug.development"
 
@@ -149,21 +146,13 @@ def test_experiment_lifts_read_each_runs_baseline(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _checkpoint(path: Path, seed: int) -> None:
-    torch.manual_seed(seed)
-    model = FastDiarizationModel()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"format": "vfreport-checkpoint-1", "model_config": asdict(model.config),
-                "model_state": model.state_dict(), "epoch": 1, "vfreport_version": __version__}, path)
-
-
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     tmp = tmp_path_factory.mktemp("eval")
     hist = {(arm, s): make_history(LIBRISPEECH_VAL) for arm in ("librispeech", "ami") for s in range(2)}
     exp = make_experiment(tmp, hist, overrides={"arms": {"ami": {"source": "local", "path": str(AMI_DEBUG)}}})
     for arm, s in hist:
-        _checkpoint(ExperimentDir(exp).run(arm, s).best, 10 * s + len(arm))
+        write_checkpoint(ExperimentDir(exp).run(arm, s).best, 10 * s + len(arm))
     return exp, E.evaluate_experiment(exp, split=SPLIT, n_resamples=500)
 
 
@@ -256,7 +245,7 @@ def test_unavailable_meetings_are_reported_not_raised(tmp_path: Path) -> None:
     exp = make_experiment(tmp_path, hist, overrides={"arms": {"ami": {"source": "local", "path": str(tmp_path)}}})
     ev = E.evaluate_experiment(exp, split="nothing-here", n_resamples=10)
     assert ev["available"] is False and "best checkpoint" in ev["reason"]  # no model: no meetings loaded
-    _checkpoint(ExperimentDir(exp).run("ami", 0).best, 0)
+    write_checkpoint(ExperimentDir(exp).run("ami", 0).best, 0)
     ev = E.evaluate_experiment(exp, split="nothing-here", n_resamples=10)
     assert ev["available"] is False and "nothing-here" in ev["reason"]
 

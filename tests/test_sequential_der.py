@@ -274,18 +274,9 @@ def test_design_command_and_run_all_default_to_der(tmp_path, monkeypatch, cfg):
 
 
 def _checkpoint(path: Path, seed: int) -> None:
-    from dataclasses import asdict
+    from _evaluated import write_checkpoint  # imports torch: only the tests that write checkpoints pay for it
 
-    import torch
-
-    from vfreport import __version__
-    from vfreport.model.network import FastDiarizationModel
-
-    torch.manual_seed(seed)
-    model = FastDiarizationModel()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"format": "vfreport-checkpoint-1", "model_config": asdict(model.config),
-                "model_state": model.state_dict(), "epoch": 1, "vfreport_version": __version__}, path)
+    write_checkpoint(path, seed)
 
 
 def test_evaluation_rescores_unchanged_runs_and_diarizes_new_ones(tmp_path):

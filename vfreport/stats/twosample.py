@@ -66,6 +66,17 @@ def welch_t(target: Sequence[float] | np.ndarray, baseline: Sequence[float] | np
     return float((a.mean() - b.mean()) / math.sqrt(qa + qb)), float((qa + qb) ** 2 / den)
 
 
+def _welch_parts(target: Sequence[float] | np.ndarray, baseline: Sequence[float] | np.ndarray
+                 ) -> tuple[float, float, float] | None:
+    """(Δ, SE, df) of Welch's statistic, ``√(s_a²/n_a + s_b²/n_b)`` and Welch–Satterthwaite df;
+    None when undefined (see :func:`welch_t`)."""
+    a, b = as_array(target), as_array(baseline)
+    _, df = welch_t(a, b)
+    if not math.isfinite(df):
+        return None
+    return float(a.mean() - b.mean()), math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)), df
+
+
 def welch_t_interval(
     target: Sequence[float] | np.ndarray, baseline: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE
 ) -> Interval | None:
@@ -73,12 +84,10 @@ def welch_t_interval(
     ``Δ ± t(1 - (1-confidence)/2, df_W) · √(s_a²/n_a + s_b²/n_b)`` (Welch 1947). The interval the
     Welch test inverts: it excludes 0 exactly when the two-sided Welch p < 1 - confidence. None
     when undefined (see :func:`welch_t`)."""
-    a, b = as_array(target), as_array(baseline)
-    _, df = welch_t(a, b)
-    if not math.isfinite(df):
+    parts = _welch_parts(target, baseline)
+    if parts is None:
         return None
-    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    d = float(a.mean() - b.mean())
+    d, se, df = parts
     half = float(st.t.ppf(0.5 + confidence / 2.0, df) * se)
     return Interval(d - half, d + half, f"Welch t-interval, df = {df:.1f}", confidence)
 
@@ -91,12 +100,10 @@ def welch_bounds(
     exactly when the one-sided Welch test of ``Δ > δ0`` has p < alpha; ``upper`` is below ``δ0``
     exactly when the test of ``Δ < δ0`` does (so "no worthwhile gain" reads ``upper < min_delta``).
     None when undefined (see :func:`welch_t`)."""
-    a, b = as_array(target), as_array(baseline)
-    _, df = welch_t(a, b)
-    if not math.isfinite(df):
+    parts = _welch_parts(target, baseline)
+    if parts is None:
         return None
-    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    d = float(a.mean() - b.mean())
+    d, se, df = parts
     half = float(st.t.ppf(1.0 - alpha, df) * se)
     return Bounds(d - half, d + half, alpha, f"one-sided {100 * (1 - alpha):g} % Welch bounds, df = {df:.1f}")
 
