@@ -8,7 +8,7 @@ from typing import Any
 
 from vfreport.config import ArmConfig
 from vfreport.data.audio import encode_wav
-from vfreport.data.rttm import check_segments, parse_rttm, parse_uem
+from vfreport.data.rttm import check_segments, read_rttm, read_uem
 from vfreport.data.sources.base import RowSource, register_source
 from vfreport.data.sources.schema import AMI_COLUMNS, STRATEGY_COLUMNS, UTTERANCE_COLUMNS, adapt, check_columns
 from vfreport.errors import AnnotationError, AudioDecodeError, DataError
@@ -153,9 +153,9 @@ def rttm_source(folder: Path, split: str) -> RowSource:
     import soundfile as sf
 
     rttm_path = folder / f"{split}.rttm"
-    segments = parse_rttm(_read_text(rttm_path), str(rttm_path))
+    segments = read_rttm(rttm_path)
     uem_path, lst_path = folder / f"{split}.uem", folder / f"{split}.lst"
-    uem = parse_uem(_read_text(uem_path), str(uem_path)) if uem_path.is_file() else None
+    uem = read_uem(uem_path) if uem_path.is_file() else None
     if lst_path.is_file():
         uris = [line.strip() for line in _read_text(lst_path).splitlines() if line.strip()]
         segments = {u: s for u, s in segments.items() if u in set(uris)}
