@@ -589,7 +589,7 @@ def check_schema(results: Mapping[str, Any], path: Path | str, exp_dir: Path | s
                              f"schema {SCHEMA_VERSION}: re-run `vfreport report {exp_dir}`")
 
 
-def read_results(exp_dir: Path | str) -> dict[str, Any]:
+def read_results(exp_dir: Path | str) -> Results:
     """``<exp_dir>/results.json`` as written by this vfreport's layout; ExperimentError when it is
     missing or unreadable, ResultsSchemaError when another layout wrote it."""
     path = ExperimentDir(exp_dir).results
@@ -597,4 +597,4 @@ def read_results(exp_dir: Path | str) -> dict[str, Any]:
         raise ExperimentError(f"{path}: missing; run `vfreport report {exp_dir}` first")
     results = read_json_object(path, "results")
     check_schema(results, path, exp_dir)
-    return results
+    return results  # type: ignore[return-value]  # its version says it has this layout
