@@ -153,3 +153,14 @@ def test_with_onnx_replaces_the_entry_in_a_new_record(analysed):
     exported = with_onnx(analysed, entry)
     assert exported["onnx"] == entry and analysed["onnx"] is None
     assert list(exported) == list(analysed) and schema_errors(exported) == []
+
+
+def test_the_suite_validates_what_write_results_writes(tmp_path, analysed):
+    """tests/conftest.py's check is wired to the one writer: a broken results dict never reaches disk."""
+    from vfreport.pipeline import write_results
+
+    broken = {**analysed, "thresholds": {**analysed["thresholds"], "alpha": "0.05"}}
+    with pytest.raises(AssertionError, match="/thresholds/alpha: '0.05' is not of type 'number'"):
+        write_results(tmp_path, broken)
+    assert not (tmp_path / "results.json").exists()
+    assert read_results(write_results(tmp_path, analysed).parent)["primary"] == analysed["primary"]
