@@ -262,29 +262,24 @@ def test_missing_seed_folder_is_listed(tmp_path):
 
 def test_analyse_keeps_an_existing_onnx_entry_and_write_results_writes_strict_json(tmp_path):
     exp = make_experiment(tmp_path, {("librispeech", 0): librispeech_history(), ("ami", 0): ami_history()})
-    onnx = {"path": "model.onnx", "arm": "ami", "seed": 0, "parity_ok": True, "max_abs_diff": 1e-6}
+    onnx = {"path": "model.onnx", "arm": "ami", "seed": 0, "epoch": 2, "val_acc": 0.8, "max_abs_diff": 1e-6,
+            "tolerance": 1e-3, "parity_ok": True, "export_seconds": 1.0, "opset": 18, "checked_shapes": [[1, 2]],
+            "exporter": "dynamo", "fallback_reason": None, "check_seconds": 0.1, "argmax_agreement": 1.0,
+            "checkpoint": "ami/seed-0/checkpoints/best.pt"}
     atomic_write_json(ExperimentDir(exp).results, {"onnx": onnx})
     assert analyze_experiment(exp, n_resamples=N_BOOT)["onnx"] is None  # analysis knows nothing of exports
     r = analyse(exp)  # the pipeline carries the previous export's entry
     assert r["onnx"] == onnx
-    r["extra"] = {
-        "nan": float("nan"),
-        "inf": np.float64(np.inf),
-        "int": np.int64(3),
-        "arr": np.arange(2),
-        "tuple": (1, 2),
-        "bool": np.bool_(True),
-    }
+    run = r["runs"][0]  # numpy values, NaN and inf where results.json has numbers, lists and booleans
+    run.update(seconds=float("nan"), test_acc=np.float64(np.inf), epochs_completed=np.int64(3),
+               included=np.bool_(True))
+    r["arms"]["ami"]["seeds"] = np.arange(2)
+    r["thresholds"]["expected_gain"] = (0.1, 0.2)
     written = _strict_loads(write_results(exp, r).read_text())
     assert written["onnx"] == onnx
-    assert written["extra"] == {
-        "nan": None,
-        "inf": None,
-        "int": 3,
-        "arr": [0, 1],
-        "tuple": [1, 2],
-        "bool": True,
-    }
+    got = written["runs"][0]
+    assert (got["seconds"], got["test_acc"], got["epochs_completed"], got["included"]) == (None, None, 3, True)
+    assert written["arms"]["ami"]["seeds"] == [0, 1] and written["thresholds"]["expected_gain"] == [0.1, 0.2]
 
 
 def test_data_info_from_params_and_status(tmp_path):

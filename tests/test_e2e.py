@@ -15,6 +15,7 @@ import onnx
 import pandas as pd
 import pytest
 from _data import AMI_DEBUG
+from _results_schema import assert_valid_results
 from _tiny import tiny_toml
 
 from vfreport.data.rttm import parse_rttm
@@ -67,6 +68,7 @@ def test_run_all_writes_the_experiment_directory(demo):
     assert set(manifest["runs"].values()) == {"completed"}
     assert manifest["packages"]["torch"]
     results = json.loads((exp / "results.json").read_text())
+    assert_valid_results(results)  # written in a subprocess: tests/conftest.py's check does not reach it
     assert set(results["hypotheses"]) == {"H1", "H2", "H3"}
     report = (exp / "report.md").read_text()
     assert ("| Metric | LibriSpeech-like (Pseudo, synthetic) | AMI-like (annotated, synthetic) | Δ Improvement |"

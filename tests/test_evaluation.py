@@ -288,7 +288,7 @@ def _fake_results(tmp_path: Path, target_offset: float, lift_values: list[float]
     lifts = {"ami": L.lift_summary([0.8 + v for v in lift_values], [0.8] * len(lift_values),
                                    list(range(len(lift_values))), cfg.thresholds.min_lift)}
     ys = Y.Yardstick(ev, lifts, Y.gates(cfg, lifts))
-    return Y.attach(analyze_experiment(exp, gates=Y.verdict_gates(ys), evaluation=ev, n_resamples=100), ys)
+    return analyze_experiment(exp, yardstick=ys, n_resamples=100)
 
 
 def test_gates_follow_der_and_lift(tmp_path: Path) -> None:
@@ -309,7 +309,7 @@ def test_verdict_gates_block_best_and_realistic() -> None:
     from vfreport.analysis import verdicts as V
     from vfreport.analysis import yardstick as Y
 
-    gates = Y.verdict_gates(Y.Yardstick(None, {}, [{"name": "lift", "passed": False, "sentence": "x"}]))
+    gates = Y.Yardstick(None, {}, [{"name": "lift", "passed": False, "sentence": "x"}]).verdict_gates()
     assert isinstance(gates[0], V.Gate) and gates[0].passed is False
 
 
@@ -350,7 +350,7 @@ def test_scenario_reads_the_yardstick(tmp_path: Path, audio_free: float, evaluat
     lifts = L.experiment_lifts(exp, cfg)
     ev = _fake_evaluation({"ami": 0.0, "librispeech": 0.2}) if evaluated else None
     ys = Y.Yardstick(ev, lifts, Y.gates(cfg, lifts))
-    results = Y.attach(analyze_experiment(exp, gates=Y.verdict_gates(ys), evaluation=ev), ys)
+    results = analyze_experiment(exp, yardstick=ys)
     assert results["hypotheses"]["H1"]["verdict"] == "supported"
     assert results["primary"]["endpoint"] == ("der" if evaluated else "accuracy")
     assert results["primary"]["decision"] == "worthwhile"

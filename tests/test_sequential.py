@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _expdir import make_history
+from _results_schema import assert_valid_results
 from _tiny import tiny_toml
 from click.testing import CliRunner
 from scipy import stats as st
@@ -376,6 +377,7 @@ def test_loop_reads_the_analysis_and_the_report_shows_the_design(tmp_path, cfg):
     assert rec["H1"]["delta"] == pytest.approx(0.25, abs=1e-9)
     results = pipeline.analyse(out)
     assert results["sequential"]["status"] == "stopped"
+    assert_valid_results(results)  # the sequential entry follows docs/results.schema.json
     text = render_markdown(results, {})
     assert "## Sequential design" in text and "not adjusted" in text
     assert "## Sequential design" not in render_markdown({**results, "sequential": None}, {})

@@ -258,17 +258,16 @@ def review_cmd(exp_dir: Path, open_: bool) -> None:
               help="onnxruntime quantisation: static (calibrated on training windows) or dynamic.")
 def export_cmd(exp_dir: Path, arm: str | None, out: Path | None, quantize: str | None, int8_method: str) -> None:
     """Export the winning arm's best checkpoint to ONNX and check parity with ONNX Runtime."""
+    from vfreport.experiment.results_schema import with_onnx
     from vfreport.pipeline import analyse, export, write_results
 
     results = analyse(exp_dir)
     try:
         info = export(exp_dir, results, arm=arm, out=out, int8=int8_method if quantize else None)
     except ExportError as e:
-        results["onnx"] = e.entry
-        write_results(exp_dir, results)
+        write_results(exp_dir, with_onnx(results, e.entry))
         raise
-    results["onnx"] = info
-    write_results(exp_dir, results)
+    write_results(exp_dir, with_onnx(results, info))
     click.echo(f"{exp_dir / info['path']}: {info['arm']} seed {info['seed']} epoch {info['epoch']} "
                f"(val acc {info['val_acc']:.4f}); parity max |diff| {info['max_abs_diff']:.2e} "
                f"<= {info['tolerance']:.0e}; exported in {info['export_seconds']:.2f} s")
@@ -281,6 +280,16 @@ def export_cmd(exp_dir: Path, arm: str | None, out: Path | None, quantize: str |
             raise ExportError(f"int8 model rejected: {ders}; not written (results.json records both DERs)")
         click.echo(f"{exp_dir / q['path']}: int8 {q['method']}, {q['size_bytes'] / 1e6:.2f} MB "
                    f"(fp32 {q['fp32_size_bytes'] / 1e6:.2f} MB); {ders}")
+
+
+@cli.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of results.json (docs/results.schema.json), generated from its typed records."""
+    import json
+
+    from vfreport.experiment.results_schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 @cli.command("predict")

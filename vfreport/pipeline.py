@@ -4,14 +4,16 @@
                   ->  report (report/)
 
 Every stage but training is a function that returns data; only :func:`write_results` writes
-``results.json``. The export returns its entry (a failed one rides on ``ExportError.entry``), which
-the pipeline puts under ``results["onnx"]``; a later ``vfreport report`` keeps that entry.
+``results.json``, which :func:`vfreport.analysis.results.build_results` builds (its layout:
+:mod:`vfreport.experiment.results_schema`). The export returns its entry (a failed one rides on
+``ExportError.entry``), which :func:`with_onnx` puts under ``onnx``; a later ``vfreport report``
+keeps that entry.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from vfreport.config import ExperimentConfig
 from vfreport.errors import ExportError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, read_json
+from vfreport.experiment.results_schema import OnnxEntry, Results, with_onnx
 
 Echo = Callable[[str], None]
 
@@ -27,7 +30,7 @@ def _quiet(_: str) -> None:
     pass
 
 
-def write_results(exp_dir: Path | str, results: Mapping[str, Any]) -> Path:
+def write_results(exp_dir: Path | str, results: Results) -> Path:
     """Write ``results`` to ``<exp_dir>/results.json`` atomically, as strict JSON (the only writer)."""
     from vfreport.analysis.results import to_jsonable
 
@@ -46,7 +49,7 @@ def previous_results(exp_dir: Path | str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def analyse(exp_dir: Path | str, keep_onnx: bool = True, evaluate: bool = True) -> dict[str, Any]:
+def analyse(exp_dir: Path | str, keep_onnx: bool = True, evaluate: bool = True) -> Results:
     """Analyse an experiment directory and measure the common yardstick (:mod:`vfreport.analysis.yardstick`).
 
     With ``evaluate``, every completed run's best checkpoint diarizes the held-out meetings (DER,
@@ -62,17 +65,13 @@ def analyse(exp_dir: Path | str, keep_onnx: bool = True, evaluate: bool = True) 
     ExperimentDir(exp_dir).require()
     old = previous_results(exp_dir)
     ys = yardstick.prepare(exp_dir, evaluate=evaluate, previous=old)
-    results = yardstick.attach(analyze_experiment(exp_dir, gates=yardstick.verdict_gates(ys), evaluation=ys.evaluation),
-                               ys)
-    results["onnx"] = (old or {}).get("onnx") if keep_onnx else None
-    sequential = sequential_entry(exp_dir)
-    if sequential is not None:  # run-all --until-decided: the design, its looks, where it stopped
-        results["sequential"] = sequential
-    return results
+    onnx = (old or {}).get("onnx") if keep_onnx else None
+    # sequential: run-all --until-decided's design, its looks, where it stopped (None otherwise)
+    return analyze_experiment(exp_dir, yardstick=ys, onnx=onnx, sequential=sequential_entry(exp_dir))
 
 
-def export(exp_dir: Path | str, results: Mapping[str, Any], arm: str | None = None,
-           out: Path | str | None = None, int8: str | None = None) -> dict[str, Any]:
+def export(exp_dir: Path | str, results: Results, arm: str | None = None,
+           out: Path | str | None = None, int8: str | None = None) -> OnnxEntry:
     """Export the winner and return its ``onnx`` entry (with ``int8``: also the int8 model, judged
     by DER, under the entry's ``int8``). On failure raise ExportError, whose ``entry`` holds what
     results.json records about the failed attempt (or None)."""
@@ -81,7 +80,7 @@ def export(exp_dir: Path | str, results: Mapping[str, Any], arm: str | None = No
     return export_experiment(exp_dir, results, arm=arm, out=out, int8=int8)
 
 
-def report(exp_dir: Path | str, results: Mapping[str, Any], html: bool = True) -> dict[str, Path]:
+def report(exp_dir: Path | str, results: Results, html: bool = True) -> dict[str, Path]:
     """Write results.json, then render figures, report.md and (with ``html``) review.ipynb + report.html."""
     from vfreport.report.write import write_report
 
@@ -92,7 +91,7 @@ def report(exp_dir: Path | str, results: Mapping[str, Any], html: bool = True) -
 
 @dataclass
 class PipelineResult:
-    results: dict[str, Any]
+    results: Results
     paths: dict[str, Path] = field(default_factory=dict)
     export_error: ExportError | None = None
 
@@ -107,7 +106,7 @@ def analyse_export_report(exp_dir: Path | str, html: bool = True, echo: Echo = _
     except ExportError as e:
         export_error = e
         entry = e.entry
-    results["onnx"] = entry
+    results = with_onnx(results, entry)
     return PipelineResult(results, report(exp_dir, results, html=html), export_error)
 
 

@@ -5,8 +5,9 @@ Formats: docs/experiment-directory.md; methods: docs/statistics.md.
 
 :func:`analyze_experiment` reads experiment.toml and every ``<arm>/seed-<k>`` run (status.json,
 params.json, history.csv), computes per-run metrics (:mod:`vfreport.analysis.metrics`), then
-everything else with the pure :func:`vfreport.analysis.compute.compute`, and assembles the dict that
-docs/experiment-directory.md describes (:func:`assemble`); :func:`vfreport.pipeline.write_results`
+everything else with the pure :func:`vfreport.analysis.compute.compute`, and builds results.json
+(:func:`build_results`, the one place; its layout: :mod:`vfreport.experiment.results_schema`,
+docs/experiment-directory.md); :func:`vfreport.pipeline.write_results`
 writes it atomically as strict JSON. This is the I/O edge: everything else is pure.
 
 Runs that failed, are still running, never started or have no folder are listed under
@@ -22,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,10 +40,22 @@ from vfreport.experiment.layout import (
     RunDir,
     read_json_object,
 )
-from vfreport.experiment.results_schema import SCHEMA_VERSION
+from vfreport.experiment.results_schema import (
+    SCHEMA_VERSION,
+    Arm,
+    DerDelta,
+    LiftDelta,
+    OnnxEntry,
+    Primary,
+    Results,
+    Sequential,
+)
 from vfreport.stats.intervals import N_RESAMPLES
 from vfreport.stats.power import PowerPlan
 from vfreport.stats.results import Interval
+
+if TYPE_CHECKING:  # the yardstick's module reads the runs through this one
+    from vfreport.analysis.yardstick import Yardstick
 
 DATA_KEYS = ("source", "label_strategy", "train_windows", "val_windows", "test_windows", "skipped_rows")
 HYPOTHESIS_NAMES = {
@@ -380,28 +393,52 @@ def _power_dict(pw: PowerPlan) -> dict[str, Any]:
     }
 
 
-def assemble(
+def der_delta(primary: Primary) -> DerDelta:
+    """``delta.der``: target − baseline arm corpus DER with the primary endpoint's crossed interval
+    (lower is better); empty when the primary endpoint is not ΔDER."""
+    if primary["endpoint"] != "der" or primary["estimate"] is None:
+        return {"value": None, "ci95": None, "lower_is_better": True}
+    return {"value": primary["estimate"], "ci95": primary["ci95"], "p_value": primary["p_value"],
+            "lower_is_better": True, "method": primary["method"]}
+
+
+LIFT_DELTA: LiftDelta = {"value": None, "ci95": None,
+                         "note": "each arm against its own audio-free baseline on its own task: not differenced"}
+"""``delta.lift``: the arms' lifts are against different baselines on different tasks, reported side
+by side (``arms.<arm>.lift``), never differenced."""
+
+
+def build_results(
     cfg: ExperimentConfig,
     an: Analysis,
     runs: Sequence[_Run],
     data: Mapping[str, Any],
     experiment: Mapping[str, Any],
-) -> dict[str, Any]:
-    """results.json's dict (docs/experiment-directory.md) from the analysis, the runs and the data notes."""
+    *,
+    yardstick: Yardstick | None = None,
+    onnx: OnnxEntry | None = None,
+    sequential: Sequential | None = None,
+) -> Results:
+    """results.json (:class:`vfreport.experiment.results_schema.Results`, docs/experiment-directory.md),
+    the one place it is built: the analysis, the runs and the data notes; with the ``yardstick``
+    (:mod:`vfreport.analysis.yardstick`) also ``evaluation``, ``arms.<arm>.lift``, ``delta.der``,
+    ``delta.lift`` and ``yardstick_gates``; the export's ``onnx`` entry (replace it later with
+    :func:`vfreport.experiment.results_schema.with_onnx`); run-all --until-decided's ``sequential``."""
     th = cfg.thresholds
     tgt, base = cfg.target, cfg.baseline
-    arms_out: dict[str, Any] = {}
+    lifts = yardstick.lifts if yardstick is not None else {}
+    arms_out: dict[str, Arm] = {}
     for name, acfg in cfg.arms.items():
         a = an.arms[name]
         inc = [r for r in runs if r.arm == name and r.included]
-        arms_out[name] = {
+        arm: Arm = {
             "display_name": acfg.display_name,
             "role": acfg.role,
             "n_seeds": len(inc),
             "seeds": [r.seed for r in inc],
             "missing": [{"seed": r.seed, "state": r.state, "reason": r.reason}
                         for r in runs if r.arm == name and not r.included],
-            **{k: s.to_dict() for k, s in a.summaries.items()},
+            **{k: s.to_dict() for k, s in a.summaries.items()},  # type: ignore[typeddict-item]
             "unbiased_source": list(a.unbiased_sources),
             "best_epoch": [r.metrics.best_epoch for r in inc],
             "plateau": [r.metrics.plateau for r in inc],
@@ -415,6 +452,9 @@ def assemble(
             "der_vs_baselines": a.der_vs_baselines or None,
             "data_flags": list(a.data_flags),
         }
+        if name in lifts:
+            arm["lift"] = lifts[name]  # type: ignore[typeddict-item]
+        arms_out[name] = arm
     order = (tgt.name, base.name)
     h = an.hypotheses
     h1_delta = h["H1"].test.estimate.value if h["H1"].test.estimate else None
@@ -440,7 +480,14 @@ def assemble(
     if an.position_caveat:
         scenario_out["sentence"] += " " + an.position_caveat
         scenario_out["position_caveat"] = an.position_caveat
-    return to_jsonable({
+    primary = to_jsonable(primary_dict(an, {a: [r.seed for r in runs if r.arm == a and r.included] for a in cfg.arms}))
+    delta: dict[str, Any] = {k: {"value": d.value, "ci95": list(d.ci.as_tuple()) if d.ci else None,
+                                 "ci": _interval(d.ci), "bootstrap_ci": _interval(d.bootstrap)}
+                             for k, d in an.delta.items()}
+    if yardstick is not None:
+        delta["der"] = der_delta(primary)
+        delta["lift"] = LIFT_DELTA
+    results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "experiment": dict(experiment),
         "thresholds": {
@@ -450,20 +497,25 @@ def assemble(
             "min_der_delta": th.min_der_delta, "ready_der": th.ready_der,
             "min_data_fraction": V.MIN_DATA_FRACTION,
         },
-        "primary": primary_dict(an, {a: [r.seed for r in runs if r.arm == a and r.included] for a in cfg.arms}),
+        "primary": primary,
         "runs": [_run_entry(r) for r in runs],
         "arms": arms_out,
         "baseline": base.name,
         "target": tgt.name,
         "basis": {"name": an.basis, "unbiased_sources": UNBIASED_SOURCES},
-        "delta": {k: {"value": d.value, "ci95": list(d.ci.as_tuple()) if d.ci else None, "ci": _interval(d.ci),
-                      "bootstrap_ci": _interval(d.bootstrap)} for k, d in an.delta.items()},
+        "delta": delta,
         "hypotheses": hyp,
         "scenario": scenario_out,
         "power": _power_dict(an.power),
-        "onnx": None,  # the export's entry: vfreport.pipeline fills it in
+        "onnx": onnx,
         "data": dict(data),
-    })
+    }
+    if yardstick is not None:
+        results["evaluation"] = yardstick.evaluation
+        results["yardstick_gates"] = yardstick.gates
+    if sequential is not None:
+        results["sequential"] = sequential
+    return to_jsonable(results)
 
 
 def load_runs(ed: ExperimentDir, cfg: ExperimentConfig) -> tuple[list[_Run], list[str]]:
@@ -508,19 +560,24 @@ def arm_input(cfg: ExperimentConfig, arm: str, runs: Sequence[_Run], data: Mappi
 
 def analyze_experiment(
     exp_dir: Path | str, *, n_resamples: int = N_RESAMPLES, seed: int = 0, gates: Sequence[V.Gate] = (),
-    evaluation: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Compute every statistic and verdict of an experiment directory (results.json's dict).
+    evaluation: Mapping[str, Any] | None = None, yardstick: Yardstick | None = None,
+    onnx: OnnxEntry | None = None, sequential: Sequential | None = None,
+) -> Results:
+    """Compute every statistic and verdict of an experiment directory: its results.json.
 
     Reads the files (:func:`load_runs`), computes (:func:`vfreport.analysis.compute.compute`,
     with any extra scenario ``gates`` and the DER ``evaluation`` entry, which makes ΔDER the primary
-    endpoint) and assembles (:func:`assemble`). Raises ExperimentError
+    endpoint) and builds results.json (:func:`build_results`). A ``yardstick`` brings its own gates
+    and evaluation (``gates`` and ``evaluation`` are then ignored) and its entries into
+    results.json; ``onnx`` and ``sequential`` go in as they are. Raises ExperimentError
     (missing directory/config, arm folders not in the config, bad status.json), ConfigError (bad
     experiment.toml) or HistoryError (malformed history of a completed run). Bootstrap draws are
     seeded by ``seed``: the same directory gives the same numbers.
     """
     ed = ExperimentDir(exp_dir).require()
     cfg = read_experiment_config(ed.config)
+    if yardstick is not None:
+        gates, evaluation = yardstick.verdict_gates(), yardstick.evaluation
     runs, warnings = load_runs(ed, cfg)
     data = {arm: _data_info(cfg, arm, [r for r in runs if r.arm == arm]) for arm in cfg.arms}
     an = compute(cfg, {arm: arm_input(cfg, arm, runs, data[arm]) for arm in cfg.arms}, gates, n_resamples, seed,
@@ -541,4 +598,4 @@ def analyze_experiment(
         "manifest": manifest,
         "warnings": warnings,
     }
-    return assemble(cfg, an, runs, data, experiment)
+    return build_results(cfg, an, runs, data, experiment, yardstick=yardstick, onnx=onnx, sequential=sequential)

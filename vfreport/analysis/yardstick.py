@@ -2,9 +2,11 @@
 arm's lift over its audio-free baseline, turned into results.json entries and scenario gates.
 
     prepare(exp_dir, cfg)  ->  Yardstick(evaluation, lifts, gates)
-    analyze_experiment(exp_dir, gates=verdict_gates(ys), evaluation=ys.evaluation)
-        (ΔDER on the evaluation is the primary endpoint: :mod:`vfreport.analysis.primary`)
-    attach(results, ys)    ->  results["evaluation"], arms.<arm>.lift, delta.der, delta.lift
+    analyze_experiment(exp_dir, yardstick=ys)
+        (its gates enter the scenario, ΔDER on its evaluation is the primary endpoint:
+        :mod:`vfreport.analysis.primary`; :func:`vfreport.analysis.results.build_results` puts
+        ``evaluation``, ``arms.<arm>.lift``, ``delta.der``, ``delta.lift`` and ``yardstick_gates``
+        into results.json)
 
 Gates (best and realistic scenarios): the lift gate here: the target's mean lift is at least
 ``thresholds.min_lift`` with an interval excluding 0 (:func:`vfreport.analysis.lift.lift_gate`);
@@ -18,37 +20,38 @@ cited as a caution and does not block.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import lift as L
+from vfreport.analysis import verdicts as V
 from vfreport.config import ExperimentConfig
 from vfreport.errors import VfreportError
+from vfreport.experiment.results_schema import Evaluation, Gate, Lift
 
 DER_GATE = E.GATE_NAME
 
 
 @dataclass
 class Yardstick:
-    evaluation: dict[str, Any] | None
-    lifts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    gates: list[dict[str, Any]] = field(default_factory=list)
+    """results.json's ``evaluation`` entry, every arm's ``lift`` and the gates as ``{name, passed, sentence}``."""
+
+    evaluation: Evaluation | None
+    lifts: dict[str, Lift] = field(default_factory=dict)
+    gates: list[Gate] = field(default_factory=list)
+
+    def verdict_gates(self) -> list[V.Gate]:
+        """The gates as :class:`vfreport.analysis.verdicts.Gate` objects for the scenario."""
+        return [V.Gate(g["name"], g["passed"], g["sentence"]) for g in self.gates]
 
 
-def gates(cfg: ExperimentConfig, lifts: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+def gates(cfg: ExperimentConfig, lifts: Mapping[str, Mapping[str, Any]]) -> list[Gate]:
     """The lift gate as ``{name, passed, sentence}`` (module doc)."""
     tgt = cfg.target
     return [L.lift_gate(lifts.get(tgt.name), tgt.display_name)]
-
-
-def verdict_gates(ys: Yardstick) -> list[Any]:
-    """:class:`vfreport.analysis.verdicts.Gate` objects for ``analyze_experiment(..., gates=...)``."""
-    from vfreport.analysis.verdicts import Gate
-
-    return [Gate(g["name"], g["passed"], g["sentence"]) for g in ys.gates]
 
 
 def prepare(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, evaluate: bool = True,
@@ -70,30 +73,4 @@ def prepare(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, evaluat
     return Yardstick(evaluation, lifts, gates(cfg, lifts))
 
 
-def der_delta(primary: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``delta.der``: target − baseline arm corpus DER with the primary endpoint's crossed interval
-    (lower is better); empty when the primary endpoint is not ΔDER."""
-    p = primary or {}
-    if p.get("endpoint") != "der" or p.get("estimate") is None:
-        return {"value": None, "ci95": None, "lower_is_better": True}
-    return {"value": p["estimate"], "ci95": p["ci95"], "p_value": p["p_value"], "lower_is_better": True,
-            "method": p["method"]}
-
-
-def attach(results: MutableMapping[str, Any], ys: Yardstick) -> MutableMapping[str, Any]:
-    """Put the yardstick into an analysed results dict: ``evaluation``, ``arms.<arm>.lift``,
-    ``delta.der`` and ``delta.lift`` (the arms' lifts are against different baselines on different
-    tasks: reported side by side, not differenced)."""
-    results["evaluation"] = ys.evaluation
-    for arm, lift in ys.lifts.items():
-        if arm in results.get("arms", {}):
-            results["arms"][arm]["lift"] = lift
-    delta = results.setdefault("delta", {})
-    delta["der"] = der_delta(results.get("primary"))
-    delta["lift"] = {"value": None, "ci95": None,
-                     "note": "each arm against its own audio-free baseline on its own task: not differenced"}
-    results["yardstick_gates"] = ys.gates
-    return results
-
-
-__all__: Sequence[str] = ("DER_GATE", "Yardstick", "attach", "der_delta", "gates", "prepare", "verdict_gates")
+__all__: Sequence[str] = ("DER_GATE", "Yardstick", "gates", "prepare")

@@ -31,6 +31,7 @@ from vfreport.config import read_experiment_config
 from vfreport.errors import ConfigError
 from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import ExperimentDir, atomic_write_bytes
+from vfreport.experiment.results_schema import Results
 
 if TYPE_CHECKING:  # matplotlib and seaborn load only when a figure is drawn (load_histories is light)
     from matplotlib.figure import Figure
@@ -362,7 +363,7 @@ def best_val_acc_figure(results: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def make_figures(exp_dir: Path | str, results: Mapping[str, Any]) -> dict[str, Path]:
+def make_figures(exp_dir: Path | str, results: Results) -> dict[str, Path]:
     """Draw the figures of ``results`` (and the runs' histories) into ``DIR/figures/*.png``.
 
     Returns {name: path} for the figures written: none when no run has a history. Figures that a

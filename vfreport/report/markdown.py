@@ -23,6 +23,7 @@ from typing import Any
 import tomli_w
 
 from vfreport import format as F
+from vfreport.experiment.results_schema import Results
 from vfreport.format import MARKS, ci_ok, ci_points, num, pct, points, pvalue
 from vfreport.format import ok as _ok
 from vfreport.report.markup import code, fence, md_text, table
@@ -843,7 +844,7 @@ def reproducibility_section(results: Mapping[str, Any], manifest: Mapping[str, A
     return "\n\n".join(out)
 
 
-def render_markdown(results: Mapping[str, Any], figures: Mapping[str, str],
+def render_markdown(results: Results, figures: Mapping[str, str],
                     manifest: Mapping[str, Any] | None = None) -> str:
     """The results document for ``results`` (results.json's dict).
 

@@ -35,7 +35,7 @@ import pandas as pd
 from vfreport import format as F
 from vfreport.errors import ExperimentError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_text
-from vfreport.experiment.results_schema import read_results
+from vfreport.experiment.results_schema import Results, read_results
 from vfreport.report import markdown as md
 from vfreport.report.drilldown import MAX_CLIP_SECONDS, Case, Clip, Review, clock
 from vfreport.report.figures import FIGURE_NAMES
@@ -112,7 +112,7 @@ class _ReferenceFinder(HTMLParser):
 # ---------------------------------------------------------------------------------------------
 
 
-def load_results(exp_dir: Path | str) -> dict[str, Any]:
+def load_results(exp_dir: Path | str) -> Results:
     """results.json of an experiment directory (ExperimentError if missing or invalid,
     ResultsSchemaError if an older layout: :func:`vfreport.experiment.results_schema.read_results`)."""
     return read_results(exp_dir)

@@ -8,12 +8,12 @@ atomically.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from vfreport.errors import ExperimentError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_text, read_json
+from vfreport.experiment.results_schema import Results
 from vfreport.report.figures import make_figures
 from vfreport.report.markdown import render_markdown
 from vfreport.report.review import execute_review, export_html, load_results
@@ -29,7 +29,7 @@ def _manifest(exp: ExperimentDir) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def write_report(exp_dir: Path | str, results: Mapping[str, Any] | None = None, html: bool = True) -> dict[str, Path]:
+def write_report(exp_dir: Path | str, results: Results | None = None, html: bool = True) -> dict[str, Path]:
     """Render an analysed experiment directory.
 
     ``results`` defaults to DIR/results.json. Writes the figures, ``report.md`` and, with

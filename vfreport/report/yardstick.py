@@ -270,18 +270,17 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         real_floor = overlap_floor_sentence((ev.get("real") or {}).get("overlap_floor"))
         if real_floor:
             out += [real_floor, ""]
-    lift_rows, min_lift = [], None
+    lift_rows = []
     for arm in _arms(results):
         lift = ((results.get("arms") or {}).get(arm) or {}).get("lift")
         if lift:
-            min_lift = lift.get("min_lift", min_lift)
             lift_rows.append([_name(results, arm), _lift_cell(lift), lift.get("source") or "—"])
     if lift_rows:
         out.append("### Lift over the audio-free baseline")
         out.append("")
         out.append("Each run's accuracy minus what an audio-free predictor scores on the same windows (one value "
                    "per run, Student t-interval over runs). Best and realistic scenarios need the target's lift "
-                   f"≥ {F.points(min_lift, 0, signed=False)} with an "
+                   f"≥ {F.points(results['thresholds']['min_lift'], 0, signed=False)} with an "
                    "interval excluding 0; otherwise the accuracy is explained by window structure.")
         out.append("")
         out.append(table(["", "lift", "accuracy − baseline"], lift_rows))
