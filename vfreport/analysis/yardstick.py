@@ -25,8 +25,11 @@ from typing import Any
 
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import lift as L
-from vfreport.config import ExperimentConfig
+from vfreport.analysis.results import arm_input, load_runs
+from vfreport.analysis.verdicts import Gate
+from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import VfreportError
+from vfreport.experiment.layout import ExperimentDir
 
 DER_GATE = E.GATE_NAME
 
@@ -46,8 +49,6 @@ def gates(cfg: ExperimentConfig, lifts: Mapping[str, Mapping[str, Any]]) -> list
 
 def verdict_gates(ys: Yardstick) -> list[Any]:
     """:class:`vfreport.analysis.verdicts.Gate` objects for ``analyze_experiment(..., gates=...)``."""
-    from vfreport.analysis.verdicts import Gate
-
     return [Gate(g["name"], g["passed"], g["sentence"]) for g in ys.gates]
 
 
@@ -55,9 +56,6 @@ def prepare(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, evaluat
             previous: Mapping[str, Any] | None = None, **evaluate_options: Any) -> Yardstick:
     """Evaluate DER (or, with ``evaluate`` False, reuse ``previous["evaluation"]``), compute every
     arm's lift and the gates."""
-    from vfreport.config import read_experiment_config
-    from vfreport.experiment.layout import ExperimentDir
-
     cfg = cfg or read_experiment_config(ExperimentDir(exp_dir).config)
     if evaluate:
         try:
@@ -66,8 +64,17 @@ def prepare(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, evaluat
             evaluation = {"available": False, "reason": f"evaluation failed: {e}"}
     else:
         evaluation = (previous or {}).get("evaluation")
-    lifts = L.experiment_lifts(exp_dir, cfg)
+    lifts = experiment_lifts(exp_dir, cfg)
     return Yardstick(evaluation, lifts, gates(cfg, lifts))
+
+
+def experiment_lifts(exp_dir: Path | str, cfg: ExperimentConfig | None = None) -> dict[str, dict[str, Any]]:
+    """:func:`vfreport.analysis.lift.arm_lift` of every arm of an experiment directory (reads the runs as
+    the analysis does)."""
+    ed = ExperimentDir(exp_dir)
+    cfg = cfg or read_experiment_config(ed.config)
+    runs, _ = load_runs(ed, cfg)
+    return {arm: L.arm_lift(arm_input(cfg, arm, runs, {}), cfg.thresholds.min_lift) for arm in cfg.arms}
 
 
 def der_delta(primary: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -96,4 +103,5 @@ def attach(results: MutableMapping[str, Any], ys: Yardstick) -> MutableMapping[s
     return results
 
 
-__all__: Sequence[str] = ("DER_GATE", "Yardstick", "attach", "der_delta", "gates", "prepare", "verdict_gates")
+__all__: Sequence[str] = ("DER_GATE", "Yardstick", "attach", "der_delta", "experiment_lifts", "gates", "prepare",
+                          "verdict_gates")

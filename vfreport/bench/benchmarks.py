@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +24,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from vfreport.bench.figure import Figure, meets
 from vfreport.config import ArmConfig, ExperimentConfig, load_config
 from vfreport.experiment.layout import atomic_write_json
 from vfreport.model.network import FastDiarizationModel
-
-
-@dataclass
-class Figure:
-    name: str
-    value: float | None
-    unit: str
-    target: str
-    met: bool | None
-    note: str = ""
-
-
-def meets(value: float | None, op: str, bound: float) -> bool | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return value <= bound if op == "<=" else value >= bound
 
 
 def machine() -> dict[str, Any]:

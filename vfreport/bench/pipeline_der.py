@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from vfreport.bench.figure import Figure, meets
 from vfreport.data.audio import read_audio_file
 from vfreport.data.rttm import Segment, parse_rttm, parse_uem
 
@@ -167,8 +168,6 @@ def markdown(rows: list[dict[str, Any]], times: dict[str, dict[str, float]], thr
 def bench_pipeline(model: Path | str, data: Path | None = None) -> tuple[list[Any], str]:
     """The pipeline's figures for `vfreport bench` and the Markdown tables (module doc)."""
     import torch
-
-    from vfreport.bench.benchmarks import Figure, meets
 
     recordings = open_recordings(Path(data) if data else default_data())
     rows = der_table(model, recordings)
