@@ -91,6 +91,41 @@ class SequentialRun:
         return load_design(self.state["design"])
 
 
+def _open_design(cfg: ExperimentConfig, exp: Path, looks: Sequence[int] | None, design: Design | None, echo: Echo,
+                 endpoint: str | None) -> tuple[dict[str, Any], Design]:
+    """The state and design in ``exp``'s sequential.json, checked against what was asked (ConfigError
+    when they differ), or a new design written there."""
+    state = read_state(exp)
+    note = ""
+    if design is None and endpoint is not None:
+        endpoint, note = endpoint_for(cfg, endpoint)
+    if state is not None:
+        stored = load_design(state["design"])
+        asked = check_looks(looks) if looks else (design.looks if design else None)
+        if asked is not None and tuple(asked) != stored.looks:
+            raise ConfigError(
+                f"{sequential_path(exp)} fixes the looks at {', '.join(map(str, stored.looks))} seeds per arm; "
+                f"a design cannot change once started (asked: {', '.join(map(str, asked))}); use another --out")
+        kind = "der" if isinstance(stored, DerSequentialDesign) else "accuracy"
+        if endpoint is not None and design is None and endpoint != kind:
+            raise ConfigError(f"{sequential_path(exp)} decides on {kind}; a design cannot change once started "
+                              f"(asked: --endpoint {endpoint}); use another --out")
+        echo(f"continuing the sequential design in {sequential_path(exp)} "
+             f"({len(state['looks_done'])} of {len(stored.looks)} looks done)")
+        return state, stored
+    if note:
+        echo(note)
+    if design is None:
+        design = design_for_config(cfg, check_looks(looks) if looks else DEFAULT_LOOKS,
+                                   endpoint=endpoint or "accuracy")
+    check_design(design, cfg)
+    state = new_state(design, cfg)
+    exp.mkdir(parents=True, exist_ok=True)
+    write_state(exp, state)
+    echo(f"sequential design: looks at {', '.join(map(str, design.looks))} seeds per arm; {design.method}")
+    return state, design
+
+
 def run_until_decided(
     cfg: ExperimentConfig,
     exp_dir: Path | str,
@@ -113,35 +148,7 @@ def run_until_decided(
     running it again retries them and goes on.
     """
     exp = Path(exp_dir)
-    state = read_state(exp)
-    note = ""
-    if design is None and endpoint is not None:
-        endpoint, note = endpoint_for(cfg, endpoint)
-    if state is not None:
-        stored = load_design(state["design"])
-        asked = check_looks(looks) if looks else (design.looks if design else None)
-        if asked is not None and tuple(asked) != stored.looks:
-            raise ConfigError(
-                f"{sequential_path(exp)} fixes the looks at {', '.join(map(str, stored.looks))} seeds per arm; "
-                f"a design cannot change once started (asked: {', '.join(map(str, asked))}); use another --out")
-        kind = "der" if isinstance(stored, DerSequentialDesign) else "accuracy"
-        if endpoint is not None and design is None and endpoint != kind:
-            raise ConfigError(f"{sequential_path(exp)} decides on {kind}; a design cannot change once started "
-                              f"(asked: --endpoint {endpoint}); use another --out")
-        design = stored
-        echo(f"continuing the sequential design in {sequential_path(exp)} "
-             f"({len(state['looks_done'])} of {len(design.looks)} looks done)")
-    else:
-        if note:
-            echo(note)
-        if design is None:
-            design = design_for_config(cfg, check_looks(looks) if looks else DEFAULT_LOOKS,
-                                       endpoint=endpoint or "accuracy")
-        check_design(design, cfg)
-        state = new_state(design, cfg)
-        exp.mkdir(parents=True, exist_ok=True)
-        write_state(exp, state)
-        echo(f"sequential design: looks at {', '.join(map(str, design.looks))} seeds per arm; {design.method}")
+    state, design = _open_design(cfg, exp, looks, design, echo, endpoint)
     out = SequentialRun(state)
     if state["status"] == "stopped":
         echo(f"already decided at look {state['stopped_at']}: {state['decision']} ({state['reason']})")
@@ -178,7 +185,7 @@ def run_until_decided(
     return out  # pragma: no cover - the last look always decides
 
 
-def merge_trained(outcomes: Sequence[Any], exp_dir: Path | str) -> Any:
+def merge_trained(outcomes: Sequence[Any], exp_dir: Path | str) -> RunAllResult:
     """One training outcome for all looks (the trainer's :class:`~vfreport.run.runner.RunAllResult`):
     runs completed at any look, runs skipped at the first look that found them complete, the
     failures of the last look, the total time."""

@@ -56,6 +56,7 @@ from scipy import stats as st
 
 from vfreport.analysis.results import to_jsonable
 from vfreport.config import ExperimentConfig
+from vfreport.deploy.scoring import DEFAULT_MEETINGS, evaluation_arm
 from vfreport.errors import ConfigError, ExperimentError
 from vfreport.experiment.layout import atomic_write_json, read_json_object
 from vfreport.stats.crossed import compare_crossed
@@ -104,8 +105,6 @@ def min_der_delta(cfg: ExperimentConfig) -> float:
 def endpoint_for(cfg: ExperimentConfig, asked: str) -> tuple[str, str]:
     """The endpoint a design for ``cfg`` can decide on, and a note when it is not the one asked
     for: ΔDER needs an arm whose held-out meetings every run diarizes (dataset ``ami``)."""
-    from vfreport.deploy.scoring import evaluation_arm
-
     if asked not in ENDPOINTS:
         raise ConfigError(f"endpoint must be one of {', '.join(ENDPOINTS)}, got {asked!r}")
     if asked == "der" and evaluation_arm(cfg) is None:
@@ -125,8 +124,6 @@ def design_for_config(cfg: ExperimentConfig, looks: Sequence[int] = DEFAULT_LOOK
     ΔDER on ``n_meetings`` held-out meetings (default: as the evaluation diarizes), α and
     min_der_delta from the thresholds; operating characteristics under the variance ``components``
     (default: the demo's, :data:`vfreport.stats.sequential_der.DEMO_COMPONENTS`)."""
-    from vfreport.deploy.scoring import DEFAULT_MEETINGS
-
     th = cfg.thresholds
     try:
         if endpoint == "der":

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from vfreport import __version__
 from vfreport.deploy.winner import read_checkpoint
 from vfreport.errors import ExperimentError, ExportError
 from vfreport.experiment.layout import (
@@ -321,8 +322,6 @@ def verify_parity(
 
 
 def checkpoint_metadata(ckpt: dict[str, Any], model: Any) -> dict[str, Any]:
-    from vfreport import __version__
-
     cfg = model.config
     return {
         "arm": ckpt.get("arm"),
@@ -347,7 +346,6 @@ def export_model(
     """Export an in-memory FastDiarizationModel (eval mode) to ``out``; see :func:`export_onnx`."""
     import onnx
 
-    from vfreport import __version__
 
     model.eval()
     cfg = model.config

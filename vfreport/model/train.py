@@ -32,6 +32,7 @@ from vfreport.errors import ConfigError
 from vfreport.experiment.history import validate_history
 from vfreport.experiment.layout import RunDir, atomic_write_text, atomic_write_with
 from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint
+from vfreport.objective import resolve_objective
 from vfreport.stats.intervals import clustered_accuracy
 
 CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
@@ -189,8 +190,6 @@ def _write_predictions(path: Path, frames: pd.DataFrame) -> None:
 
 def training_objective(spec: TrainSettings, train: Any) -> str:
     """``spec.objective`` resolved against the windows' label strategy ("fixed" or "pit")."""
-    from vfreport.objective import resolve_objective
-
     strategy = (getattr(train, "info", None) or {}).get("label_strategy")
     try:
         return resolve_objective(strategy, spec.objective)

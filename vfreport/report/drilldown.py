@@ -33,8 +33,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vfreport.config import read_experiment_config
 from vfreport.data.audio import SAMPLE_RATE
 from vfreport.data.rttm import Segment, parse_rttm, parse_uem
+from vfreport.deploy.scoring import open_meetings
 from vfreport.errors import ExperimentError, VfreportError
 from vfreport.experiment.layout import ExperimentDir, read_json_object
 
@@ -507,9 +509,6 @@ class Review:
     def load_audio(self, uris: Iterable[str]) -> dict[str, np.ndarray]:
         """The 16 kHz audio of ``uris``, read through the data layer as the evaluation read it
         (one pass over the evaluated split; decoded meetings are kept)."""
-        from vfreport.config import read_experiment_config
-        from vfreport.deploy.scoring import open_meetings
-
         want = [u for u in dict.fromkeys(uris) if u not in self._audio]
         if want:
             ev = self.evaluation
