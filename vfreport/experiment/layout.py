@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vfreport.errors import ExperimentError
 from vfreport.names import SAFE_NAME, check_name
 
 PREDICTION_COLUMNS = ["epoch", "window", "frames_scored", "frames_correct"]
@@ -85,6 +84,8 @@ def read_json(path: Path | str) -> Any:
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
     """A JSON object from ``path``; ExperimentError naming the file when it is unreadable or not an object."""
+    from vfreport.errors import ExperimentError
+
     try:
         data = read_json(path)
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -168,6 +169,8 @@ class ExperimentDir:
 
     def require(self) -> ExperimentDir:
         """Self, after checking that the folder exists and holds experiment.toml (ExperimentError)."""
+        from vfreport.errors import ExperimentError
+
         if not self.root.is_dir():
             raise ExperimentError(f"experiment directory {str(self.root)!r} does not exist")
         if not self.config.is_file():

@@ -43,6 +43,7 @@ al. (1976), British Journal of Cancer 34(6). Welch, B. L. (1947), Biometrika 34.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -116,7 +117,7 @@ class OperatingPoint:
     expected_seeds: float
 
 
-class DesignRecord:
+class DesignRecord(ABC):
     """What the accuracy and the ΔDER designs (:class:`SequentialDesign`,
     :class:`vfreport.stats.sequential_der.DerSequentialDesign`) share: looks, boundaries and
     operating points, the expected seeds per truth, and their JSON form (``power`` is each
@@ -127,8 +128,9 @@ class DesignRecord:
     operating: tuple[Any, ...]
 
     @property
+    @abstractmethod
     def power(self) -> dict[str, float]:
-        raise NotImplementedError
+        """Chance of stopping for efficacy per named gain."""
 
     @property
     def expected_seeds(self) -> dict[str, float]:
