@@ -40,7 +40,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vfreport.config import read_experiment_config
 from vfreport.data.overlap import overlap_floor
 from vfreport.data.recordings import RecordingSet, open_recordings, read_recording
 from vfreport.data.rttm import Segment
@@ -67,9 +66,8 @@ from vfreport.deploy.scoring import (
     rttm_round_trip,
     score,
 )
-from vfreport.deploy.winner import best_checkpoints
 from vfreport.errors import ExperimentError
-from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text
+from vfreport.experiment.layout import atomic_write_json, atomic_write_text
 
 OWN_SPEECH = "own-speech"
 ORACLE_SPEECH = "oracle-speech"
@@ -100,6 +98,10 @@ def load_models(model: Path | str) -> tuple[dict[str, Predictor], float | None]:
 
     A file is one model (``.onnx`` or ``.pt``); an experiment folder gives every completed run's
     best checkpoint, named ``<arm>/seed-<k>``, with the experiment's training window."""
+    from vfreport.config import read_experiment_config
+    from vfreport.deploy.winner import best_checkpoints
+    from vfreport.experiment.layout import ExperimentDir
+
     path = Path(model)
     if not path.is_dir():
         return {MODEL: load_predictor(path)}, None

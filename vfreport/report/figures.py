@@ -31,7 +31,6 @@ from vfreport.config import read_experiment_config
 from vfreport.errors import ConfigError
 from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import ExperimentDir, atomic_write_bytes
-from vfreport.report import yardstick
 
 if TYPE_CHECKING:  # matplotlib and seaborn load only when a figure is drawn (load_histories is light)
     from matplotlib.figure import Figure
@@ -379,6 +378,7 @@ def make_figures(exp_dir: Path | str, results: Mapping[str, Any]) -> dict[str, P
         figs["val_acc_variability"] = variability_figure(hist, results)
     if any((results.get("arms", {}).get(a, {}).get("n_seeds") or 0) > 0 for a in results.get("arms", {})):
         figs["best_val_acc"] = best_val_acc_figure(results)
+    from vfreport.report import yardstick
 
     if yardstick.available(results):  # DER per held-out meeting and run (the common yardstick)
         figs[yardstick.FIGURE_NAME] = yardstick.der_figure(results)
