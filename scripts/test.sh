@@ -21,5 +21,5 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 .venv/bin/ruff check vfreport tests
-.venv/bin/lint-imports  # the layers contract in pyproject.toml: no module imports a layer above its own
+.venv/bin/lint-imports  # the contracts in pyproject.toml: no module imports a layer above its own, no import cycle
 exec .venv/bin/python -m pytest -q "$@"

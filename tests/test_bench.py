@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from vfreport.bench.benchmarks import Figure, meets, print_table, run_benchmarks, synthetic_experiment
+from vfreport.bench.benchmarks import print_table, run_benchmarks, synthetic_experiment
+from vfreport.bench.figure import Figure, meets
 
 
 def test_met_compares_against_the_target():

@@ -12,6 +12,7 @@ from _expdir import LIBRISPEECH_VAL, make_experiment, make_history
 
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import lift as L
+from vfreport.analysis import yardstick as Y
 from vfreport.data.rttm import Segment
 from vfreport.deploy import scoring as S
 from vfreport.deploy.predict import PipelineSettings, predict_audio
@@ -133,7 +134,7 @@ def test_experiment_lifts_read_each_runs_baseline(tmp_path: Path) -> None:
              ("ami", 1): {"data": {"position_baseline_val_acc": 0.75}},
              ("librispeech", 0): {"data": {"audio_free_baseline_val_acc": 0.5}}}
     exp = make_experiment(tmp_path, hist, status_extra=extra)
-    lifts = L.experiment_lifts(exp)
+    lifts = Y.experiment_lifts(exp)
     assert lifts["ami"]["per_seed"] == pytest.approx([0.10, 0.06])  # final val acc − each run's baseline
     assert lifts["ami"]["seeds"] == [0, 1]
     assert lifts["librispeech"]["per_seed"][0] == pytest.approx(LIBRISPEECH_VAL[-1] - 0.5)
@@ -347,7 +348,7 @@ def test_scenario_reads_the_yardstick(tmp_path: Path, audio_free: float, evaluat
     extra = {("ami", s): {"data": {"audio_free_baseline_val_acc": audio_free}} for s in range(3)}
     exp = make_experiment(tmp_path, hist, status_extra=extra)
     cfg = read_experiment_config(ExperimentDir(exp).config)
-    lifts = L.experiment_lifts(exp, cfg)
+    lifts = Y.experiment_lifts(exp, cfg)
     ev = _fake_evaluation({"ami": 0.0, "librispeech": 0.2}) if evaluated else None
     ys = Y.Yardstick(ev, lifts, Y.gates(cfg, lifts))
     results = analyze_experiment(exp, yardstick=ys)

@@ -18,12 +18,12 @@ import torch
 
 from vfreport import __version__
 from vfreport.bench.onnx_speed import bench_onnx
+from vfreport.deploy import export as export_step
 from vfreport.deploy import onnx as export_mod
 from vfreport.deploy.onnx import (
     CHECK_SHAPES,
     EXAMPLE_SHAPE,
     PARITY_TOLERANCE,
-    export_experiment,
     read_metadata,
     verify_parity,
 )
@@ -91,7 +91,7 @@ def make_experiment(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     root = make_experiment(tmp_path_factory.mktemp("exp"))
-    entry = export_experiment(root, read_json(root / "results.json"))
+    entry = export_step.export_experiment(root, read_json(root / "results.json"))
     return root, entry
 
 
@@ -238,9 +238,9 @@ def test_parity_failure_raises_and_is_recorded(exported: tuple[Path, dict], tmp_
     shutil.copytree(exported[0], root)
     before = (root / "model.onnx").read_bytes()
     real = export_mod.export_onnx
-    monkeypatch.setattr(export_mod, "export_onnx", lambda *a, **k: real(*a, **{**k, "tolerance": 0.0}))
+    monkeypatch.setattr(export_step, "export_onnx", lambda *a, **k: real(*a, **{**k, "tolerance": 0.0}))
     with pytest.raises(ExportError, match=r"max abs diff \d\.\d+e-\d+ > tolerance 0e\+00.*\[3, 24000\]") as err:
-        export_experiment(root, read_json(root / "results.json"))
+        export_step.export_experiment(root, read_json(root / "results.json"))
     assert (root / "model.onnx").read_bytes() == before  # the previous good model is not replaced
     entry = err.value.entry
     assert entry["parity_ok"] is False and entry["path"] is None
@@ -253,7 +253,7 @@ def test_explicit_arm_and_out_path(exported: tuple[Path, dict], tmp_path: Path) 
     root = tmp_path / "exp"
     shutil.copytree(exported[0], root)
     target = tmp_path / "elsewhere" / "winner.onnx"
-    entry = export_experiment(root, read_json(root / "results.json"), arm="librispeech", out=target)
+    entry = export_step.export_experiment(root, read_json(root / "results.json"), arm="librispeech", out=target)
     assert entry["path"] == str(target.resolve()) and entry["parity_ok"] is True
     assert (entry["arm"], entry["seed"], entry["epoch"]) == ("librispeech", 0, 3)
     assert read_metadata(target)["arm"] == "librispeech"

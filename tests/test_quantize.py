@@ -121,7 +121,7 @@ def test_unknown_method_is_an_export_error(tmp_path: Path) -> None:
 def test_int8_without_the_experiment_config_keeps_the_fp32_entry(tmp_path: Path) -> None:
     from test_export import make_experiment as experiment_without_config
 
-    from vfreport.deploy.onnx import export_experiment
+    from vfreport.deploy.export import export_experiment
     from vfreport.errors import ExportError
 
     root = experiment_without_config(tmp_path)

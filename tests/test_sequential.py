@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from scipy import stats as st
 
 from vfreport import pipeline
+from vfreport import sequential_run as SR
 from vfreport.analysis import sequential as AS
 from vfreport.cli import cli
 from vfreport.config import load_config, read_experiment_config
@@ -240,7 +241,7 @@ def _normal_values(cfg, target_mean, sd, seed=0):
 def test_large_effect_stops_at_the_first_look(tmp_path, cfg, design):
     out = tmp_path / "exp"
     fake = FakeTrainer(out, _normal_values(cfg, 0.9, 0.005))
-    run = AS.run_until_decided(cfg, out, fake, fake.analyse, design=design)
+    run = SR.run_until_decided(cfg, out, fake, fake.analyse, design=design)
     assert fake.calls == [[0, 1, 2]]
     assert (run.state["status"], run.state["decision"], run.state["stopped_at"]) == ("stopped", "efficacy", 1)
     assert run.state["looks_done"][0]["H1"]["repeated_lower_bound"] > 0
@@ -249,7 +250,7 @@ def test_large_effect_stops_at_the_first_look(tmp_path, cfg, design):
 def test_null_experiment_adds_seeds_and_stops_without_efficacy(tmp_path, cfg, design):
     out = tmp_path / "exp"
     fake = FakeTrainer(out, _normal_values(cfg, 0.6, 0.01, seed=5))
-    run = AS.run_until_decided(cfg, out, fake, fake.analyse, design=design)
+    run = SR.run_until_decided(cfg, out, fake, fake.analyse, design=design)
     print("null experiment:", [(r["n"], r["H1"]["p_value"], r["decision"]) for r in run.state["looks_done"]])
     assert run.state["decision"] in ("futility", "final")
     assert fake.calls == [AS.seed_schedule(cfg.seeds, n) for n in design.looks[:len(fake.calls)]]
@@ -259,7 +260,7 @@ def test_null_experiment_adds_seeds_and_stops_without_efficacy(tmp_path, cfg, de
 def test_runs_without_variance_never_stop_early(tmp_path, cfg):
     out = tmp_path / "exp"
     fake = FakeTrainer(out, lambda arm, s: 0.8 if arm == cfg.target.name else 0.6)
-    run = AS.run_until_decided(cfg, out, fake, fake.analyse, looks=(2, 3))
+    run = SR.run_until_decided(cfg, out, fake, fake.analyse, looks=(2, 3))
     assert [r["decision"] for r in run.state["looks_done"]] == ["continue", "final"]
     assert run.state["looks_done"][0]["H1"]["t"] is None  # undefined, stored as null
     assert "undefined" in run.state["reason"]
@@ -271,13 +272,13 @@ def test_killed_mid_look_continues_the_design(tmp_path, cfg):
     value = _normal_values(cfg, 0.62, 0.02, seed=1)
     killed = FakeTrainer(out, value, fail_at_call=2)
     with pytest.raises(KeyboardInterrupt):
-        AS.run_until_decided(cfg, out, killed, killed.analyse, looks=looks)
+        SR.run_until_decided(cfg, out, killed, killed.analyse, looks=looks)
     state = AS.read_state(out)
     assert len(state["looks_done"]) == 1 and state["status"] == "running"
     with pytest.raises(ConfigError, match="cannot change"):
-        AS.run_until_decided(cfg, out, killed, killed.analyse, looks=(2, 4))
+        SR.run_until_decided(cfg, out, killed, killed.analyse, looks=(2, 4))
     again = FakeTrainer(out, value)
-    run = AS.run_until_decided(cfg, out, again, again.analyse, looks=looks)
+    run = SR.run_until_decided(cfg, out, again, again.analyse, looks=looks)
     assert again.calls[0] == [0, 1, 2]  # look 2 again, not look 1
     assert run.state["looks_done"][0] == state["looks_done"][0]
     assert run.state["status"] == "stopped"

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from vfreport import pipeline
+from vfreport import sequential_run as SR
 from vfreport.analysis import sequential as AS
 from vfreport.cli import cli
 from vfreport.config import load_config
@@ -187,7 +188,7 @@ def loop_design(cfg):
 def test_large_gain_stops_for_efficacy_at_the_first_look(tmp_path, cfg, loop_design):
     out = tmp_path / "exp"
     fake = FakeDerTrainer(out, cfg, gain=0.15)
-    run = AS.run_until_decided(cfg, out, fake, fake.analyse, design=loop_design)
+    run = SR.run_until_decided(cfg, out, fake, fake.analyse, design=loop_design)
     assert fake.calls == [[0, 1, 2]]
     assert (run.state["decision"], run.state["stopped_at"]) == ("efficacy", 1)
     rec = run.state["looks_done"][0]
@@ -203,7 +204,7 @@ def test_large_gain_stops_for_efficacy_at_the_first_look(tmp_path, cfg, loop_des
 def test_no_gain_adds_seeds_and_stops_without_efficacy(tmp_path, cfg, loop_design):
     out = tmp_path / "exp"
     fake = FakeDerTrainer(out, cfg, gain=0.0, seed=3)
-    run = AS.run_until_decided(cfg, out, fake, fake.analyse, design=loop_design)
+    run = SR.run_until_decided(cfg, out, fake, fake.analyse, design=loop_design)
     print("no gain:", [(r["n"], r["DER"]["estimate"], r["DER"]["p_value"], r["decision"])
                        for r in run.state["looks_done"]])
     assert run.state["decision"] in ("futility", "final")
@@ -215,7 +216,7 @@ def test_no_gain_adds_seeds_and_stops_without_efficacy(tmp_path, cfg, loop_desig
 def test_a_look_without_an_evaluation_decides_nothing(tmp_path, cfg, loop_design):
     out = tmp_path / "exp"
     fake = FakeDerTrainer(out, cfg, gain=0.15)
-    run = AS.run_until_decided(cfg, out, fake, lambda: {"runs": [], "evaluation": {"available": False,
+    run = SR.run_until_decided(cfg, out, fake, lambda: {"runs": [], "evaluation": {"available": False,
                                                                                   "reason": "no meetings"}},
                                design=loop_design)
     assert [r["decision"] for r in run.state["looks_done"]] == ["continue", "continue", "final"]
@@ -231,10 +232,10 @@ def test_endpoint_fallback_and_a_started_design_keeps_its_endpoint(tmp_path, cfg
         AS.endpoint_for(cfg, "wer")
     out = tmp_path / "exp"
     fake = FakeDerTrainer(out, cfg, gain=0.15)
-    AS.run_until_decided(cfg, out, fake, fake.analyse, looks=(2, 3), endpoint="der")
+    SR.run_until_decided(cfg, out, fake, fake.analyse, looks=(2, 3), endpoint="der")
     assert AS.read_state(out)["design"]["endpoint"] == "der"
     with pytest.raises(ConfigError, match="decides on der"):
-        AS.run_until_decided(cfg, out, fake, fake.analyse, endpoint="accuracy")
+        SR.run_until_decided(cfg, out, fake, fake.analyse, endpoint="accuracy")
     with pytest.raises(ConfigError, match="min_der_delta"):
         AS.check_design(design_sequential_der((2, 3), min_der_delta=0.07, n_sim=1000), cfg)
 

@@ -22,6 +22,7 @@ from vfreport.config import ExperimentConfig
 from vfreport.errors import ExportError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, read_json
 from vfreport.experiment.results_schema import OnnxEntry, Results, with_onnx
+from vfreport.sequential_run import merge_trained, run_until_decided
 
 Echo = Callable[[str], None]
 
@@ -75,7 +76,7 @@ def export(exp_dir: Path | str, results: Results, arm: str | None = None,
     """Export the winner and return its ``onnx`` entry (with ``int8``: also the int8 model, judged
     by DER, under the entry's ``int8``). On failure raise ExportError, whose ``entry`` holds what
     results.json records about the failed attempt (or None)."""
-    from vfreport.deploy.onnx import export_experiment
+    from vfreport.deploy.export import export_experiment
 
     return export_experiment(exp_dir, results, arm=arm, out=out, int8=int8)
 
@@ -116,10 +117,8 @@ def train_until_decided(cfg: ExperimentConfig, out: Path, train: Callable[[Exper
     """``run-all --until-decided``: train look by look of a group-sequential design (``design``,
     e.g. from ``vfreport design --json``; default: the config's for ``endpoint`` at ``looks``),
     analysing after each, held-out meetings included (only the look's new runs diarize; earlier
-    RTTMs are re-scored), until it stops (:func:`vfreport.analysis.sequential.run_until_decided`;
+    RTTMs are re-scored), until it stops (:func:`vfreport.sequential_run.run_until_decided`;
     state in ``<out>/sequential.json``). Returns the training outcome of all looks together."""
-    from vfreport.analysis.sequential import merge_trained, run_until_decided
-
     run = run_until_decided(cfg, out, train, lambda: analyse(out, keep_onnx=False),
                             looks=looks, design=design, echo=echo, endpoint=endpoint)
     return merge_trained(run.trained, out)

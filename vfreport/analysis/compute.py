@@ -29,7 +29,7 @@ from vfreport.config import ExperimentConfig
 from vfreport.stats.intervals import N_RESAMPLES, Summary, arm_accuracy_interval, bootstrap_mean_diff_ci, summarize
 from vfreport.stats.outliers import flag_runs, pooled_robust_sd, sensitivity
 from vfreport.stats.power import PowerPlan, der_runs_needed, der_runs_no_gain, holm_alpha, power_plan
-from vfreport.stats.results import Interval
+from vfreport.stats.results import Interval, TestResult
 from vfreport.stats.twosample import welch_t_interval
 
 ACCURACY = (0.0, 1.0)
@@ -168,33 +168,14 @@ def _with_bounds(tests: dict[str, Any], h2_bound: float | None, alpha: float, ta
     return out
 
 
-def compute(
-    cfg: ExperimentConfig,
-    arms: Mapping[str, ArmInput],
-    gates: Sequence[V.Gate] = (),
-    n_resamples: int = N_RESAMPLES,
-    seed: int = 0,
-    evaluation: Mapping[str, Any] | None = None,
-) -> Analysis:
-    """The primary endpoint, summaries, Δs, the secondary family with Holm, power, readiness,
-    stability and the scenario.
-
-    ``arms`` maps every configured arm name to its :class:`ArmInput`. ``evaluation`` is
-    results.json's ``evaluation`` entry (DER of every run on the held-out meetings): when it is
-    available, ΔDER is the primary endpoint (:mod:`vfreport.analysis.primary`), else H1. ``gates``
-    are extra conditions for the best and realistic scenarios (see
-    :mod:`vfreport.analysis.verdicts`); the DER gate and the data check are added here. Bootstrap
-    draws are seeded by ``seed``: the same inputs give the same numbers.
-    """
+def _arm_results(cfg: ExperimentConfig, arms: Mapping[str, ArmInput], ys: P.YardstickStats | None,
+                 real: P.YardstickStats | None, evaluation: Mapping[str, Any] | None) -> dict[str, ArmResult]:
+    """Per arm: summaries, production readiness (reading the real recordings' DER first), stability
+    and data flags."""
     th = cfg.thresholds
-    tgt, base = arms[cfg.target.name], arms[cfg.baseline.name]
-    basis = basis_text([m.unbiased_source for a in (tgt, base) for m in a.metrics])
     sources = {a.name: a.source for a in cfg.arms.values()}
-    ys = P.yardstick_stats(evaluation, tgt.name, base.name, th.alpha)
     real_ev = (evaluation or {}).get("real")
-    real = P.yardstick_stats(real_ev, tgt.name, base.name, th.alpha)  # the config's [evaluation] recordings
     judge, judge_ev = (real, real_ev) if real is not None else (ys, evaluation)  # readiness reads real data first
-
     arm_out: dict[str, ArmResult] = {}
     for name, a in arms.items():
         sums = {k: summarize([getattr(m, k) for m in a.metrics], bounds) for k, bounds in METRICS.items()}
@@ -216,12 +197,19 @@ def compute(
             unbiased_sources=tuple(m.unbiased_source for m in a.metrics),
             der_vs_baselines=der_text,
         )
+    return arm_out
 
-    delta = {k: _delta(_values(tgt.metrics, k), _values(base.metrics, k), n_resamples, seed + i)
-             for i, k in enumerate(METRICS)}
 
-    full_t = [m for m in tgt.metrics if m.window_epochs >= EARLY_EPOCHS]
-    full_b = [m for m in base.metrics if m.window_epochs >= EARLY_EPOCHS]
+def _full_runs(a: ArmInput) -> list[RunMetrics]:
+    """The arm's runs that trained at least :data:`EARLY_EPOCHS` epochs (H2 compares their early noise)."""
+    return [m for m in a.metrics if m.window_epochs >= EARLY_EPOCHS]
+
+
+def _tests(cfg: ExperimentConfig, tgt: ArmInput, base: ArmInput, n_resamples: int,
+           seed: int) -> tuple[dict[str, TestResult], str]:
+    """H1–H3 over runs, with their one-sided bounds, and the caveat when the arms train different tasks."""
+    th = cfg.thresholds
+    full_t, full_b = _full_runs(tgt), _full_runs(base)
     acc_t, acc_b = _values(tgt.metrics, "unbiased_acc"), _values(base.metrics, "unbiased_acc")
     noise_sd_t, noise_sd_b = _values(full_t, "val_acc_noise_sd"), _values(full_b, "val_acc_noise_sd")
     tests = {
@@ -234,41 +222,54 @@ def compute(
         tests["H2"] = replace(tests["H2"], reason=f"no completed {' or '.join(short)} run has {EARLY_EPOCHS} epochs "
                               f"(variability over epochs 1–{EARLY_EPOCHS} cannot be compared)")
     tasks = different_tasks(tgt, base, {a.name: a.label_strategy for a in cfg.arms.values()})
-    tests = _with_bounds(tests, _h2_upper_bound(noise_sd_t, noise_sd_b, th.alpha), th.alpha, tasks)
-    der_data = (str((evaluation or {}).get("data") or "") or V.data_words([ys.source] if ys and ys.source
-                                                                        else list(sources.values())))
-    acc_data = V.data_words([sources[tgt.name], sources[base.name]])
+    return _with_bounds(tests, _h2_upper_bound(noise_sd_t, noise_sd_b, th.alpha), th.alpha, tasks), tasks
+
+
+def _primary(cfg: ExperimentConfig, ys: P.YardstickStats | None, h1: TestResult, basis: str,
+             evaluation: Mapping[str, Any] | None) -> tuple[V.Primary, str]:
+    """The primary endpoint (ΔDER when the evaluation compared the arms, else H1) and, for H1, why
+    ΔDER is missing."""
+    th = cfg.thresholds
+    sources = {a.name: a.source for a in cfg.arms.values()}
     if ys is not None and ys.primary is not None:
-        primary = P.der_primary(ys, th, der_data)
-        fallback = ""
-    else:
-        primary = P.accuracy_primary(tests["H1"], th, basis, acc_data)
-        fallback = (ys.reason if ys else (evaluation or {}).get("reason")) or "the evaluation step did not run"
-    family = [k for k in tests if not (k == "H1" and primary.endpoint == "accuracy")]
-    p_holm = {**{k: None for k in tests}, **H.adjust({k: tests[k] for k in family})}
+        der_data = (str((evaluation or {}).get("data") or "") or V.data_words([ys.source] if ys.source
+                                                                            else list(sources.values())))
+        return P.der_primary(ys, th, der_data), ""
+    acc_data = V.data_words([sources[cfg.target.name], sources[cfg.baseline.name]])
+    fallback = (ys.reason if ys else (evaluation or {}).get("reason")) or "the evaluation step did not run"
+    return P.accuracy_primary(h1, th, basis, acc_data), fallback
+
+
+def _outcomes(tests: Mapping[str, TestResult], p_holm: Mapping[str, float | None], th: Any, tgt: ArmInput,
+              base: ArmInput, arm_out: Mapping[str, ArmResult], basis: str,
+              tasks: str) -> dict[str, V.HypothesisOutcome]:
+    """Each hypothesis's test, Holm-adjusted p and verdict."""
     st, sb = arm_out[tgt.name].summaries, arm_out[base.name].summaries
-    noise_t = summarize(_values(full_t, "val_acc_noise_half_range")).mean
-    noise_b = summarize(_values(full_b, "val_acc_noise_half_range")).mean
+    noise_t = summarize(_values(_full_runs(tgt), "val_acc_noise_half_range")).mean
+    noise_b = summarize(_values(_full_runs(base), "val_acc_noise_half_range")).mean
     verdicts = {
         "H1": V.h1_verdict(tests["H1"], p_holm["H1"], th, tgt.display_name, base.display_name, st["unbiased_acc"],
                            sb["unbiased_acc"], basis, tests["H1"].extra["one_sided_bound"], tasks),
         "H2": V.h2_verdict(tests["H2"], p_holm["H2"], th, tgt.display_name, base.display_name, noise_t, noise_b),
         "H3": V.h3_verdict(tests["H3"], p_holm["H3"], th, tgt.display_name, tests["H3"].extra["one_sided_bound"]),
     }
-    outcomes = {k: V.HypothesisOutcome(tests[k], p_holm[k], verdicts[k]) for k in tests}
+    return {k: V.HypothesisOutcome(tests[k], p_holm[k], verdicts[k]) for k in tests}
 
+
+def _power(th: Any, tgt: ArmInput, base: ArmInput, tests: Mapping[str, TestResult], family: Sequence[str],
+           seed: int) -> PowerPlan:
+    """Runs needed for H1 at each distinct Δ of interest (min_delta, the expected gains), at H1's level."""
     effects = {"min_delta": th.min_delta, **{f"expected_gain_{i}": g for i, g in enumerate(th.expected_gain)}}
     effects = dict(sorted({v: k for k, v in effects.items()}.items()))  # distinct Δs, smallest first
     h1_alpha = th.alpha if "H1" not in family else holm_alpha(th.alpha, sum(
         tests[k].testable and tests[k].decidable for k in family))
-    power = power_plan(acc_t, acc_b, {name: d for d, name in effects.items()}, alpha=h1_alpha, seed=seed,
-                       min_delta=th.min_delta)
-    advice = runs_advice(primary, power, th)
-    scale = pooled_robust_sd(acc_t, acc_b)
-    flags = {a.name: flag_runs([m.unbiased_acc for m in a.metrics], floor=th.min_delta,
-                               at_chance=failed_to_learn(a.metrics), scale=scale) for a in (tgt, base)}
-    robust = flagged_runs(primary, flags, tgt, base, evaluation, th)
+    return power_plan(_values(tgt.metrics, "unbiased_acc"), _values(base.metrics, "unbiased_acc"),
+                      {name: d for d, name in effects.items()}, alpha=h1_alpha, seed=seed, min_delta=th.min_delta)
 
+
+def _scenario_gates(gates: Sequence[V.Gate], ys: P.YardstickStats | None, tgt: ArmInput, base: ArmInput,
+                    arm_out: Mapping[str, ArmResult], fallback: str) -> list[V.Gate]:
+    """The caller's gates, the DER gate (target below the model-free baselines) and the data check."""
     all_gates = [g for g in gates if g.name != E.GATE_NAME]
     if ys is not None:
         beats, text = P.beats_baselines(ys.vs_baselines.get(tgt.name, {}), tgt.display_name)
@@ -279,9 +280,51 @@ def compute(
              for a in (tgt, base) if arm_out[a.name].data_flags]
     if short:
         all_gates.append(V.Gate("data", False, " and ".join(short)))
-    secondary = {k: outcomes[k] for k in family}
-    scen = V.scenario(primary, st["unbiased_acc"], sb["unbiased_acc"], secondary, th, tgt.display_name,
-                      base.display_name, basis, advice, all_gates, fallback, robust.sentence)
+    return all_gates
+
+
+def compute(
+    cfg: ExperimentConfig,
+    arms: Mapping[str, ArmInput],
+    gates: Sequence[V.Gate] = (),
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    evaluation: Mapping[str, Any] | None = None,
+) -> Analysis:
+    """The primary endpoint, summaries, Δs, the secondary family with Holm, power, readiness,
+    stability and the scenario.
+
+    ``arms`` maps every configured arm name to its :class:`ArmInput`. ``evaluation`` is
+    results.json's ``evaluation`` entry (DER of every run on the held-out meetings): when it is
+    available, ΔDER is the primary endpoint (:mod:`vfreport.analysis.primary`), else H1. ``gates``
+    are extra conditions for the best and realistic scenarios (see
+    :mod:`vfreport.analysis.verdicts`); the DER gate and the data check are added here. Bootstrap
+    draws are seeded by ``seed``: the same inputs give the same numbers.
+    """
+    th = cfg.thresholds
+    tgt, base = arms[cfg.target.name], arms[cfg.baseline.name]
+    basis = basis_text([m.unbiased_source for a in (tgt, base) for m in a.metrics])
+    ys = P.yardstick_stats(evaluation, tgt.name, base.name, th.alpha)
+    real = P.yardstick_stats((evaluation or {}).get("real"), tgt.name, base.name, th.alpha)  # [evaluation] set
+    arm_out = _arm_results(cfg, arms, ys, real, evaluation)
+    delta = {k: _delta(_values(tgt.metrics, k), _values(base.metrics, k), n_resamples, seed + i)
+             for i, k in enumerate(METRICS)}
+    tests, tasks = _tests(cfg, tgt, base, n_resamples, seed)
+    primary, fallback = _primary(cfg, ys, tests["H1"], basis, evaluation)
+    family = [k for k in tests if not (k == "H1" and primary.endpoint == "accuracy")]
+    p_holm = {**{k: None for k in tests}, **H.adjust({k: tests[k] for k in family})}
+    outcomes = _outcomes(tests, p_holm, th, tgt, base, arm_out, basis, tasks)
+    power = _power(th, tgt, base, tests, family, seed)
+    advice = runs_advice(primary, power, th)
+    acc_t, acc_b = _values(tgt.metrics, "unbiased_acc"), _values(base.metrics, "unbiased_acc")
+    scale = pooled_robust_sd(acc_t, acc_b)
+    flags = {a.name: flag_runs([m.unbiased_acc for m in a.metrics], floor=th.min_delta,
+                               at_chance=failed_to_learn(a.metrics), scale=scale) for a in (tgt, base)}
+    robust = flagged_runs(primary, flags, tgt, base, evaluation, th)
+    st, sb = arm_out[tgt.name].summaries, arm_out[base.name].summaries
+    scen = V.scenario(primary, st["unbiased_acc"], sb["unbiased_acc"], {k: outcomes[k] for k in family}, th,
+                      tgt.display_name, base.display_name, basis, advice,
+                      _scenario_gates(gates, ys, tgt, base, arm_out, fallback), fallback, robust.sentence)
     # the lift gate (accuracy minus the audio-free baseline under the run's scoring) supersedes the
     # older position-only caveat: one baseline per report, not two that differ slightly
     measured_lift = any(g.name == LIFT_GATE and g.passed is not None for g in gates)

@@ -20,11 +20,9 @@ its interval excludes 0; otherwise the accuracy is explained by window structure
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from vfreport import format as F
-from vfreport.experiment.layout import ExperimentDir
 from vfreport.stats.intervals import finite, summarize
 
 DEFAULT_MIN_LIFT = 0.05
@@ -105,13 +103,3 @@ def arm_lift(arm: Any, min_lift: float = DEFAULT_MIN_LIFT) -> dict[str, Any]:
     entry["source"] = " / ".join(sorted(sources)) or None
     return entry
 
-
-def experiment_lifts(exp_dir: Path | str, cfg: Any = None) -> dict[str, dict[str, Any]]:
-    """:func:`arm_lift` of every arm of an experiment directory (reads the runs as the analysis does)."""
-    from vfreport.analysis.results import arm_input, load_runs
-    from vfreport.config import read_experiment_config
-
-    ed = ExperimentDir(exp_dir)
-    cfg = cfg or read_experiment_config(ed.config)
-    runs, _ = load_runs(ed, cfg)
-    return {arm: arm_lift(arm_input(cfg, arm, runs, {}), cfg.thresholds.min_lift) for arm in cfg.arms}

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from vfreport.experiment.results_schema import (
     SCHEMA_VERSION,
     Arm,
     DerDelta,
+    Evaluation,
+    Gate,
+    Lift,
     LiftDelta,
     OnnxEntry,
     Primary,
@@ -53,9 +56,6 @@ from vfreport.experiment.results_schema import (
 from vfreport.stats.intervals import N_RESAMPLES
 from vfreport.stats.power import PowerPlan
 from vfreport.stats.results import Interval
-
-if TYPE_CHECKING:  # the yardstick's module reads the runs through this one
-    from vfreport.analysis.yardstick import Yardstick
 
 DATA_KEYS = ("source", "label_strategy", "train_windows", "val_windows", "test_windows", "skipped_rows")
 HYPOTHESIS_NAMES = {
@@ -406,6 +406,20 @@ LIFT_DELTA: LiftDelta = {"value": None, "ci95": None,
                          "note": "each arm against its own audio-free baseline on its own task: not differenced"}
 """``delta.lift``: the arms' lifts are against different baselines on different tasks, reported side
 by side (``arms.<arm>.lift``), never differenced."""
+
+
+@dataclass
+class Yardstick:
+    """What :func:`vfreport.analysis.yardstick.prepare` measures: results.json's ``evaluation`` entry,
+    every arm's ``lift`` and the gates as ``{name, passed, sentence}``."""
+
+    evaluation: Evaluation | None
+    lifts: dict[str, Lift] = field(default_factory=dict)
+    gates: list[Gate] = field(default_factory=list)
+
+    def verdict_gates(self) -> list[V.Gate]:
+        """The gates as :class:`vfreport.analysis.verdicts.Gate` objects for the scenario."""
+        return [V.Gate(g["name"], g["passed"], g["sentence"]) for g in self.gates]
 
 
 def build_results(

@@ -461,6 +461,61 @@ def _lower(x: Any) -> float | None:
     return x[0] if F.ci_ok(x) else None
 
 
+def _primary_tail(decision: str, primary: Primary, runs_advice: str) -> tuple[str, str] | None:
+    """(scenario, sentence) when the primary endpoint alone decides it: not testable, no worthwhile
+    gain, inconclusive, or a gain not shown to be worthwhile; None when a worthwhile gain is shown."""
+    amount = _amount(primary, primary.threshold)
+    if decision == PRIMARY_NOT_TESTABLE:
+        return "descriptive", f"The gain is not tested ({primary.reason}); the numbers describe these runs only."
+    if decision == NO_WORTHWHILE_GAIN:
+        small = (" A gain above 0 is shown, but" if F.ok(primary.gain_bound) and rounded(primary.gain_bound) > 0
+                 else "")
+        return "worst", (f"No worthwhile gain:{small} the 95 % interval excludes a gain of {amount} (the smallest "
+                         "worthwhile gain), so the data change did not buy what was needed; this points to "
+                         "architecture limits: revisit the model design.")
+    if decision == INCONCLUSIVE:
+        return "inconclusive", (f"Inconclusive: no gain is shown, and the interval still admits a gain of {amount} "
+                                f"or more, so this is not evidence of no effect; "
+                                f"{runs_advice or 'more runs per arm would decide it'}.")
+    if decision == GAIN_UNCERTAIN:
+        return "gain-uncertain", (f"A gain is shown (the bound clears 0) but not one of {amount} or more (the "
+                                  f"smallest worthwhile gain), and the interval still reaches it; "
+                                  f"{runs_advice or 'more runs per arm would decide it'}.")
+    return None
+
+
+def _gates_tail(failed: Sequence[Gate]) -> tuple[str, str] | None:
+    """(scenario, sentence) when a worthwhile gain is shown but a gate failed (the lift gate: the
+    accuracy is explained by window structure); None when none failed."""
+    if not failed:
+        return None
+    structural = any(g.name == LIFT_GATE for g in failed)
+    lead = "Inconclusive: accuracy explained by window structure: " if structural else "The gain is worthwhile, but "
+    name = "explained-by-structure" if structural else "not-confirmed"
+    return name, lead + "; ".join(g.sentence for g in failed) + "."
+
+
+def _accuracy_tail(target: Summary, h2: HypothesisOutcome | None, th: Thresholds, target_name: str,
+                   basis: str) -> tuple[str, str]:
+    """(scenario, sentence) of a worthwhile gain with every gate passed or unknown: best, high but
+    unstable, realistic or below realistic, read on the target accuracy's lower 95 % bound and H2."""
+    acc_lo = _lower(target.ci95)
+    h2_ok = h2 is not None and h2.verdict.verdict == SUPPORTED
+    acc = (f"{target_name}'s {basis} {F.mean_ci_pct(target.mean, target.ci95, target.n)} (read on the 95 % "
+           "interval's lower end)")
+    if acc_lo is not None and rounded(acc_lo) >= rounded(th.best_case) and h2_ok:
+        return "best", (f"Best case: {acc} at or above {F.pct(th.best_case)} with stable training (H2 supported); "
+                        "the architecture is sound and the data was the bottleneck.")
+    if acc_lo is not None and rounded(acc_lo) >= rounded(th.best_case):
+        return "high-but-unstable", (f"{acc} is at or above the best-case {F.pct(th.best_case)}, but H2 (stable "
+                                     f"training) is {h2.verdict.verdict if h2 else NOT_TESTABLE}.")
+    if acc_lo is not None and rounded(acc_lo) >= rounded(th.realistic):
+        return "realistic", (f"Realistic scenario: {acc} at or above {F.pct(th.realistic)}; real labels solve the "
+                             "pseudo-label limitation, production needs minor tuning.")
+    return "below-realistic", (f"The gain is worthwhile, but {acc} does not show the realistic "
+                               f"{F.pct(th.realistic)}{' (one run: no interval)' if acc_lo is None else ''}.")
+
+
 def scenario(
     primary: Primary,
     target: Summary,
@@ -494,55 +549,10 @@ def scenario(
                 f"comparison, on {primary.data} data. ")
     head = lead + primary_sentence(primary, target_name, baseline_name)
     decision = primary_decision(primary)
-    amount = _amount(primary, primary.threshold)
     failed = [g for g in gates if g.passed is False]
     unknown = [g for g in gates if g.passed is None]
-    h2 = secondary.get("H2")
-    acc_lo = _lower(target.ci95)
-    if decision == PRIMARY_NOT_TESTABLE:
-        name = "descriptive"
-        tail = f"The gain is not tested ({primary.reason}); the numbers describe these runs only."
-    elif decision == NO_WORTHWHILE_GAIN:
-        name = "worst"
-        small = (" A gain above 0 is shown, but" if F.ok(primary.gain_bound) and rounded(primary.gain_bound) > 0
-                 else "")
-        tail = (f"No worthwhile gain:{small} the 95 % interval excludes a gain of {amount} (the smallest worthwhile "
-                "gain), so the data change did not buy what was needed; this points to architecture limits: revisit "
-                "the model design.")
-    elif decision == INCONCLUSIVE:
-        name = "inconclusive"
-        tail = (f"Inconclusive: no gain is shown, and the interval still admits a gain of {amount} or more, so this "
-                f"is not evidence of no effect; {runs_advice or 'more runs per arm would decide it'}.")
-    elif decision == GAIN_UNCERTAIN:
-        name = "gain-uncertain"
-        tail = (f"A gain is shown (the bound clears 0) but not one of {amount} or more (the smallest worthwhile "
-                f"gain), and the interval still reaches it; {runs_advice or 'more runs per arm would decide it'}.")
-    elif failed:
-        structural = any(g.name == LIFT_GATE for g in failed)
-        name = "explained-by-structure" if structural else "not-confirmed"
-        lead2 = ("Inconclusive: accuracy explained by window structure: " if structural
-                 else "The gain is worthwhile, but ")
-        tail = lead2 + "; ".join(g.sentence for g in failed) + "."
-    else:
-        h2_ok = h2 is not None and h2.verdict.verdict == SUPPORTED
-        acc = (f"{target_name}'s {basis} {F.mean_ci_pct(target.mean, target.ci95, target.n)} (read on the 95 % "
-               "interval's lower end)")
-        if acc_lo is not None and rounded(acc_lo) >= rounded(th.best_case) and h2_ok:
-            name = "best"
-            tail = (f"Best case: {acc} at or above {F.pct(th.best_case)} with stable training (H2 supported); the "
-                    "architecture is sound and the data was the bottleneck.")
-        elif acc_lo is not None and rounded(acc_lo) >= rounded(th.best_case):
-            name = "high-but-unstable"
-            tail = (f"{acc} is at or above the best-case {F.pct(th.best_case)}, but H2 (stable training) is "
-                    f"{h2.verdict.verdict if h2 else NOT_TESTABLE}.")
-        elif acc_lo is not None and rounded(acc_lo) >= rounded(th.realistic):
-            name = "realistic"
-            tail = (f"Realistic scenario: {acc} at or above {F.pct(th.realistic)}; real labels solve the "
-                    "pseudo-label limitation, production needs minor tuning.")
-        else:
-            name = "below-realistic"
-            tail = (f"The gain is worthwhile, but {acc} does not show the realistic {F.pct(th.realistic)}"
-                    f"{' (one run: no interval)' if acc_lo is None else ''}.")
+    name, tail = (_primary_tail(decision, primary, runs_advice) or _gates_tail(failed)
+                  or _accuracy_tail(target, secondary.get("H2"), th, target_name, basis))
     if unknown and name in ("best", "realistic", "high-but-unstable"):
         tail += " Not yet checked: " + "; ".join(g.sentence for g in unknown) + "."
     family = [k for k in ("H1", "H2", "H3") if k in secondary]

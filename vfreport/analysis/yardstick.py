@@ -21,31 +21,18 @@ cited as a caution and does not block.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import lift as L
-from vfreport.analysis import verdicts as V
-from vfreport.config import ExperimentConfig
+from vfreport.analysis.results import Yardstick, arm_input, load_runs
+from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import VfreportError
-from vfreport.experiment.results_schema import Evaluation, Gate, Lift
+from vfreport.experiment.layout import ExperimentDir
+from vfreport.experiment.results_schema import Gate
 
 DER_GATE = E.GATE_NAME
-
-
-@dataclass
-class Yardstick:
-    """results.json's ``evaluation`` entry, every arm's ``lift`` and the gates as ``{name, passed, sentence}``."""
-
-    evaluation: Evaluation | None
-    lifts: dict[str, Lift] = field(default_factory=dict)
-    gates: list[Gate] = field(default_factory=list)
-
-    def verdict_gates(self) -> list[V.Gate]:
-        """The gates as :class:`vfreport.analysis.verdicts.Gate` objects for the scenario."""
-        return [V.Gate(g["name"], g["passed"], g["sentence"]) for g in self.gates]
 
 
 def gates(cfg: ExperimentConfig, lifts: Mapping[str, Mapping[str, Any]]) -> list[Gate]:
@@ -58,9 +45,6 @@ def prepare(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, evaluat
             previous: Mapping[str, Any] | None = None, **evaluate_options: Any) -> Yardstick:
     """Evaluate DER (or, with ``evaluate`` False, reuse ``previous["evaluation"]``), compute every
     arm's lift and the gates."""
-    from vfreport.config import read_experiment_config
-    from vfreport.experiment.layout import ExperimentDir
-
     cfg = cfg or read_experiment_config(ExperimentDir(exp_dir).config)
     if evaluate:
         try:
@@ -69,8 +53,17 @@ def prepare(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, evaluat
             evaluation = {"available": False, "reason": f"evaluation failed: {e}"}
     else:
         evaluation = (previous or {}).get("evaluation")
-    lifts = L.experiment_lifts(exp_dir, cfg)
+    lifts = experiment_lifts(exp_dir, cfg)
     return Yardstick(evaluation, lifts, gates(cfg, lifts))
 
 
-__all__: Sequence[str] = ("DER_GATE", "Yardstick", "gates", "prepare")
+def experiment_lifts(exp_dir: Path | str, cfg: ExperimentConfig | None = None) -> dict[str, dict[str, Any]]:
+    """:func:`vfreport.analysis.lift.arm_lift` of every arm of an experiment directory (reads the runs as
+    the analysis does)."""
+    ed = ExperimentDir(exp_dir)
+    cfg = cfg or read_experiment_config(ed.config)
+    runs, _ = load_runs(ed, cfg)
+    return {arm: L.arm_lift(arm_input(cfg, arm, runs, {}), cfg.thresholds.min_lift) for arm in cfg.arms}
+
+
+__all__: Sequence[str] = ("DER_GATE", "Yardstick", "experiment_lifts", "gates", "prepare")

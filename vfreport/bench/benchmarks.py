@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +24,34 @@ import numpy as np
 import pandas as pd
 import torch
 
-from vfreport.config import ArmConfig, ExperimentConfig, load_config
-from vfreport.experiment.layout import atomic_write_json
+from vfreport.analysis.results import analyze_experiment
+from vfreport.bench import predict_scaling as P
+from vfreport.bench.figure import Figure, meets
+from vfreport.bench.onnx_speed import (
+    SessionChoice,
+    bench_onnx,
+    describe_choice,
+    int8_speed,
+    ort_windows_per_s,
+    share_of_peak,
+    tune_session,
+)
+from vfreport.bench.pipeline_der import bench_pipeline
+from vfreport.cache import default_cache_dir
+from vfreport.config import ArmConfig, ExperimentConfig, TrainSettings, load_config
+from vfreport.data.synth import write_corpus
+from vfreport.data.windows import prepare_arm
+from vfreport.deploy.onnx import export_model
+from vfreport.deploy.quantize import DEFAULT_METHOD, calibration_windows, int8_path, quantize_int8
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text
 from vfreport.model.network import FastDiarizationModel
-
-
-@dataclass
-class Figure:
-    name: str
-    value: float | None
-    unit: str
-    target: str
-    met: bool | None
-    note: str = ""
-
-
-def meets(value: float | None, op: str, bound: float) -> bool | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return value <= bound if op == "<=" else value >= bound
+from vfreport.model.train import autocast, epoch_size, masked_loss_and_hits, train_run
+from vfreport.pipeline import write_results
+from vfreport.report.markdown import render_markdown
+from vfreport.report.write import write_report
+from vfreport.run.job import job_parameters
+from vfreport.run.notebooks import execute_notebook
+from vfreport.run.runner import TRAIN_TEMPLATE
 
 
 def machine() -> dict[str, Any]:
@@ -87,9 +96,6 @@ def matmul_peak_gflops(threads: int | None = None, n: int = 1024, seconds: float
 
 def bench_data_pipeline(work: Path) -> list[Figure]:
     """Cold (decode + window from parquet) and cached throughput, in seconds of audio per second, per core."""
-    from vfreport.data.synth import write_corpus
-    from vfreport.data.windows import prepare_arm
-
     cfg = load_config()
     corpus = work / "corpus"
     write_corpus(corpus, seed=0)
@@ -121,17 +127,11 @@ def bench_data_pipeline(work: Path) -> list[Figure]:
 
 
 def _demo_windows(arm: ArmConfig, cfg: ExperimentConfig) -> tuple[Any, Any]:
-    from vfreport.cache import default_cache_dir
-    from vfreport.data.windows import prepare_arm
-
     return prepare_arm(arm, cfg.train.window_seconds, cache_dir=default_cache_dir() / "windows", progress=False)
 
 
 def bench_training(peak_gflops: float, threads: int) -> list[Figure]:
     """Training windows/s on the demo's AMI arm, epoch time, and the share of the matmul peak reached."""
-    from vfreport.experiment.layout import ExperimentDir
-    from vfreport.model.train import epoch_size, train_run
-
     cfg = load_config()
     arm = cfg.target
     tr, va = _demo_windows(arm, cfg)
@@ -167,7 +167,6 @@ def bench_gpu() -> list[Figure]:
         return [Figure("training throughput (CUDA)", None, "windows/s", ">= 20000 (H100)", None, "no CUDA device here")]
     from torch.profiler import ProfilerActivity, profile
 
-    from vfreport.model.train import autocast, masked_loss_and_hits
 
     dev = torch.device("cuda")
     model = FastDiarizationModel().to(dev)
@@ -211,10 +210,6 @@ def bench_papermill_overhead(threads: int) -> list[Figure]:
     both find the data cache warm, so the ratio is what papermill itself adds (kernel start-up,
     cell messaging, writing the executed notebook, the notebook's learning-curve figure).
     """
-    from vfreport.run.job import job_parameters
-    from vfreport.run.notebooks import execute_notebook
-    from vfreport.run.runner import TRAIN_TEMPLATE
-
     cfg = load_config()
     arm = cfg.target
     _demo_windows(arm, cfg)  # warm cache for both
@@ -268,9 +263,6 @@ def bench_executor_overhead() -> list[Figure]:
     """`vfreport run-all --no-report` on :data:`EXECUTOR_BENCH_CONFIG` with ``--executor dask``
     (a LocalCluster of 2 worker processes, started and closed by run-all) vs the local executor
     (``--jobs 2``), warm data cache: the ratio is what dask adds."""
-    from vfreport.cache import default_cache_dir
-    from vfreport.data.windows import prepare_arm
-
     cfg = load_config()
     for arm in cfg.arms.values():  # warm cache for both
         prepare_arm(arm, cfg.train.window_seconds, default_cache_dir() / "windows")
@@ -294,8 +286,6 @@ def bench_executor_overhead() -> list[Figure]:
 
 def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
     """A 2 arms x ``seeds`` x ``epochs`` experiment directory with made-up but plausible histories."""
-    from vfreport.experiment.layout import ExperimentDir, atomic_write_text
-
     cfg = load_config(overrides={"experiment": {"seeds": list(range(seeds)), "epochs": epochs, "name": "bench"}})
     exp = ExperimentDir(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -323,10 +313,6 @@ def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
 
 def bench_analysis(work: Path) -> list[Figure]:
     """Analysis + Markdown for 2 arms x 10 seeds x 30 epochs; HTML report separately."""
-    from vfreport.analysis.results import analyze_experiment
-    from vfreport.pipeline import write_results
-    from vfreport.report.markdown import render_markdown
-
     exp = synthetic_experiment(work / "analysis")
     t0 = time.perf_counter()
     results = analyze_experiment(exp)
@@ -334,7 +320,6 @@ def bench_analysis(work: Path) -> list[Figure]:
     render_markdown(results, {})
     dt = time.perf_counter() - t0
     figs = [Figure("analysis + Markdown (2 x 10 seeds x 30 epochs)", dt, "s", "<= 2", meets(dt, "<=", 2), "")]
-    from vfreport.report.write import write_report
 
     t0 = time.perf_counter()
     write_report(exp, results, html=True)
@@ -349,20 +334,6 @@ def bench_onnx_figures(work: Path, peak_gflops: float, threads: int) -> list[Fig
     (:func:`vfreport.bench.onnx_speed.tune_session`), and in CPU time at 1 thread; the int8 model
     (:mod:`vfreport.deploy.quantize`, static, calibrated on the demo's training windows): its
     speed-up over fp32 (wall clock with the sweep's options; CPU time at 1 thread) and both sizes."""
-    from vfreport.bench.onnx_speed import (
-        SessionChoice,
-        bench_onnx,
-        describe_choice,
-        int8_speed,
-        ort_windows_per_s,
-        share_of_peak,
-        tune_session,
-    )
-    from vfreport.config import TrainSettings
-    from vfreport.deploy.quantize import DEFAULT_METHOD, calibration_windows, int8_path, quantize_int8
-    from vfreport.experiment.layout import ExperimentDir
-    from vfreport.model.train import train_run
-
     cfg = load_config()
     arm = cfg.target
     tr, va = _demo_windows(arm, cfg)
@@ -418,8 +389,6 @@ def bench_onnx_figures(work: Path, peak_gflops: float, threads: int) -> list[Fig
 
 def _bench_model(work: Path) -> Path:
     """The ONNX model the onnx step exported (1 epoch on the demo), else an untrained one."""
-    from vfreport.deploy.onnx import export_model
-
     path = work / "onnx" / "model.onnx"
     if not path.is_file():
         torch.manual_seed(0)
@@ -431,9 +400,6 @@ def _bench_model(work: Path) -> Path:
 def bench_predict_figures(work: Path, long: bool = False) -> list[Figure]:
     """`vfreport predict` at 20 min and 1 h of tiled AMI audio (with ``long`` also 3 h and 10 h):
     time per hour of audio and peak memory (:mod:`vfreport.bench.predict_scaling`)."""
-    from vfreport.bench import predict_scaling as P
-    from vfreport.cache import default_cache_dir
-
     minutes = P.LONG_MINUTES if long else P.DEFAULT_MINUTES
     res = P.bench_predict_long(_bench_model(work), default_cache_dir() / "bench-audio", work / "predict", minutes)
     figs = []
@@ -549,8 +515,6 @@ def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: b
     tables: list[str] = []
     if pipeline_model is not None:
         def pipeline() -> list[Figure]:
-            from vfreport.bench.pipeline_der import bench_pipeline
-
             figs, table = bench_pipeline(pipeline_model, pipeline_data)
             tables.append(table)
             return figs

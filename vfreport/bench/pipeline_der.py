@@ -27,8 +27,14 @@ from typing import Any
 
 import numpy as np
 
+from vfreport.bench.figure import Figure, meets
 from vfreport.data.audio import read_audio_file
+from vfreport.data.overlap import overlap_floor
 from vfreport.data.rttm import Segment, parse_rttm, parse_uem
+from vfreport.deploy.predict import OLD_PIPELINE, PipelineSettings, load_predictor, predict_audio
+from vfreport.deploy.scoring import Meeting, crop_to_regions, one_speaker_segments, reference_speech, speech_regions
+from vfreport.deploy.scoring import score as der_score
+from vfreport.deploy.speech import detect_speech
 
 TILED_SECONDS = 600.0
 """Audio timed per pipeline (the excerpts tiled): long enough that per-call overheads vanish."""
@@ -68,18 +74,6 @@ def open_recordings(folder: Path) -> list[Recording]:
 def der_table(model: Path | str, recordings: list[Recording]) -> list[dict[str, Any]]:
     """One row per recording x system x speech condition: DER and its components, the speaker
     count found, the recording's overlap floor."""
-    from vfreport.data.overlap import overlap_floor
-    from vfreport.deploy.predict import OLD_PIPELINE, PipelineSettings, load_predictor, predict_audio
-    from vfreport.deploy.scoring import (
-        Meeting,
-        crop_to_regions,
-        one_speaker_segments,
-        reference_speech,
-        speech_regions,
-    )
-    from vfreport.deploy.scoring import score as der_score
-    from vfreport.deploy.speech import detect_speech
-
     predictor = load_predictor(model)
     rows = []
     for r in recordings:
@@ -123,8 +117,6 @@ def stage_times(model: Path | str, recordings: list[Recording], seconds: float =
                 ) -> dict[str, dict[str, float]]:
     """Seconds per hour of audio of each stage, and predict's real-time factor, for the old and the
     new pipeline on the recordings tiled to ``seconds`` (one warm-up call first)."""
-    from vfreport.deploy.predict import OLD_PIPELINE, PipelineSettings, load_predictor, predict_audio
-
     predictor = load_predictor(model)
     joined = np.concatenate([r.audio for r in recordings])
     tiled = np.tile(joined, int(np.ceil(seconds * 16_000 / len(joined))))[: int(seconds * 16_000)]
@@ -167,8 +159,6 @@ def markdown(rows: list[dict[str, Any]], times: dict[str, dict[str, float]], thr
 def bench_pipeline(model: Path | str, data: Path | None = None) -> tuple[list[Any], str]:
     """The pipeline's figures for `vfreport bench` and the Markdown tables (module doc)."""
     import torch
-
-    from vfreport.bench.benchmarks import Figure, meets
 
     recordings = open_recordings(Path(data) if data else default_data())
     rows = der_table(model, recordings)

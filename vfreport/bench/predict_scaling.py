@@ -25,6 +25,9 @@ from typing import Any
 
 import numpy as np
 
+import vfreport
+from vfreport.errors import DataError
+
 EXCERPTS = ("dev00.wav", "dev01.wav")
 DEFAULT_MINUTES = (20, 60)
 LONG_MINUTES = (20, 60, 180, 600)
@@ -52,8 +55,6 @@ print(json.dumps({"returncode": done.returncode, "wall_s": wall, "cpu_s": usage.
 
 def excerpt_dir() -> Path:
     """tests/data/ami-debug of the source checkout this package runs from."""
-    import vfreport
-
     return Path(vfreport.__file__).resolve().parents[1] / "tests" / "data" / "ami-debug"
 
 
@@ -63,7 +64,6 @@ def long_recording(minutes: int, cache_dir: Path, source: Path | None = None, se
     Written block by block (:data:`BLOCK_SECONDS`), so making a 10-hour file never holds it whole."""
     import soundfile as sf
 
-    from vfreport.errors import DataError
 
     out = cache_dir / f"ami-debug-tiled-{minutes}min.wav"
     if out.is_file():

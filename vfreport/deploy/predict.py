@@ -50,6 +50,7 @@ from vfreport.data.labels import first_appearance_numbers
 from vfreport.data.rttm import Segment, format_rttm
 from vfreport.deploy.cluster import ClusterSettings, centroids, cluster_embeddings, nearest
 from vfreport.deploy.embed import EMBEDDINGS, LocalSpeaker, embed, feature_embeddings
+from vfreport.deploy.onnx import INPUT_NAME, OUTPUT_NAME, parse_metadata
 from vfreport.deploy.speech import SpeechSettings, detect_speech
 from vfreport.errors import ConfigError, DataError, ExperimentError
 from vfreport.experiment.layout import atomic_write_text
@@ -118,8 +119,6 @@ class Predictor:
 
 def _load_onnx(path: Path) -> Predictor:
     import onnxruntime as ort
-
-    from vfreport.deploy.onnx import INPUT_NAME, OUTPUT_NAME, parse_metadata
 
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -36,7 +36,11 @@ from typing import Any
 
 import numpy as np
 
+from vfreport.cache import default_cache_dir
+from vfreport.data.windows import prepare_arm
+from vfreport.deploy import scoring as E
 from vfreport.deploy.onnx import INPUT_NAME
+from vfreport.deploy.predict import load_predictor
 from vfreport.errors import ExportError, VfreportError
 from vfreport.experiment.layout import atomic_write_bytes
 
@@ -141,9 +145,6 @@ def yardstick_der(models: Mapping[str, Path | str], cfg: Any, split: str | None 
     (the config's AMI arm, ``split`` — default :data:`vfreport.deploy.scoring.DEFAULT_SPLIT` —,
     the evaluation's meeting count and scoring), with per-meeting scores. Raises ExportError when
     no meeting loads."""
-    from vfreport.deploy import scoring as E
-    from vfreport.deploy.predict import load_predictor
-
     arm = E.evaluation_arm(cfg)
     if arm is None:
         raise ExportError("cannot judge the int8 model: no arm with dataset 'ami' holds the yardstick's meetings")
@@ -169,16 +170,13 @@ def yardstick_der(models: Mapping[str, Path | str], cfg: Any, split: str | None 
 def export_int8(fp32_path: Path | str, cfg: Any, arm: str, method: str = DEFAULT_METHOD,
                 out: Path | str | None = None, split: str | None = None) -> tuple[dict[str, Any], Path | None]:
     """Quantise the verified fp32 model, score both on the yardstick's meetings (``split``: the one
-    the experiment's evaluation used, as :func:`vfreport.deploy.onnx.export_experiment` passes it)
+    the experiment's evaluation used, as :func:`vfreport.deploy.export.export_experiment` passes it)
     and judge the int8 one (:data:`MAX_DER_INCREASE_POINTS`).
 
     Calibration windows come from ``arm``'s training split (the data cache). The int8 model is
     written to ``out`` (default :func:`int8_path`) only when accepted; a rejected one is removed
     and the entry says why. Returns (the ``int8`` entry of results.json's ``onnx``, the written path).
     """
-    from vfreport.cache import default_cache_dir
-    from vfreport.data.windows import prepare_arm
-
     fp32_path = Path(fp32_path)
     target = int8_path(fp32_path) if out is None else Path(out)
     calibration = None

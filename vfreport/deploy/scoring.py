@@ -22,7 +22,10 @@ import numpy as np
 from vfreport.config import ArmConfig, ExperimentConfig
 from vfreport.data.audio import SAMPLE_RATE
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
+from vfreport.data.labels import Turns, speaker_activity
 from vfreport.data.rttm import Segment, format_rttm, parse_rttm
+from vfreport.data.sources import open_reader, open_split
+from vfreport.data.windows import meeting_turns
 from vfreport.deploy.predict import PipelineSettings, Predictor, predict_audio
 from vfreport.errors import AudioDecodeError
 
@@ -122,8 +125,6 @@ def position_predictor(geometry: FrameGeometry = GEOMETRY, window_seconds: float
 
 def reference_speech(meeting: Meeting, geometry: FrameGeometry = GEOMETRY) -> np.ndarray:
     """(frames,) bool: frames whose centre lies in one of the reference's turns (oracle speech)."""
-    from vfreport.data.labels import Turns, speaker_activity
-
     n = geometry.num_frames(len(meeting.audio))
     if not meeting.reference:
         return np.zeros(max(n, 0), dtype=bool)
@@ -224,9 +225,6 @@ def open_meetings(arm: ArmConfig, split: str = DEFAULT_SPLIT, n_meetings: int = 
     """The first ``n_meetings`` recordings of ``split`` of ``arm`` (any source), decoded one at a
     time (memory holds one meeting), and the source's origin. A recording whose audio cannot be
     decoded is skipped and named in ``skipped`` when ``arm.on_bad_audio`` is "skip"."""
-    from vfreport.data.sources import open_reader, open_split
-    from vfreport.data.windows import meeting_turns
-
     src = open_split(arm, split, n_windows=64 * n_meetings, window_seconds=window_seconds)
 
     def meetings() -> Iterator[Meeting]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from vfreport.errors import ConfigError
 from vfreport.experiment.history import validate_history
 from vfreport.experiment.layout import RunDir, atomic_write_text, atomic_write_with
 from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint
+from vfreport.objective import resolve_objective
 from vfreport.stats.intervals import clustered_accuracy
 
 CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
@@ -189,13 +190,127 @@ def _write_predictions(path: Path, frames: pd.DataFrame) -> None:
 
 def training_objective(spec: TrainSettings, train: Any) -> str:
     """``spec.objective`` resolved against the windows' label strategy ("fixed" or "pit")."""
-    from vfreport.objective import resolve_objective
-
     strategy = (getattr(train, "info", None) or {}).get("label_strategy")
     try:
         return resolve_objective(strategy, spec.objective)
     except ValueError as e:
         raise ConfigError(str(e)) from e
+
+
+def _model_and_optimizer(spec: TrainSettings, train: Any, val: Any, model_config: ModelConfig | None,
+                         device: torch.device) -> tuple[FastDiarizationModel, torch.optim.Optimizer]:
+    """The seeded model (its frame count checked against the labels') and AdamW, weight decay on
+    matrices only."""
+    torch.manual_seed(spec.seed)
+    model = FastDiarizationModel(model_config).to(device)
+    n_frames = model.num_frames(train.audio.shape[1])
+    if train.labels.shape[1] != n_frames or val.labels.shape[1] != model.num_frames(val.audio.shape[1]):
+        raise ConfigError(
+            f"labels have {train.labels.shape[1]} frames per window but the model outputs {n_frames}: "
+            "windows were built for another frame geometry"
+        )
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": spec.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=spec.lr,
+    )
+    return model, optimizer
+
+
+@dataclass
+class _Progress:
+    """What the epochs so far left: the history rows, the validation predictions, the best epoch."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    predictions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["epoch", "window", "frames_scored", "frames_correct"]))
+    best_val_acc: float = -1.0
+    best_epoch: int = 0
+    start_epoch: int = 1
+
+
+def _resume(run: RunDir, model: FastDiarizationModel, optimizer: torch.optim.Optimizer,
+            device: torch.device) -> _Progress:
+    """A fresh start, or the state of ``last.pt`` (model, optimizer, history) and its predictions."""
+    done = _Progress()
+    if run.last.exists():
+        ckpt = load_checkpoint(run.last, map_location=device)
+        model.load_state_dict(ckpt["model_state"])
+        optimizer.load_state_dict(ckpt["optimizer_state"])
+        done.history = [dict(r) for r in ckpt["history"]]
+        done.best_val_acc, done.best_epoch = float(ckpt["best_val_acc"]), int(ckpt["best_epoch"])
+        done.start_epoch = int(ckpt["epoch"]) + 1
+        if run.predictions.exists():
+            predictions = pd.read_parquet(run.predictions)
+            done.predictions = predictions[predictions["epoch"] < done.start_epoch]
+    return done
+
+
+def _train_epoch(model: FastDiarizationModel, optimizer: torch.optim.Optimizer, tr: _Arrays, spec: TrainSettings,
+                 epoch: int, per_epoch: int, total_steps: int, objective: str,
+                 device: torch.device) -> tuple[float, int, int, float]:
+    """One epoch of AdamW steps on a fresh seeded draw of the pool: (loss sum, hits, scored frames, last lr)."""
+    model.train()
+    steps_per_epoch = math.ceil(per_epoch / spec.batch_size)
+    gen = torch.Generator().manual_seed(spec.seed * 1_000_003 + epoch)
+    torch.manual_seed(spec.seed * 7_919 + epoch)  # dropout stream, replayable on resume
+    order = torch.randperm(tr.n, generator=gen)[:per_epoch]  # a fresh draw of the pool each epoch
+    loss_sum, hit_sum, scored_sum, lr = 0.0, 0, 0, spec.lr
+    for b in range(steps_per_epoch):
+        step = (epoch - 1) * steps_per_epoch + b
+        lr = lr_at(step, total_steps, spec.lr)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y, m = tr.batch(order[b * spec.batch_size : (b + 1) * spec.batch_size])
+        with autocast(device):
+            logits = model(x)
+        ls, hits, scored = masked_loss_and_hits(logits, y, m, objective)
+        n_scored = scored.sum()
+        loss = ls / n_scored.clamp(min=1)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        loss_sum += float(ls.detach())
+        hit_sum += int(hits.sum())
+        scored_sum += int(n_scored)
+    return loss_sum, hit_sum, scored_sum, lr
+
+
+def _epoch_predictions(epoch: int, val_hits: np.ndarray, val_scored: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "epoch": np.full(len(val_hits), epoch, dtype=np.int64),
+            "window": np.arange(len(val_hits), dtype=np.int64),
+            "frames_scored": val_scored,
+            "frames_correct": val_hits,
+        }
+    )
+
+
+def _payload(spec: TrainSettings, model: FastDiarizationModel, optimizer: torch.optim.Optimizer, epoch: int,
+             steps_per_epoch: int, total_steps: int, done: _Progress, val_acc: float,
+             objective: str) -> dict[str, Any]:
+    """A checkpoint (:data:`CHECKPOINT_FORMAT`) after ``epoch``."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "model_config": asdict(model.config),
+        "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer_state": optimizer.state_dict(),
+        "scheduler_state": {"step": epoch * steps_per_epoch, "total_steps": total_steps},
+        "epoch": epoch,
+        "history": done.history,
+        "val_acc": val_acc,
+        "best_val_acc": done.best_val_acc,
+        "best_epoch": done.best_epoch,
+        "arm": spec.arm,
+        "seed": spec.seed,
+        "objective": objective,
+        "vfreport_version": __version__,
+        "sample_rate": model.config.sample_rate,
+        "frame_step": model.frame_step,
+    }
 
 
 def train_run(
@@ -214,73 +329,26 @@ def train_run(
     """
     device = resolve_device(spec.device)
     objective = training_objective(spec, train)
-    torch.manual_seed(spec.seed)
-    model = FastDiarizationModel(model_config).to(device)
-    n_frames = model.num_frames(train.audio.shape[1])
-    if train.labels.shape[1] != n_frames or val.labels.shape[1] != model.num_frames(val.audio.shape[1]):
-        raise ConfigError(
-            f"labels have {train.labels.shape[1]} frames per window but the model outputs {n_frames}: "
-            "windows were built for another frame geometry"
-        )
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": spec.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=spec.lr,
-    )
+    model, optimizer = _model_and_optimizer(spec, train, val, model_config, device)
     tr = _Arrays(train.audio, train.labels, train.mask, device)
     va = _Arrays(val.audio, val.labels, val.mask, device)
     per_epoch = epoch_size(tr.n, spec.epoch_windows)
     steps_per_epoch = math.ceil(per_epoch / spec.batch_size)
     total_steps = steps_per_epoch * spec.epochs
-
-    history: list[dict[str, Any]] = []
-    predictions = pd.DataFrame(columns=["epoch", "window", "frames_scored", "frames_correct"])
-    best_val_acc, best_epoch, start_epoch = -1.0, 0, 1
-    if run.last.exists():
-        ckpt = load_checkpoint(run.last, map_location=device)
-        model.load_state_dict(ckpt["model_state"])
-        optimizer.load_state_dict(ckpt["optimizer_state"])
-        history = [dict(r) for r in ckpt["history"]]
-        best_val_acc, best_epoch = float(ckpt["best_val_acc"]), int(ckpt["best_epoch"])
-        start_epoch = int(ckpt["epoch"]) + 1
-        if run.predictions.exists():
-            predictions = pd.read_parquet(run.predictions)
-            predictions = predictions[predictions["epoch"] < start_epoch]
+    done = _resume(run, model, optimizer, device)
 
     bar = tqdm(
-        range(start_epoch, spec.epochs + 1),
+        range(done.start_epoch, spec.epochs + 1),
         desc=f"{spec.arm}/seed-{spec.seed}",
         unit="epoch",
         disable=not progress,
-        initial=start_epoch - 1,
+        initial=done.start_epoch - 1,
         total=spec.epochs,
     )
     for epoch in bar:
         t0 = time.perf_counter()
-        model.train()
-        gen = torch.Generator().manual_seed(spec.seed * 1_000_003 + epoch)
-        torch.manual_seed(spec.seed * 7_919 + epoch)  # dropout stream, replayable on resume
-        order = torch.randperm(tr.n, generator=gen)[:per_epoch]  # a fresh draw of the pool each epoch
-        loss_sum, hit_sum, scored_sum = 0.0, 0, 0
-        for b in range(steps_per_epoch):
-            step = (epoch - 1) * steps_per_epoch + b
-            lr = lr_at(step, total_steps, spec.lr)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            x, y, m = tr.batch(order[b * spec.batch_size : (b + 1) * spec.batch_size])
-            with autocast(device):
-                logits = model(x)
-            ls, hits, scored = masked_loss_and_hits(logits, y, m, objective)
-            n_scored = scored.sum()
-            loss = ls / n_scored.clamp(min=1)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            loss_sum += float(ls.detach())
-            hit_sum += int(hits.sum())
-            scored_sum += int(n_scored)
+        loss_sum, hit_sum, scored_sum, lr = _train_epoch(model, optimizer, tr, spec, epoch, per_epoch, total_steps,
+                                                         objective, device)
         val_loss, val_hits, val_scored = evaluate(model, va, max(spec.batch_size, 64), objective)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
@@ -300,42 +368,19 @@ def train_run(
             if scored_windows.any()
             else float("nan"),
         }
-        history.append(row)
-        epoch_preds = pd.DataFrame(
-            {
-                "epoch": np.full(len(val_hits), epoch, dtype=np.int64),
-                "window": np.arange(len(val_hits), dtype=np.int64),
-                "frames_scored": val_scored,
-                "frames_correct": val_hits,
-            }
-        )
-        predictions = epoch_preds if predictions.empty else pd.concat([predictions, epoch_preds], ignore_index=True)
-        is_best = val_acc > best_val_acc
+        done.history.append(row)
+        epoch_preds = _epoch_predictions(epoch, val_hits, val_scored)
+        done.predictions = (epoch_preds if done.predictions.empty
+                            else pd.concat([done.predictions, epoch_preds], ignore_index=True))
+        is_best = val_acc > done.best_val_acc
         if is_best:
-            best_val_acc, best_epoch = val_acc, epoch
+            done.best_val_acc, done.best_epoch = val_acc, epoch
 
         # Outputs first, checkpoint last: a crash between them replays this epoch on resume.
-        frame = validate_history(pd.DataFrame(history), str(run.history))  # the schema analysis reads
+        frame = validate_history(pd.DataFrame(done.history), str(run.history))  # the schema analysis reads
         atomic_write_text(run.history, frame.to_csv(index=False))
-        _write_predictions(run.predictions, predictions)
-        payload = {
-            "format": CHECKPOINT_FORMAT,
-            "model_config": asdict(model.config),
-            "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "optimizer_state": optimizer.state_dict(),
-            "scheduler_state": {"step": epoch * steps_per_epoch, "total_steps": total_steps},
-            "epoch": epoch,
-            "history": history,
-            "val_acc": val_acc,
-            "best_val_acc": best_val_acc,
-            "best_epoch": best_epoch,
-            "arm": spec.arm,
-            "seed": spec.seed,
-            "objective": objective,
-            "vfreport_version": __version__,
-            "sample_rate": model.config.sample_rate,
-            "frame_step": model.frame_step,
-        }
+        _write_predictions(run.predictions, done.predictions)
+        payload = _payload(spec, model, optimizer, epoch, steps_per_epoch, total_steps, done, val_acc, objective)
         if is_best:
             _save_checkpoint(run.best, payload)
         if epoch % spec.checkpoint_every == 0:
@@ -345,4 +390,4 @@ def train_run(
             on_epoch(row)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", acc=f"{row['train_acc']:.2f}", val=f"{val_acc:.2f}")
     bar.close()
-    return pd.DataFrame(history)
+    return pd.DataFrame(done.history)

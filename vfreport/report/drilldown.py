@@ -16,7 +16,7 @@ detection / false alarm, under the evaluation's collar, overlap rule and UEM. Pe
 regions' durations add up to results.json's components (``tests/test_review.py`` checks).
 
 Audio is read through the data layer exactly as the evaluation read it
-(:func:`vfreport.analysis.evaluation.open_meetings` on the evaluated arm and split; synthetic
+(:func:`vfreport.deploy.scoring.open_meetings` on the evaluated arm and split; synthetic
 meetings are regenerated deterministically by their source), decoded once per meeting and kept.
 Only the keys of results.json's ``evaluation`` block that the evaluation writes are required;
 anything missing reads as "not available" with a sentence saying why.
@@ -33,8 +33,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vfreport.config import read_experiment_config
 from vfreport.data.audio import SAMPLE_RATE
 from vfreport.data.rttm import Segment, parse_rttm, parse_uem
+from vfreport.deploy.scoring import open_meetings
 from vfreport.errors import ExperimentError, VfreportError
 from vfreport.experiment.layout import ExperimentDir, read_json_object
 
@@ -507,9 +509,6 @@ class Review:
     def load_audio(self, uris: Iterable[str]) -> dict[str, np.ndarray]:
         """The 16 kHz audio of ``uris``, read through the data layer as the evaluation read it
         (one pass over the evaluated split; decoded meetings are kept)."""
-        from vfreport.analysis.evaluation import open_meetings
-        from vfreport.config import read_experiment_config
-
         want = [u for u in dict.fromkeys(uris) if u not in self._audio]
         if want:
             ev = self.evaluation

@@ -3,46 +3,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from vfreport.format import num, ok, pct, points, pvalue
+from vfreport.format import num, ok, points, pvalue
 from vfreport.report.markup import md_text, table
+from vfreport.report.sequential_der import der_sequential_section
+from vfreport.report.sequential_parts import (
+    DECISIONS,
+    looks_done,
+    operating_sentence,
+    operating_table,
+    p_cell,
+    t_cell,
+    text_table,
+    where_sentence,
+)
 from vfreport.stats.sequential import SequentialDesign
 
 TRUTH_NAMES = {"null": "no difference (Δ = 0)", "min_delta": "smallest worthwhile Δ (min_delta)",
                "expected_gain_0": "expected gain, low end", "expected_gain_1": "expected gain, high end"}
-DECISIONS = {
-    "efficacy": "stopped for efficacy",
-    "futility": "stopped for futility",
-    "final": "reached the last look without crossing the efficacy boundary",
-    "continue": "continue",
-}
-
-
-def _p(x: Any) -> str:
-    return "—" if not ok(x) else (f"{x:.2g}" if x < 0.001 else f"{x:.4f}")
-
-
-def _t(x: Any) -> str:
-    return num(x, 2) if ok(x) else "∞"
-
-
-def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
-    return "\n".join([line(header), *(line(r) for r in rows)])
-
 
 def design_text(design: SequentialDesign) -> str:
     """What ``vfreport design`` prints: boundaries per look, the simulated type-I error, power and
     expected seeds per assumed truth."""
     d = design
-    rows = [[str(b.look), str(b.n), f"{b.information:.2f}", _p(b.alpha_spent), _p(b.efficacy_p),
-             f"{_t(b.efficacy_t)} / {_t(b.efficacy_t_min_df)}", _p(b.futility_p),
+    rows = [[str(b.look), str(b.n), f"{b.information:.2f}", p_cell(b.alpha_spent), p_cell(b.efficacy_p),
+             f"{t_cell(b.efficacy_t)} / {t_cell(b.efficacy_t_min_df)}", p_cell(b.futility_p),
              num(b.futility_t, 2) if b.futility_t is not None else "—"] for b in d.boundaries]
     out = [f"Group-sequential design: {d.method}.", "",
-           _text_table(["look", "seeds/arm", "info", "α spent", "efficacy p ≤", "t needed (df 2n-2 / n-1)",
+           text_table(["look", "seeds/arm", "info", "α spent", "efficacy p ≤", "t needed (df 2n-2 / n-1)",
                         "futility p ≤", "(Δ-min_delta)/SE ≤"], rows), ""]
     ratios = ", ".join(f"{r}: {v:.4f}" for r, v in d.type_i_error_by_sd_ratio.items())
     out.append(f"Simulated type-I error (fresh {d.n_sim:,} null paths per SD ratio, futility ignored): "
@@ -52,38 +42,22 @@ def design_text(design: SequentialDesign) -> str:
     sd_note = " (= min_delta; set it with --sd)" if d.sd_source == "min_delta" else ""
     out.append(f"Assumed seed-to-seed SD of the per-run accuracy: {100 * d.sd:.1f} points{sd_note}, both arms.")
     out.append("")
-    looks = "/".join(str(n) for n in d.looks)
-    rows = [[TRUTH_NAMES.get(o.name, o.name), f"{100 * o.delta:+.1f}", f"{o.power:.3f}", f"{o.futility:.3f}",
-             f"{o.final:.3f}", f"{o.expected_seeds:.2f}", " / ".join(f"{p:.2f}" for p in o.stop_at_look)]
-            for o in d.operating]
-    out.append(_text_table(["truth", "Δ (points)", "P(efficacy)", "P(futility)", "P(last look, no decision)",
-                            "expected seeds/arm", f"P(stop at {looks})"], rows))
+    out.append(operating_table(d.operating, TRUTH_NAMES, d.looks, "Δ (points)"))
     return "\n".join(out) + "\n"
 
 
 def sequential_section(results: Mapping[str, Any]) -> str:
     """The report's "Sequential design" section; empty when the experiment was not sequential."""
-
     seq = results.get("sequential")
     if not isinstance(seq, Mapping):
         return ""
     if (seq.get("design") or {}).get("endpoint") == "der":
-        from vfreport.report.sequential_der import der_sequential_section
-
         return der_sequential_section(seq)
     d = seq.get("design") or {}
-    done = {int(r["look"]): r for r in seq.get("looks_done") or [] if isinstance(r, Mapping) and "look" in r}
+    done = looks_done(seq)
     looks = d.get("looks") or []
     out = ["## Sequential design"]
-    status, decision = seq.get("status"), seq.get("decision")
-    if status == "stopped":
-        where = (f"It stopped at look {seq.get('stopped_at')} of {len(looks)} ({seq.get('seeds_per_arm')} of at most "
-                 f"{seq.get('max_seeds_per_arm')} seeds per arm), {DECISIONS.get(decision, decision)}: "
-                 f"{md_text(seq.get('reason') or '')}.")
-    elif status == "halted":
-        where = f"It is halted without a decision: {md_text(seq.get('reason') or '')}."
-    else:
-        where = f"It has not decided yet ({len(done)} of {len(looks)} looks done)."
+    where = where_sentence(seq)
     out.append(f"Seeds were added look by look ({', '.join(map(str, looks))} per arm) under a group-sequential "
                f"design: {md_text(d.get('method') or '')}. {where} With looks, H1 is decided by the boundaries "
                "below, not by the fixed-sample p-value in the hypotheses table: it is supported only if it crossed "
@@ -93,11 +67,11 @@ def sequential_section(results: Mapping[str, Any]) -> str:
     for k in sorted(bounds):
         b, r = bounds[k], done.get(k)
         h1 = (r or {}).get("H1") or {}
-        fut = f"p ≤ {_p(b.get('futility_p'))}" if b.get("futility_p") is not None else "— (last look)"
+        fut = f"p ≤ {p_cell(b.get('futility_p'))}" if b.get("futility_p") is not None else "— (last look)"
         ys = (r or {}).get("yardstick")
         rows.append([
             str(k), str(b.get("n")),
-            f"p ≤ {_p(b.get('efficacy_p'))} (t ≥ {_t(b.get('efficacy_t'))} at df {2 * b['n'] - 2})",
+            f"p ≤ {p_cell(b.get('efficacy_p'))} (t ≥ {t_cell(b.get('efficacy_t'))} at df {2 * b['n'] - 2})",
             fut,
             points(h1.get("delta")) if r else "not reached",
             f"{num(h1.get('t'), 2)} ({num(h1.get('df'), 1)})" if r else "",
@@ -108,10 +82,8 @@ def sequential_section(results: Mapping[str, Any]) -> str:
     out.append(table(["Look", "Seeds per arm", "Efficacy boundary (nominal one-sided p)",
                        "Futility boundary (p of Δ < min_delta)", "Δ unbiased acc", "Welch t (df)", "Nominal p",
                        "DER yardstick p", "Decision"], rows))
-    power = d.get("power") or {}
+    ops = operating_sentence(d, TRUTH_NAMES)
     exp_seeds = d.get("expected_seeds") or {}
-    ops = "; ".join(f"{TRUTH_NAMES.get(k, k)}: power {pct(v, 0)}, {num(exp_seeds.get(k), 1)} seeds per arm expected"
-                    for k, v in power.items())
     null_seeds = num(exp_seeds.get("null"), 1)
     out.append(f"Design, by simulation: type-I error {num(d.get('type_i_error'), 4)} (target α = {d.get('alpha')}; "
                f"worst of the SD ratios {', '.join(str(r) for r in d.get('sd_ratios') or [])} between the arms, "

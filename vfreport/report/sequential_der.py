@@ -8,9 +8,17 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from vfreport.format import num, ok, pct, points, pvalue
+from vfreport.format import num, ok, points, pvalue
 from vfreport.report.markup import md_text, table
-from vfreport.report.sequential import DECISIONS, _p, _text_table
+from vfreport.report.sequential_parts import (
+    DECISIONS,
+    looks_done,
+    operating_sentence,
+    operating_table,
+    p_cell,
+    text_table,
+    where_sentence,
+)
 from vfreport.stats.sequential_der import DerSequentialDesign
 
 TRUTH_NAMES = {"null": "no difference (ΔDER = 0)", "min_der_delta": "smallest worthwhile gain (min_der_delta)",
@@ -26,10 +34,10 @@ def der_design_text(design: DerSequentialDesign) -> str:
     """What ``vfreport design --endpoint der`` prints: boundaries per look, the simulated type-I
     error, power and expected seeds per assumed truth."""
     d = design
-    rows = [[str(b.look), str(b.n), f"{b.information:.2f}", _p(b.alpha_spent), _p(b.efficacy_p), _p(b.futility_p)]
-            for b in d.boundaries]
+    rows = [[str(b.look), str(b.n), f"{b.information:.2f}", p_cell(b.alpha_spent), p_cell(b.efficacy_p),
+             p_cell(b.futility_p)] for b in d.boundaries]
     out = [f"Group-sequential design: {d.method}.", "",
-           _text_table(["look", "seeds/arm", "info", "α spent", "efficacy p ≤ (ΔDER < 0)",
+           text_table(["look", "seeds/arm", "info", "α spent", "efficacy p ≤ (ΔDER < 0)",
                         "futility p ≤ (ΔDER > -min_der_delta)"], rows), ""]
     mixes = ", ".join(f"{k}: {v:.4f}" for k, v in d.type_i_error_by_mix.items())
     out.append(f"Simulated type-I error (fresh {d.n_sim:,} null paths per variance mix, futility ignored): "
@@ -40,12 +48,7 @@ def der_design_text(design: DerSequentialDesign) -> str:
     out.append(f"Assumed variance components, as SDs in DER points: {_sd_points(d.components)}{source}; "
                f"{d.n_meetings} meetings scored by every run.")
     out.append("")
-    looks = "/".join(str(n) for n in d.looks)
-    rows = [[TRUTH_NAMES.get(o.name, o.name), f"{100 * o.delta:+.1f}", f"{o.power:.3f}", f"{o.futility:.3f}",
-             f"{o.final:.3f}", f"{o.expected_seeds:.2f}", " / ".join(f"{p:.2f}" for p in o.stop_at_look)]
-            for o in d.operating]
-    out.append(_text_table(["truth", "ΔDER (points)", "P(efficacy)", "P(futility)", "P(last look, no decision)",
-                            "expected seeds/arm", f"P(stop at {looks})"], rows))
+    out.append(operating_table(d.operating, TRUTH_NAMES, d.looks, "ΔDER (points)"))
     return "\n".join(out) + "\n"
 
 
@@ -53,17 +56,9 @@ def der_sequential_section(seq: Mapping[str, Any]) -> str:
     """The report's "Sequential design" section for a ΔDER design (``seq``: results.json's
     ``sequential`` entry)."""
     d = seq.get("design") or {}
-    done = {int(r["look"]): r for r in seq.get("looks_done") or [] if isinstance(r, Mapping) and "look" in r}
+    done = looks_done(seq)
     looks = d.get("looks") or []
-    status, decision = seq.get("status"), seq.get("decision")
-    if status == "stopped":
-        where = (f"It stopped at look {seq.get('stopped_at')} of {len(looks)} ({seq.get('seeds_per_arm')} of at most "
-                 f"{seq.get('max_seeds_per_arm')} seeds per arm), {DECISIONS.get(decision, decision)}: "
-                 f"{md_text(seq.get('reason') or '')}.")
-    elif status == "halted":
-        where = f"It is halted without a decision: {md_text(seq.get('reason') or '')}."
-    else:
-        where = f"It has not decided yet ({len(done)} of {len(looks)} looks done)."
+    where = where_sentence(seq)
     out = ["## Sequential design",
            f"Seeds were added look by look ({', '.join(map(str, looks))} per arm) under a group-sequential design "
            f"on the primary endpoint: {md_text(d.get('method') or '')}. {where} Each look evaluated its runs on "
@@ -72,8 +67,8 @@ def der_sequential_section(seq: Mapping[str, Any]) -> str:
     for b in d.get("boundaries") or []:
         r = done.get(int(b["look"]))
         x = (r or {}).get("DER") or {}
-        fut = f"p ≤ {_p(b.get('futility_p'))}" if b.get("futility_p") is not None else "— (last look)"
-        rows.append([str(b["look"]), str(b.get("n")), f"p ≤ {_p(b.get('efficacy_p'))}", fut,
+        fut = f"p ≤ {p_cell(b.get('futility_p'))}" if b.get("futility_p") is not None else "— (last look)"
+        rows.append([str(b["look"]), str(b.get("n")), f"p ≤ {p_cell(b.get('efficacy_p'))}", fut,
                      points(x.get("estimate")) if r else "not reached",
                      f"{points(x.get('se'), signed=False)} ({num(x.get('df'), 1)})" if r else "",
                      pvalue(x.get("p_value")) if r else "", pvalue(x.get("p_futility")) if r else "",
@@ -81,9 +76,7 @@ def der_sequential_section(seq: Mapping[str, Any]) -> str:
     out.append(table(["Look", "Seeds per arm", "Efficacy boundary (p of ΔDER < 0)",
                       "Futility boundary (p of ΔDER > −min_der_delta)", "ΔDER", "SE (df)", "Nominal p",
                       "Futility p", "Decision"], rows))
-    power, exp_seeds = d.get("power") or {}, d.get("expected_seeds") or {}
-    ops = "; ".join(f"{TRUTH_NAMES.get(k, k)}: power {pct(v, 0)}, {num(exp_seeds.get(k), 1)} seeds per arm expected"
-                    for k, v in power.items())
+    ops, exp_seeds = operating_sentence(d, TRUTH_NAMES), d.get("expected_seeds") or {}
     out.append(f"Design, by simulation: type-I error {num(d.get('type_i_error'), 4)} (target α = {d.get('alpha')}; "
                f"worst of the variance mixes {', '.join(d.get('mixes') or [])}, Monte-Carlo SE "
                f"{num(d.get('monte_carlo_se'), 4)}). Under the assumed components "

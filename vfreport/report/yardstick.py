@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from vfreport import format as F
+from vfreport.analysis.lift import describe
 from vfreport.report.markup import md_text, table
 
 if TYPE_CHECKING:
@@ -117,7 +118,6 @@ def _der_cell(summary: Mapping[str, Any] | None) -> str:
 def _lift_cell(lift: Mapping[str, Any] | None) -> str:
     if not lift or lift.get("mean") is None:
         return "no audio-free baseline recorded"
-    from vfreport.analysis.lift import describe
 
     ci = lift.get("ci95")
     return f"{describe(lift['mean'])} ({F.ci_points(ci) if ci else 'no CI'}, n = {lift.get('n')})"
@@ -204,39 +204,28 @@ def comparisons_block(results: Mapping[str, Any], real: bool = False) -> list[st
             "means its upper end is below 0.", ""]
 
 
-def section(results: Mapping[str, Any], figure: str | None = None) -> str:
-    """"## Common yardstick: DER on held-out meetings" (and lift), or a line saying why it is missing.
-
-    User-supplied text (display names, the data's origin, reasons) goes through
-    :func:`vfreport.report.markup.md_text`; ``figure`` (a relative path) embeds the DER figure
-    (leave it out when the Figures section shows it)."""
-
-    ev = results.get("evaluation")
-    out = ["## Common yardstick: DER on held-out meetings", ""]
-    if not ev:
-        out.append("Not evaluated: the evaluation step did not run for this report.")
-        return "\n".join(out) + "\n"
-    if not ev.get("available"):
-        out.append(f"Not evaluated: {md_text(ev.get('reason', 'unknown reason'))}.")
-        return "\n".join(out) + "\n"
+def _method_paragraphs(ev: Mapping[str, Any]) -> list[str]:
+    """How the held-out meetings were diarized (oracle speech) and scored, with the files to re-score."""
     meetings = ev.get("meetings") or []
     minutes = sum(m.get("seconds") or 0 for m in meetings) / 60
-    out.append(
+    return [
         f"Every run's best checkpoint diarized the same {len(meetings)} held-out meetings ({minutes:.1f} min, "
         f"split {md_text(ev.get('split'))} of {md_text(ev.get('origin'))}) with `vfreport predict`'s sliding windows "
         f"({F.num(ev.get('window_seconds'), 1)} s, hop half a window), each window's two local speakers "
         "clustered across the meeting by their mean log-mel and pitch features. "
         "**Oracle speech activity**: speech regions are taken from the reference (the model has no non-speech "
         "class), so non-speech is never hypothesised, false alarm is 0 by construction and these DERs are not "
-        "comparable to systems that detect speech themselves.")
-    out.append("")
-    out.append(
+        "comparable to systems that detect speech themselves.", "",
         f"Scoring: `pyannote.metrics` DiarizationErrorRate, collar {F.num(ev.get('collar'), 2)} s "
         "(pyannote's collar is the total width; md-eval/dscore's is per side, half of it), "
         f"overlap {'skipped' if ev.get('skip_overlap') else 'scored'} (skip_overlap = {ev.get('skip_overlap')}), "
         f"UEM = each meeting's whole recording. Files: `{ev.get('reference_rttm')}`, `{ev.get('reference_uem')}`, "
-        "`<arm>/seed-<k>/eval/<uri>.rttm`; re-scoring them with these settings gives the numbers below.")
-    out.append("")
+        "`<arm>/seed-<k>/eval/<uri>.rttm`; re-scoring them with these settings gives the numbers below.", ""]
+
+
+def _der_table(results: Mapping[str, Any], ev: Mapping[str, Any]) -> list[str]:
+    """Each arm's DER and its components beside the model-free baselines', the overlap floor and what
+    the baselines are."""
     summary = ev.get("summary") or {}
     rows = []
     for arm in _arms(results):
@@ -249,9 +238,8 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         label = BASELINE_MARKERS.get(name, ("", name))[1]
         rows.append([f"model-free: {label}", F.pct(b.get("der")), F.pct(b.get("confusion")),
                      F.pct(b.get("missed_detection")), F.pct(b.get("false_alarm")), "—"])
-    out.append(table(["", "DER (mean over runs, 95 % CI)", "confusion", "missed", "false alarm",
-                       "IQM (runs × meetings)"], rows))
-    out.append("")
+    out = [table(["", "DER (mean over runs, 95 % CI)", "confusion", "missed", "false alarm",
+                  "IQM (runs × meetings)"], rows), ""]
     floor = overlap_floor_sentence(ev.get("overlap_floor"))
     if floor:
         out.extend([floor, ""])
@@ -261,33 +249,56 @@ def section(results: Mapping[str, Any], figure: str | None = None) -> str:
         out.append("Baselines without the model on the same meetings and speech regions: " + "; ".join(described)
                    + ".")
         out.append("")
-    out.extend(comparisons_block(results))
+    return out
+
+
+def _real_block(results: Mapping[str, Any], ev: Mapping[str, Any]) -> list[str]:
+    """The crossed comparisons on the config's ``[evaluation]`` recordings (empty without them)."""
     real = comparisons_block(results, real=True)
-    if real:
-        meetings = len(((results.get("primary") or {}).get("real") or {}).get("meetings") or [])
-        out += [f"### Real recordings ([evaluation], {meetings} recordings)", "",
-                "The same comparison on the real recordings the config names; readiness reads these.", "", *real]
-        real_floor = overlap_floor_sentence((ev.get("real") or {}).get("overlap_floor"))
-        if real_floor:
-            out += [real_floor, ""]
+    if not real:
+        return []
+    meetings = len(((results.get("primary") or {}).get("real") or {}).get("meetings") or [])
+    out = [f"### Real recordings ([evaluation], {meetings} recordings)", "",
+           "The same comparison on the real recordings the config names; readiness reads these.", "", *real]
+    real_floor = overlap_floor_sentence((ev.get("real") or {}).get("overlap_floor"))
+    if real_floor:
+        out += [real_floor, ""]
+    return out
+
+
+def _lift_block(results: Mapping[str, Any]) -> list[str]:
+    """Each arm's lift over its audio-free baseline (empty when no run recorded one)."""
     lift_rows = []
     for arm in _arms(results):
         lift = ((results.get("arms") or {}).get(arm) or {}).get("lift")
         if lift:
             lift_rows.append([_name(results, arm), _lift_cell(lift), lift.get("source") or "—"])
-    if lift_rows:
-        out.append("### Lift over the audio-free baseline")
-        out.append("")
-        out.append("Each run's accuracy minus what an audio-free predictor scores on the same windows (one value "
-                   "per run, Student t-interval over runs). Best and realistic scenarios need the target's lift "
-                   f"≥ {F.points(results['thresholds']['min_lift'], 0, signed=False)} with an "
-                   "interval excluding 0; otherwise the accuracy is explained by window structure.")
-        out.append("")
-        out.append(table(["", "lift", "accuracy − baseline"], lift_rows))
-        out.append("")
+    if not lift_rows:
+        return []
+    return ["### Lift over the audio-free baseline", "",
+            "Each run's accuracy minus what an audio-free predictor scores on the same windows (one value "
+            "per run, Student t-interval over runs). Best and realistic scenarios need the target's lift "
+            f"≥ {F.points(results['thresholds']['min_lift'], 0, signed=False)} with an "
+            "interval excluding 0; otherwise the accuracy is explained by window structure.", "",
+            table(["", "lift", "accuracy − baseline"], lift_rows), ""]
+
+
+def section(results: Mapping[str, Any], figure: str | None = None) -> str:
+    """"## Common yardstick: DER on held-out meetings" (and lift), or a line saying why it is missing.
+
+    User-supplied text (display names, the data's origin, reasons) goes through
+    :func:`vfreport.report.markup.md_text`; ``figure`` (a relative path) embeds the DER figure
+    (leave it out when the Figures section shows it)."""
+    ev = results.get("evaluation")
+    out = ["## Common yardstick: DER on held-out meetings", ""]
+    if not ev:
+        out.append("Not evaluated: the evaluation step did not run for this report.")
+        return "\n".join(out) + "\n"
+    if not ev.get("available"):
+        out.append(f"Not evaluated: {md_text(ev.get('reason', 'unknown reason'))}.")
+        return "\n".join(out) + "\n"
+    out += _method_paragraphs(ev) + _der_table(results, ev)
+    out += comparisons_block(results) + _real_block(results, ev) + _lift_block(results)
     if figure:
-        out.append(f"![DER per meeting]({figure})")
-        out.append("")
-        out.append(f"*{FIGURE_CAPTION}*")
-        out.append("")
+        out += [f"![DER per meeting]({figure})", "", f"*{FIGURE_CAPTION}*", ""]
     return "\n".join(out) + "\n"

@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats as st
 
+from vfreport.stats.crossed import component_sds, variance_of_difference
 from vfreport.stats.intervals import as_array, sd_interval
 from vfreport.stats.twosample import pooled_sd
 
@@ -215,8 +216,6 @@ def der_power(components: Mapping[str, float], runs: tuple[int, int], n_meetings
     :func:`vfreport.stats.crossed.variance_of_difference` as the test does. ``n_sim`` replicates
     with a fixed seed (tests check it against simulated tables).
     """
-    from vfreport.stats.crossed import component_sds, variance_of_difference
-
     if bound not in ("upper", "lower"):
         raise ValueError(f"bound must be 'upper' or 'lower', got {bound!r}")
     r_t, r_o = int(runs[0]), int(runs[1])

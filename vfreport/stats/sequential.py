@@ -43,6 +43,7 @@ al. (1976), British Journal of Cancer 34(6). Welch, B. L. (1947), Biometrika 34.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -116,8 +117,43 @@ class OperatingPoint:
     expected_seeds: float
 
 
+class DesignRecord(ABC):
+    """What the accuracy and the ΔDER designs (:class:`SequentialDesign`,
+    :class:`vfreport.stats.sequential_der.DerSequentialDesign`) share: looks, boundaries and
+    operating points, the expected seeds per truth, and their JSON form (``power`` is each
+    design's: the sign of a gain differs)."""
+
+    looks: tuple[int, ...]
+    boundaries: tuple[Any, ...]
+    operating: tuple[Any, ...]
+
+    @property
+    @abstractmethod
+    def power(self) -> dict[str, float]:
+        """Chance of stopping for efficacy per named gain."""
+
+    @property
+    def expected_seeds(self) -> dict[str, float]:
+        """Expected runs per arm at the stop, per named truth (``null`` and each alternative)."""
+        return {o.name: o.expected_seeds for o in self.operating}
+
+    @property
+    def max_seeds(self) -> int:
+        return self.looks[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (no NaN: undefined numbers are None), read back by :func:`design_from_dict`
+        or :func:`vfreport.stats.sequential_der.der_design_from_dict`."""
+        d = asdict(self)  # type: ignore[call-overload]
+        d["boundaries"] = [asdict(b) for b in self.boundaries]
+        d["operating"] = [asdict(o) for o in self.operating]
+        d["power"] = self.power
+        d["expected_seeds"] = self.expected_seeds
+        return jsonable(d)
+
+
 @dataclass(frozen=True)
-class SequentialDesign:
+class SequentialDesign(DesignRecord):
     """A calibrated group-sequential design (see :func:`design_sequential`)."""
 
     looks: tuple[int, ...]
@@ -146,24 +182,6 @@ class SequentialDesign:
     def power(self) -> dict[str, float]:
         """Power (chance of stopping for efficacy) per named alternative (Δ > 0)."""
         return {o.name: o.power for o in self.operating if o.delta > 0}
-
-    @property
-    def expected_seeds(self) -> dict[str, float]:
-        """Expected runs per arm at the stop, per named truth (``null`` and each alternative)."""
-        return {o.name: o.expected_seeds for o in self.operating}
-
-    @property
-    def max_seeds(self) -> int:
-        return self.looks[-1]
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict (no NaN: undefined numbers are None); :func:`design_from_dict` reads it."""
-        d = asdict(self)
-        d["boundaries"] = [asdict(b) for b in self.boundaries]
-        d["operating"] = [asdict(o) for o in self.operating]
-        d["power"] = self.power
-        d["expected_seeds"] = self.expected_seeds
-        return jsonable(d)
 
 
 def jsonable(x: Any) -> Any:
@@ -339,6 +357,95 @@ def run_procedure(p: np.ndarray, p_fut: np.ndarray | None, efficacy: Sequence[fl
 # ---------------------------------------------------------------------------------------------
 
 
+def check_settings(alpha: float, spending: str, futility: str, futility_beta: float, n_sim: int) -> None:
+    """ValueError unless the settings both designs share are valid."""
+    if not 0 < alpha < 0.5:
+        raise ValueError(f"alpha must be in (0, 0.5), got {alpha}")
+    if spending not in SPENDING:
+        raise ValueError(f"spending must be one of {', '.join(SPENDING)}, got {spending!r}")
+    if futility not in FUTILITY:
+        raise ValueError(f"futility must be one of {', '.join(FUTILITY)}, got {futility!r}")
+    if futility == "beta-spending" and not 0 < futility_beta < 0.5:
+        raise ValueError(f"futility_beta must be in (0, 0.5), got {futility_beta}")
+    if n_sim < 1000:
+        raise ValueError(f"n_sim must be at least 1000, got {n_sim}")
+
+
+def calibrate_boundaries(p_cal: Sequence[np.ndarray], looks: tuple[int, ...], alpha: float, spending: str,
+                         futility: str, futility_beta: float) -> tuple[list[float], list[float], list[float | None]]:
+    """(efficacy p thresholds, α spent, futility p thresholds or None) per look from null paths'
+    nominal p ``p_cal`` (one ``(paths, looks)`` array per calibration setting, the worst one
+    binding): efficacy at level ``alpha`` by ``spending``; futility (``"beta-spending"``) at
+    ``futility_beta`` by O'Brien–Fleming spending, on the same null paths (by the null's symmetry
+    the futility p under the smallest worthwhile effect has the law of the efficacy p under 0),
+    none at the last look (Jennison & Turnbull 2000, ch. 7 and §8.2)."""
+    k_max = len(looks)
+    info = [n / looks[-1] for n in looks]
+    if spending == "obf":
+        cum = [float(obf_spending(t, alpha)) for t in info]
+        fixed: list[float | None] = [None] * k_max
+    else:
+        cum = [alpha] * k_max
+        fixed = [HP_INTERIM_P] * (k_max - 1) + [None]
+    eff_p, spent = calibrate_thresholds(p_cal, cum, fixed)
+    fut_p: list[float | None] = [None] * k_max
+    if futility == "beta-spending" and k_max > 1:
+        cum_f = [float(obf_spending(t, futility_beta)) for t in info]
+        fp, _ = calibrate_thresholds([p[:, :-1] for p in p_cal], cum_f[:-1], [None] * (k_max - 1))
+        fut_p = [*fp, None]
+    return eff_p, spent, fut_p
+
+
+def stopping_rates(look: np.ndarray, outcome: np.ndarray, looks: tuple[int, ...]) -> dict[str, Any]:
+    """An operating point's rates from :func:`run_procedure`'s (look, outcome) per path: power,
+    futility, final (no decision), the share stopping at each look, the expected runs per arm."""
+    return {"power": float(np.mean(outcome == 1)), "futility": float(np.mean(outcome == 2)),
+            "final": float(np.mean(outcome == 0)),
+            "stop_at_look": tuple(float(np.mean(look == k)) for k in range(len(looks))),
+            "expected_seeds": float(np.mean(np.asarray(looks)[look]))}
+
+
+def spending_text(spending: str, alpha: float) -> str:
+    """The α-spending rule in a design's ``method``."""
+    return (("Lan–DeMets O'Brien–Fleming α-spending" if spending == "obf"
+             else f"Haybittle–Peto (interim nominal p ≤ {HP_INTERIM_P:g})") + f", α = {alpha:g}")
+
+
+SPENDING_REFERENCES = (
+    "Jennison, C. & Turnbull, B. W. (2000), Group Sequential Methods with Applications to Clinical Trials",
+    "Lan, K. K. G. & DeMets, D. L. (1983), Biometrika 70(3): 659-663",
+    "O'Brien, P. C. & Fleming, T. R. (1979), Biometrics 35(3): 549-556",
+)
+
+
+def _boundaries(looks: tuple[int, ...], spent: Sequence[float], eff_p: Sequence[float],
+                fut_p: Sequence[float | None]) -> tuple[Boundary, ...]:
+    return tuple(
+        Boundary(
+            look=k + 1, n=n, information=n / looks[-1], alpha_spent=spent[k], efficacy_p=eff_p[k],
+            efficacy_t=float(st.t.isf(eff_p[k], 2 * n - 2)) if eff_p[k] > 0 else math.inf,
+            efficacy_t_min_df=float(st.t.isf(eff_p[k], n - 1)) if eff_p[k] > 0 else math.inf,
+            futility_p=fut_p[k],
+            futility_t=(float(st.t.ppf(fut_p[k], 2 * n - 2)) if fut_p[k] else None),
+        )
+        for k, n in enumerate(looks)
+    )
+
+
+def _operating(chk: _Paths, looks: tuple[int, ...], truths: Mapping[str, float], sd: float, min_delta: float,
+               futility: str, eff_p: Sequence[float], fut_p: Sequence[float | None]) -> list[OperatingPoint]:
+    """Operating characteristics at SD ratio 1, runs' SD ``sd``, per named true Δ."""
+    df1 = _welch_df(chk, looks, 1.0)
+    ops = []
+    for name, d in truths.items():
+        t, _, se = _welch(chk, 1.0, d / sd)
+        p = st.t.sf(t, df1)
+        pf = st.t.cdf(t - (min_delta / sd) / se, df1) if futility != "none" else None
+        look, outcome = run_procedure(p, pf, eff_p, fut_p)
+        ops.append(OperatingPoint(name=name, delta=d, sd=sd, **stopping_rates(look, outcome, looks)))
+    return ops
+
+
 def design_sequential(
     looks: Sequence[int] = DEFAULT_LOOKS,
     alpha: float = 0.05,
@@ -397,94 +504,35 @@ def design_sequential(
     (1983); O'Brien & Fleming (1979); Haybittle (1971); Peto et al. (1976); Welch (1947).
     """
     looks = check_looks(looks)
-    if not 0 < alpha < 0.5:
-        raise ValueError(f"alpha must be in (0, 0.5), got {alpha}")
-    if spending not in SPENDING:
-        raise ValueError(f"spending must be one of {', '.join(SPENDING)}, got {spending!r}")
-    if futility not in FUTILITY:
-        raise ValueError(f"futility must be one of {', '.join(FUTILITY)}, got {futility!r}")
-    if futility == "beta-spending" and not 0 < futility_beta < 0.5:
-        raise ValueError(f"futility_beta must be in (0, 0.5), got {futility_beta}")
+    check_settings(alpha, spending, futility, futility_beta, n_sim)
     if not min_delta > 0:
         raise ValueError(f"min_delta must be > 0, got {min_delta}")
-    if n_sim < 1000:
-        raise ValueError(f"n_sim must be at least 1000, got {n_sim}")
     ratios = tuple(sorted({max(float(r), 1.0 / float(r)) for r in sd_ratios})) or (1.0,)
     sd_value = float(sd) if sd is not None else float(min_delta)
     if not sd_value > 0:
         raise ValueError(f"sd must be > 0, got {sd}")
-    k_max = len(looks)
-    info = [n / looks[-1] for n in looks]
 
-    # ---- calibration paths: efficacy at level alpha; futility at futility_beta (by symmetry of
-    # the null, the p of "Δ < min_delta" under Δ = min_delta has the law of the efficacy p under 0)
+    # ---- calibration paths (efficacy at alpha; futility at futility_beta), then a fresh check
     cal = _simulate(looks, n_sim, [seed, 0])
-    p_cal = [_null_p(cal, looks, r) for r in ratios]
-    if spending == "obf":
-        cum = [float(obf_spending(t, alpha)) for t in info]
-        fixed: list[float | None] = [None] * k_max
-    else:
-        cum = [alpha] * k_max
-        fixed = [HP_INTERIM_P] * (k_max - 1) + [None]
-    eff_p, spent = calibrate_thresholds(p_cal, cum, fixed)
-    fut_p: list[float | None] = [None] * k_max
-    if futility == "beta-spending" and k_max > 1:
-        cum_f = [float(obf_spending(t, futility_beta)) for t in info]
-        fp, _ = calibrate_thresholds([p[:, :-1] for p in p_cal], cum_f[:-1], [None] * (k_max - 1))
-        fut_p = [*fp, None]
-
-    bounds = tuple(
-        Boundary(
-            look=k + 1, n=n, information=info[k], alpha_spent=spent[k], efficacy_p=eff_p[k],
-            efficacy_t=float(st.t.isf(eff_p[k], 2 * n - 2)) if eff_p[k] > 0 else math.inf,
-            efficacy_t_min_df=float(st.t.isf(eff_p[k], n - 1)) if eff_p[k] > 0 else math.inf,
-            futility_p=fut_p[k],
-            futility_t=(float(st.t.ppf(fut_p[k], 2 * n - 2)) if fut_p[k] else None),
-        )
-        for k, n in enumerate(looks)
-    )
-
-    # ---- independent check on fresh paths
+    eff_p, spent, fut_p = calibrate_boundaries([_null_p(cal, looks, r) for r in ratios], looks, alpha, spending,
+                                               futility, futility_beta)
     chk = _simulate(looks, n_sim, [seed, 1])
-    by_ratio: dict[str, float] = {}
-    for r in ratios:
-        _, outcome = run_procedure(_null_p(chk, looks, r), None, eff_p, fut_p)
-        by_ratio[f"{r:g}"] = float(np.mean(outcome == 1))
-    type_i = max(by_ratio.values())
-
-    # ---- operating characteristics at SD ratio 1, runs' SD = sd
+    by_ratio = {f"{r:g}": float(np.mean(run_procedure(_null_p(chk, looks, r), None, eff_p, fut_p)[1] == 1))
+                for r in ratios}
     truths = {"null": 0.0, "min_delta": float(min_delta)}
     for name, d in (alternatives or {}).items():
         if float(d) not in truths.values():
             truths[name] = float(d)
-    df1 = _welch_df(chk, looks, 1.0)
-    ops = []
-    for name, d in truths.items():
-        t, _, se = _welch(chk, 1.0, d / sd_value)
-        p = st.t.sf(t, df1)
-        pf = st.t.cdf(t - (min_delta / sd_value) / se, df1) if futility != "none" else None
-        look, outcome = run_procedure(p, pf, eff_p, fut_p)
-        ops.append(OperatingPoint(
-            name=name, delta=d, sd=sd_value,
-            power=float(np.mean(outcome == 1)), futility=float(np.mean(outcome == 2)),
-            final=float(np.mean(outcome == 0)),
-            stop_at_look=tuple(float(np.mean(look == k)) for k in range(k_max)),
-            expected_seeds=float(np.mean(np.asarray(looks)[look])),
-        ))
-
+    ops = _operating(chk, looks, truths, sd_value, min_delta, futility, eff_p, fut_p)
     method = (
         f"group-sequential one-sided Welch t-test at {', '.join(map(str, looks))} runs per arm; "
-        + ("Lan–DeMets O'Brien–Fleming α-spending" if spending == "obf"
-           else f"Haybittle–Peto (interim nominal p ≤ {HP_INTERIM_P:g})")
-        + f", α = {alpha:g}, boundaries on Welch's nominal p calibrated by Monte Carlo "
+        + spending_text(spending, alpha) + ", boundaries on Welch's nominal p calibrated by Monte Carlo "
         f"({n_sim:,} null paths per SD ratio {', '.join(f'{r:g}' for r in ratios)}; worst ratio)"
         + (f"; non-binding futility when Δ < min_delta = {min_delta:g} is rejected, O'Brien–Fleming "
-           f"spending of β = {futility_beta:g}" if futility != "none" and k_max > 1 else "; no futility boundary")
+           f"spending of β = {futility_beta:g}" if futility != "none" and len(looks) > 1 else "; no futility boundary")
     )
     refs = (
-        "Jennison, C. & Turnbull, B. W. (2000), Group Sequential Methods with Applications to Clinical Trials",
-        "Lan, K. K. G. & DeMets, D. L. (1983), Biometrika 70(3): 659-663",
-        "O'Brien, P. C. & Fleming, T. R. (1979), Biometrics 35(3): 549-556",
+        *SPENDING_REFERENCES,
         "Haybittle, J. L. (1971), Br J Radiol 44: 793-797; Peto, R. et al. (1976), Br J Cancer 34(6): 585-612",
         "Welch, B. L. (1947), Biometrika 34: 28-35",
     )
@@ -492,8 +540,8 @@ def design_sequential(
         looks=looks, alpha=float(alpha), spending=spending, futility=futility,
         futility_beta=float(futility_beta), min_delta=float(min_delta), sd=sd_value,
         sd_source="given" if sd is not None else SD_ASSUMPTION, sd_ratios=ratios, n_sim=int(n_sim),
-        seed=int(seed), boundaries=bounds, type_i_error=type_i, type_i_error_by_sd_ratio=by_ratio,
-        type_i_error_with_futility=next(o.power for o in ops if o.name == "null"),
+        seed=int(seed), boundaries=_boundaries(looks, spent, eff_p, fut_p), type_i_error=max(by_ratio.values()),
+        type_i_error_by_sd_ratio=by_ratio, type_i_error_with_futility=next(o.power for o in ops if o.name == "null"),
         monte_carlo_se=float(math.sqrt(max(alpha * (1 - alpha), 1e-12) / n_sim)),
         operating=tuple(ops), method=method, references=refs,
     )

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,16 +48,16 @@ from vfreport.stats.crossed import compare_crossed_batch, component_sds, simulat
 from vfreport.stats.sequential import (
     DEFAULT_FUTILITY_BETA,
     DEFAULT_LOOKS,
-    FUTILITY,
-    HP_INTERIM_P,
-    SPENDING,
+    SPENDING_REFERENCES,
     Decision,
+    DesignRecord,
     LookDecision,
-    calibrate_thresholds,
+    calibrate_boundaries,
     check_looks,
-    jsonable,
-    obf_spending,
+    check_settings,
     run_procedure,
+    spending_text,
+    stopping_rates,
 )
 
 ENDPOINT = "der"
@@ -109,7 +109,7 @@ class DerOperatingPoint:
 
 
 @dataclass(frozen=True)
-class DerSequentialDesign:
+class DerSequentialDesign(DesignRecord):
     """A calibrated group-sequential design on ΔDER (:func:`design_sequential_der`)."""
 
     looks: tuple[int, ...]
@@ -140,23 +140,6 @@ class DerSequentialDesign:
     def power(self) -> dict[str, float]:
         """Chance of stopping for efficacy per named gain (ΔDER < 0)."""
         return {o.name: o.power for o in self.operating if o.delta < 0}
-
-    @property
-    def expected_seeds(self) -> dict[str, float]:
-        return {o.name: o.expected_seeds for o in self.operating}
-
-    @property
-    def max_seeds(self) -> int:
-        return self.looks[-1]
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict (no NaN); :func:`der_design_from_dict` reads it."""
-        d = asdict(self)
-        d["boundaries"] = [asdict(b) for b in self.boundaries]
-        d["operating"] = [asdict(o) for o in self.operating]
-        d["power"] = self.power
-        d["expected_seeds"] = self.expected_seeds
-        return jsonable(d)
 
 
 def der_design_from_dict(d: Mapping[str, Any]) -> DerSequentialDesign:
@@ -205,6 +188,34 @@ def _p_no_gain(est: np.ndarray, se: np.ndarray, df: np.ndarray, min_der_delta: f
     with np.errstate(divide="ignore", invalid="ignore"):
         p = st.t.sf((est + min_der_delta) / se, df)
     return np.where(np.isfinite(p), p, 1.0)
+
+
+def _check(mixes: Mapping[str, Mapping[str, float]], looks: tuple[int, ...], m: int, n_sim: int, seed: int,
+           eff_p: Sequence[float], fut_p: Sequence[float | None]) -> tuple[dict[str, float], tuple[np.ndarray, ...]]:
+    """Type-I error per mix on fresh null paths (futility ignored), and the assumed mix's (estimate,
+    SE, df) per path and look."""
+    by_mix: dict[str, float] = {}
+    assumed: tuple[np.ndarray, ...] = ()
+    for i, (name, c) in enumerate(mixes.items()):
+        est, se, df = _look_stats(c, looks, m, n_sim, (seed, 1, i))
+        _, outcome = run_procedure(_p_gain(est, se, df), None, eff_p, fut_p)
+        by_mix[name] = float(np.mean(outcome == 1))
+        if name == "assumed":
+            assumed = (est, se, df)
+    return by_mix, assumed
+
+
+def _operating(assumed: tuple[np.ndarray, ...], looks: tuple[int, ...], truths: Mapping[str, float],
+               min_der_delta: float, futility: str, eff_p: Sequence[float],
+               fut_p: Sequence[float | None]) -> list[DerOperatingPoint]:
+    """Operating characteristics per named true ΔDER: the assumed mix's null paths shifted by it."""
+    est, se, df = assumed
+    ops = []
+    for name, d in truths.items():
+        pf = _p_no_gain(est + d, se, df, min_der_delta) if futility != "none" else None
+        look, outcome = run_procedure(_p_gain(est + d, se, df), pf, eff_p, fut_p)
+        ops.append(DerOperatingPoint(name=name, delta=d, **stopping_rates(look, outcome, looks)))
+    return ops
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,82 +271,36 @@ def design_sequential_der(
     (non-binding futility); Lan & DeMets (1983); O'Brien & Fleming (1979); Satterthwaite (1946).
     """
     looks = check_looks(looks)
-    if not 0 < alpha < 0.5:
-        raise ValueError(f"alpha must be in (0, 0.5), got {alpha}")
-    if spending not in SPENDING:
-        raise ValueError(f"spending must be one of {', '.join(SPENDING)}, got {spending!r}")
-    if futility not in FUTILITY:
-        raise ValueError(f"futility must be one of {', '.join(FUTILITY)}, got {futility!r}")
-    if futility == "beta-spending" and not 0 < futility_beta < 0.5:
-        raise ValueError(f"futility_beta must be in (0, 0.5), got {futility_beta}")
+    check_settings(alpha, spending, futility, futility_beta, n_sim)
     if not min_der_delta > 0:
         raise ValueError(f"min_der_delta must be > 0, got {min_der_delta}")
     if int(n_meetings) < 2:
         raise ValueError(f"a DER design needs at least 2 meetings, got {n_meetings}")
-    if n_sim < 1000:
-        raise ValueError(f"n_sim must be at least 1000, got {n_sim}")
     given = components is not None
     comps = {k: s * s for k, s in component_sds(dict(components if given else DEMO_COMPONENTS)).items()}
     if sum(v for k, v in comps.items() if k != "meeting") <= 0:
         raise ValueError("the variance components give ΔDER no variance (all but the meeting term are 0)")
     m = int(n_meetings)
-    k_max = len(looks)
-    info = [n / looks[-1] for n in looks]
     mixes = {"assumed": comps, **MIXES}
 
     # ---- calibration (efficacy at alpha; futility at futility_beta on the same null paths)
     p_cal = [_p_gain(*_look_stats(c, looks, m, n_sim, (seed, 0, i))) for i, c in enumerate(mixes.values())]
-    if spending == "obf":
-        cum = [float(obf_spending(t, alpha)) for t in info]
-        fixed: list[float | None] = [None] * k_max
-    else:
-        cum = [alpha] * k_max
-        fixed = [HP_INTERIM_P] * (k_max - 1) + [None]
-    eff_p, spent = calibrate_thresholds(p_cal, cum, fixed)
-    fut_p: list[float | None] = [None] * k_max
-    if futility == "beta-spending" and k_max > 1:
-        cum_f = [float(obf_spending(t, futility_beta)) for t in info]
-        fp, _ = calibrate_thresholds([p[:, :-1] for p in p_cal], cum_f[:-1], [None] * (k_max - 1))
-        fut_p = [*fp, None]
-    bounds = tuple(DerBoundary(k + 1, n, info[k], spent[k], eff_p[k], fut_p[k]) for k, n in enumerate(looks))
-
+    eff_p, spent, fut_p = calibrate_boundaries(p_cal, looks, alpha, spending, futility, futility_beta)
+    bounds = tuple(DerBoundary(k + 1, n, n / looks[-1], spent[k], eff_p[k], fut_p[k]) for k, n in enumerate(looks))
     # ---- independent check on fresh paths, and the operating characteristics (assumed components)
-    by_mix: dict[str, float] = {}
-    for i, (name, c) in enumerate(mixes.items()):
-        est, se, df = _look_stats(c, looks, m, n_sim, (seed, 1, i))
-        _, outcome = run_procedure(_p_gain(est, se, df), None, eff_p, fut_p)
-        by_mix[name] = float(np.mean(outcome == 1))
-        if name == "assumed":
-            assumed = (est, se, df)
+    by_mix, assumed = _check(mixes, looks, m, n_sim, seed, eff_p, fut_p)
     truths = {"null": 0.0, "min_der_delta": -float(min_der_delta)}
     for name, gain in (alternatives or {}).items():
         if -float(gain) not in truths.values():
             truths[name] = -float(gain)
-    ops = []
-    est, se, df = assumed
-    for name, d in truths.items():
-        pf = _p_no_gain(est + d, se, df, min_der_delta) if futility != "none" else None
-        look, outcome = run_procedure(_p_gain(est + d, se, df), pf, eff_p, fut_p)
-        ops.append(DerOperatingPoint(
-            name=name, delta=d, power=float(np.mean(outcome == 1)), futility=float(np.mean(outcome == 2)),
-            final=float(np.mean(outcome == 0)), stop_at_look=tuple(float(np.mean(look == k)) for k in range(k_max)),
-            expected_seeds=float(np.mean(np.asarray(looks)[look]))))
-
+    ops = _operating(assumed, looks, truths, min_der_delta, futility, eff_p, fut_p)
     method = (
         f"group-sequential one-sided test of ΔDER < 0 (crossed runs × meetings comparison, two-way random-effects "
         f"ANOVA, Satterthwaite df) at {', '.join(map(str, looks))} runs per arm on {m} meetings; "
-        + ("Lan–DeMets O'Brien–Fleming α-spending" if spending == "obf"
-           else f"Haybittle–Peto (interim nominal p ≤ {HP_INTERIM_P:g})")
-        + f", α = {alpha:g}, boundaries on the nominal p calibrated by Monte Carlo ({n_sim:,} null paths per "
-        f"variance mix: {', '.join(mixes)}; worst mix)"
+        + spending_text(spending, alpha) + f", boundaries on the nominal p calibrated by Monte Carlo ({n_sim:,} "
+        f"null paths per variance mix: {', '.join(mixes)}; worst mix)"
         + (f"; non-binding futility when a gain of min_der_delta = {min_der_delta:g} is rejected, O'Brien–Fleming "
-           f"spending of β = {futility_beta:g}" if futility != "none" and k_max > 1 else "; no futility boundary")
-    )
-    refs = (
-        "Jennison, C. & Turnbull, B. W. (2000), Group Sequential Methods with Applications to Clinical Trials",
-        "Lan, K. K. G. & DeMets, D. L. (1983), Biometrika 70(3): 659-663",
-        "O'Brien, P. C. & Fleming, T. R. (1979), Biometrics 35(3): 549-556",
-        "Satterthwaite, F. E. (1946), Biometrics Bulletin 2(6): 110-114",
+           f"spending of β = {futility_beta:g}" if futility != "none" and len(looks) > 1 else "; no futility boundary")
     )
     return DerSequentialDesign(
         looks=looks, alpha=float(alpha), spending=spending, futility=futility, futility_beta=float(futility_beta),
@@ -344,7 +309,7 @@ def design_sequential_der(
         boundaries=bounds, type_i_error=max(by_mix.values()), type_i_error_by_mix=by_mix,
         type_i_error_with_futility=next(o.power for o in ops if o.name == "null"),
         monte_carlo_se=float(math.sqrt(alpha * (1 - alpha) / n_sim)), operating=tuple(ops), method=method,
-        references=refs,
+        references=(*SPENDING_REFERENCES, "Satterthwaite, F. E. (1946), Biometrics Bulletin 2(6): 110-114"),
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vfreport.config import ArmConfig
+from vfreport.data import synth
 from vfreport.data.sources.base import RowSource, register_source
 
 SYNTH_MEETING_SECONDS = 60.0
@@ -24,8 +25,6 @@ def synthetic_meetings_needed(
 
 
 def open_synthetic(arm: ArmConfig, split: str, n_windows: int, window_seconds: float) -> RowSource:
-    from vfreport.data import synth
-
     spread = "" if arm.voice_spread == synth.VOICE_SPREAD else f", voice_spread {arm.voice_spread:g}"
     origin = f"synthetic {arm.dataset} {split} (seed {arm.data_seed}{spread})"
     if arm.dataset == "librispeech":
