@@ -83,9 +83,8 @@ def test_committed_schema_is_the_generated_one_and_vfreport_schema_prints_it():
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory):
     """A results dict as `vfreport report` builds it, yardstick included (a fake evaluation-less one)."""
-    from vfreport.analysis import lift as L
     from vfreport.analysis import yardstick as Y
-    from vfreport.analysis.results import analyze_experiment, to_jsonable
+    from vfreport.analysis.results import Yardstick, analyze_experiment, to_jsonable
     from vfreport.config import read_experiment_config
     from vfreport.experiment.layout import ExperimentDir
 
@@ -93,8 +92,8 @@ def analysed(tmp_path_factory):
     hist |= {("ami", s): ami_history(0.8, seed=s) for s in (0, 1, 2)}
     exp = make_experiment(tmp_path_factory.mktemp("schema"), hist, states={("ami", 2): "failed"})
     cfg = read_experiment_config(ExperimentDir(exp).config)
-    lifts = L.experiment_lifts(exp, cfg)
-    ys = Y.Yardstick({"available": False, "reason": "no meetings"}, lifts, Y.gates(cfg, lifts))
+    lifts = Y.experiment_lifts(exp, cfg)
+    ys = Yardstick({"available": False, "reason": "no meetings"}, lifts, Y.gates(cfg, lifts))
     return to_jsonable(analyze_experiment(exp, yardstick=ys, n_resamples=100))
 
 
