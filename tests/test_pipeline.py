@@ -174,6 +174,22 @@ def test_cli_flags_reach_the_pipeline(checkpoint: Path, tmp_path: Path) -> None:
     assert got == format_rttm(predict_file(checkpoint, DEV00, settings=same))
     bad = CliRunner().invoke(cli, ["predict", str(checkpoint), str(DEV00), "--vad-onset", "2"])
     assert bad.exit_code == 2 and "onset" in bad.output
+    bad = CliRunner().invoke(cli, ["predict", str(checkpoint), str(DEV00), "--vad-pad", "-1"])
+    assert bad.exit_code == 2 and "vad durations" in bad.output
+
+
+def test_vad_pad_widens_the_detected_speech() -> None:
+    """``--vad-pad`` reaches Silero's regions: each region grows by the pad on both sides (clipped to
+    the recording), so a longer pad covers a superset of the frames of a shorter one."""
+    from vfreport.deploy.options import settings_from_options
+
+    audio = read_audio_file(DEV00, SR)
+    masks = {}
+    for pad in (0.0, 0.1):
+        s = settings_from_options("silero", 0.25, None, 0.25, 0.1, pad, "encoder", 0.35, None, 1, None)
+        assert s.speech.pad == pad
+        masks[pad] = detect_speech(audio, GEOMETRY, s.speech)
+    assert (masks[0.1] >= masks[0.0]).all() and masks[0.1].sum() > masks[0.0].sum()
 
 
 # ---------------------------------------------------------------------------------------------
