@@ -30,7 +30,6 @@ CHUNK = 1000
 CHUNK_CLUSTERS = 32
 """Sub-clusters kept per chunk in the first stage of a long recording (over-segmentation)."""
 METHODS = {"cosine": "average", "euclidean": "ward"}
-RESEGMENT_ITERATIONS = 5
 
 
 @dataclass(frozen=True)
@@ -143,48 +142,3 @@ def cluster_embeddings(x: np.ndarray, settings: ClusterSettings, weights: np.nda
         members.append(np.bincount(labels, w[a : a + settings.chunk], minlength=k))
     coarse = cluster_embeddings(np.concatenate(means), settings, np.concatenate(members))
     return coarse[fine]
-
-
-def resegment(x: np.ndarray, seconds: np.ndarray, labels: np.ndarray, sharpness: float, loop: float,
-              iterations: int = RESEGMENT_ITERATIONS) -> np.ndarray:
-    """Speaker of every time-ordered embedding after a temporal resegmentation by a hidden Markov model.
-
-    Method (a simplified VBx: Landini et al. 2022, "Bayesian HMM clustering of x-vector sequences
-    (VBx) in speaker diarization", Computer Speech & Language 71): the ``k`` speakers of ``labels``
-    are the states of an HMM over the sequence of L2-normalised embeddings ``x`` (rows in time
-    order); staying with the same speaker has probability ``loop``, switching ``(1 - loop) / (k - 1)``
-    to each other speaker. Embedding ``i``'s log-likelihood under speaker ``s`` is
-    ``sharpness * seconds[i] * cos(x_i, mu_s)``. Forward-backward gives posteriors; the means (initially
-    the clusters' centroids) are re-estimated as posterior- and duration-weighted means, ``iterations``
-    times (EM). Returns each embedding's most probable speaker.
-    """
-    from scipy.special import logsumexp
-
-    x = np.asarray(x, dtype=np.float64)
-    labels = np.asarray(labels, dtype=np.int64)
-    k = int(labels.max()) + 1 if len(labels) else 0
-    if k < 2:
-        return labels.copy()
-    if not 0.0 < loop < 1.0 or sharpness <= 0:
-        raise ConfigError(f"resegmentation needs 0 < loop < 1 and sharpness > 0, got {loop}, {sharpness}")
-    if np.bincount(labels, minlength=k).min() == 0:
-        raise ConfigError("resegmentation needs every speaker label 0..k-1 to have an embedding")
-    w = np.asarray(seconds, dtype=np.float64)[:, None]
-    log_t = np.full((k, k), np.log((1 - loop) / (k - 1)))
-    np.fill_diagonal(log_t, np.log(loop))
-    means = centroids(x, labels, k, "cosine")
-    posterior = np.eye(k)[labels]
-    for _ in range(iterations):
-        e = sharpness * w * (x @ means.T)
-        fwd = np.empty_like(e)
-        bwd = np.zeros_like(e)
-        fwd[0] = e[0] - np.log(k)
-        for i in range(1, len(e)):
-            fwd[i] = e[i] + logsumexp(fwd[i - 1][:, None] + log_t, axis=0)
-        for i in range(len(e) - 2, -1, -1):
-            bwd[i] = logsumexp(log_t + (e[i + 1] + bwd[i + 1])[None], axis=1)
-        g = fwd + bwd
-        posterior = np.exp(g - logsumexp(g, axis=1, keepdims=True))
-        means = posterior.T @ (x * w)
-        means /= np.linalg.norm(means, axis=1, keepdims=True) + 1e-12
-    return posterior.argmax(axis=1)

@@ -48,7 +48,7 @@ from vfreport.data.audio import read_audio_file
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
 from vfreport.data.labels import first_appearance_numbers
 from vfreport.data.rttm import Segment, format_rttm
-from vfreport.deploy.cluster import ClusterSettings, centroids, cluster_embeddings, nearest, resegment
+from vfreport.deploy.cluster import ClusterSettings, centroids, cluster_embeddings, nearest
 from vfreport.deploy.embed import EMBEDDINGS, LocalSpeaker, embed, feature_embeddings
 from vfreport.deploy.speech import SpeechSettings, detect_speech
 from vfreport.errors import ConfigError, DataError, ExperimentError
@@ -312,9 +312,6 @@ class PipelineSettings:
     max_speakers: int | None = None
     min_cluster_size: int = DEFAULT_MIN_CLUSTER_SIZE
     min_embed_seconds: float = DEFAULT_MIN_EMBED_SECONDS
-    resegment: bool = True
-    resegment_sharpness: float = 5.0
-    resegment_loop: float = 0.8
 
     def __post_init__(self) -> None:
         if self.embedding not in EMBEDDINGS:
@@ -435,11 +432,6 @@ def predict_audio(
             if not long_enough.all():
                 means = centroids(x[long_enough], cluster[long_enough], int(cluster.max()) + 1, cs.metric)
                 cluster[~long_enough] = nearest(x[~long_enough], means, cs.metric)
-            if settings.resegment and settings.embedding == "encoder":
-                order = np.argsort([s.frames.mean() for s in speakers], kind="stable")
-                seconds = np.array([len(speakers[i].frames) for i in order]) * step / sr
-                cluster[order] = resegment(x[order], seconds, cluster[order], settings.resegment_sharpness,
-                                           settings.resegment_loop)
         labels = vote(speakers, cluster, n_frames)
     return frames_to_segments(labels, n, uri, sr, step, predictor.n_fft, min_duration)
 
