@@ -20,3 +20,9 @@ def check_name(name: str, what: str = "name") -> str:
             "starting with a letter or digit (no '/', no '..')"
         )
     return name
+
+
+def run_key(arm: str, seed: int) -> str:
+    """``"<arm>/seed-<k>"``: a run's folder under the experiment directory, and its name in manifests,
+    progress lines and reports."""
+    return f"{arm}/seed-{int(seed)}"

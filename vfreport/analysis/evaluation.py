@@ -110,6 +110,7 @@ from vfreport.experiment.layout import (
     atomic_write_text,
     read_json_object,
 )
+from vfreport.names import run_key
 from vfreport.stats import bootstrap as B
 from vfreport.stats.intervals import summarize
 
@@ -443,7 +444,7 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
             try:
                 predictors[arm_name][str(seed_)] = (load_predictor(run.best), run.root / EVAL_DIR)
             except ExperimentError as e:
-                failures.append(f"{arm_name}/seed-{seed_}: {e}")
+                failures.append(f"{run_key(arm_name, seed_)}: {e}")
     if not any(predictors.values()) and not reused:
         entry["reason"] = "no completed run has a best checkpoint to evaluate" + (f" ({'; '.join(failures)})"
                                                                                    if failures else "")

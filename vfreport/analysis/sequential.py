@@ -59,7 +59,7 @@ from scipy import stats as st
 from vfreport.analysis.results import to_jsonable
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ConfigError, ExperimentError
-from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text, read_json_object
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json, read_json_object
 from vfreport.stats.crossed import compare_crossed
 from vfreport.stats.intervals import finite
 from vfreport.stats.sequential import (
@@ -422,13 +422,13 @@ def _extend_seeds(exp_dir: Path, cfg_k: ExperimentConfig) -> None:
     """Let the experiment's seed list grow to the look's: rewrite experiment.toml when it differs
     from ``cfg_k`` only in its seeds and those are a prefix of the look's. Anything else is left
     to the trainer, which refuses a directory holding another config."""
-    path = ExperimentDir(exp_dir).config
-    if not path.is_file():
+    exp = ExperimentDir(exp_dir)
+    if not exp.config.is_file():
         return
-    old = read_experiment_config(path)
+    old = read_experiment_config(exp.config)
     same = replace(old, seeds=list(cfg_k.seeds)).to_dict() == cfg_k.to_dict()
     if same and list(cfg_k.seeds[:len(old.seeds)]) == list(old.seeds) and old.seeds != cfg_k.seeds:
-        atomic_write_text(path, cfg_k.to_toml())
+        exp.write_config(cfg_k)
 
 
 def _look_line(rec: Mapping[str, Any]) -> str:

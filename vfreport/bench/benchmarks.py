@@ -294,12 +294,12 @@ def bench_executor_overhead() -> list[Figure]:
 
 def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
     """A 2 arms x ``seeds`` x ``epochs`` experiment directory with made-up but plausible histories."""
-    from vfreport.experiment.layout import ExperimentDir, atomic_write_text
+    from vfreport.experiment.layout import ExperimentDir
 
     cfg = load_config(overrides={"experiment": {"seeds": list(range(seeds)), "epochs": epochs, "name": "bench"}})
     exp = ExperimentDir(root)
     root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(exp.config, cfg.to_toml())
+    exp.write_config(cfg)
     rng = np.random.default_rng(0)
     for arm, (top, noise) in {"librispeech": (0.55, 0.08), "ami": (0.8, 0.02)}.items():
         for seed in range(seeds):
@@ -316,7 +316,7 @@ def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
             })
             run = exp.run(arm, seed)
             run.root.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(run.history, hist.to_csv(index=False))
+            run.write_history(hist)
             run.write_status(state="completed", epochs=epochs, last_epoch=epochs, seconds=epochs * 1.0)
     return root
 

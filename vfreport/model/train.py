@@ -29,9 +29,9 @@ from tqdm.auto import tqdm
 from vfreport import __version__
 from vfreport.config import TrainSettings
 from vfreport.errors import ConfigError
-from vfreport.experiment.history import validate_history
-from vfreport.experiment.layout import RunDir, atomic_write_text, atomic_write_with
+from vfreport.experiment.layout import RunDir, atomic_write_with
 from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint
+from vfreport.names import run_key
 from vfreport.stats.intervals import clustered_accuracy
 
 CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
@@ -250,7 +250,7 @@ def train_run(
 
     bar = tqdm(
         range(start_epoch, spec.epochs + 1),
-        desc=f"{spec.arm}/seed-{spec.seed}",
+        desc=run_key(spec.arm, spec.seed),
         unit="epoch",
         disable=not progress,
         initial=start_epoch - 1,
@@ -315,8 +315,7 @@ def train_run(
             best_val_acc, best_epoch = val_acc, epoch
 
         # Outputs first, checkpoint last: a crash between them replays this epoch on resume.
-        frame = validate_history(pd.DataFrame(history), str(run.history))  # the schema analysis reads
-        atomic_write_text(run.history, frame.to_csv(index=False))
+        run.write_history(pd.DataFrame(history))  # validated: the schema analysis reads
         _write_predictions(run.predictions, predictions)
         payload = {
             "format": CHECKPOINT_FORMAT,

@@ -72,7 +72,7 @@ def load_histories(exp_dir: Path | str) -> pd.DataFrame:
             continue
         hist = read_history(run.history)
         display, role = info.get(run.arm, (run.arm, ""))
-        state = run.read_status().get("state", "pending")
+        state = run.read_status().state
         ids = pd.DataFrame({"arm": run.arm, "display_name": display, "role": role, "seed": run.seed,
                             "state": state}, index=hist.index)
         frames.append(pd.concat([ids, hist], axis=1))
