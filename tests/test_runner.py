@@ -39,21 +39,21 @@ def test_exception_in_a_cell_is_recorded_with_the_cell(tmp_path):
     src = notebook(tmp_path / "t.ipynb", "y = 1", "raise ValueError('bad data in row 7')")
     exp = ExperimentDir(tmp_path / "exp")
     status = run_one(exp, {"arm": "ami", "seed": 3}, src)
-    assert status["state"] == "failed"
-    assert status["error"]["type"] == "ValueError"
-    assert "bad data in row 7" in status["error"]["message"]
-    assert status["error"]["cell"] == 3  # parameters, injected parameters, y = 1, raise
+    assert status.state == "failed"
+    assert status.error["type"] == "ValueError"
+    assert "bad data in row 7" in status.error["message"]
+    assert status.error["cell"] == 3  # parameters, injected parameters, y = 1, raise
     executed = nbf.read(exp.run("ami", 3).notebook, 4)
     assert any(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
-    assert json.loads(exp.run("ami", 3).status.read_text())["state"] == "failed"
+    assert exp.run("ami", 3).read_status() == status
 
 
 def test_a_dead_kernel_marks_the_run_failed_with_the_reason(tmp_path):
     src = notebook(tmp_path / "t.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     status = run_one(ExperimentDir(tmp_path / "exp"), {"arm": "ami", "seed": 0}, src)
-    assert status["state"] == "failed"
-    assert status["error"]["type"] == "DeadKernelError"
-    assert "kernel died" in status["error"]["message"]
+    assert status.state == "failed"
+    assert status.error["type"] == "DeadKernelError"
+    assert "kernel died" in status.error["message"]
 
 
 def test_unknown_notebook_parameter_is_an_error():

@@ -25,10 +25,8 @@ from typing import Any
 import tomli_w
 
 from vfreport.errors import ConfigError
-from vfreport.names import check_name
+from vfreport.names import DATASETS, SOURCES, check_name
 
-DATASETS = ("librispeech", "ami")
-SOURCES = ("synthetic", "local", "hub")
 ROLES = ("baseline", "target")
 LABEL_STRATEGIES = ("round-robin", "two-speaker", "cluster", "pairs")
 PRESETS = ("demo", "full")

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from vfreport import format as F
+from vfreport.config import Thresholds
 from vfreport.experiment.layout import ExperimentDir
 from vfreport.stats.intervals import finite, summarize
 
-DEFAULT_MIN_LIFT = 0.05
-"""Smallest lift that counts as learning from the voices (5 points), when the config has no ``min_lift``."""
+DEFAULT_MIN_LIFT = Thresholds.min_lift
+"""Smallest lift that counts as learning from the voices: the config's default ``thresholds.min_lift``."""
 PAIRS = (
     ("test_acc", "audio_free_baseline_test_acc"),
     ("final_val_acc", "audio_free_baseline_val_acc"),

@@ -40,9 +40,8 @@ from vfreport.experiment.layout import (
 )
 from vfreport.experiment.results_schema import SCHEMA_VERSION
 from vfreport.names import run_key
-from vfreport.stats.intervals import N_RESAMPLES
 from vfreport.stats.power import PowerPlan
-from vfreport.stats.results import Interval
+from vfreport.stats.results import N_RESAMPLES, Interval
 
 DATA_KEYS = ("source", "label_strategy", "train_windows", "val_windows", "test_windows", "skipped_rows")
 HYPOTHESIS_NAMES = {

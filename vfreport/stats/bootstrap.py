@@ -49,8 +49,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as st
 
-N_RESAMPLES = 10_000
-CONFIDENCE = 0.95
+from vfreport.stats.results import CONFIDENCE, N_RESAMPLES
+
 _MAX_ELEMENTS = 4_000_000  # resampled cells held in memory at once (replicates are drawn in chunks beyond that)
 
 Statistic = Callable[[Sequence[np.ndarray]], np.ndarray]
