@@ -22,6 +22,14 @@ On the null corpus (``voice_spread = 0``, audio independent of the labels) ``pit
 (-0.1 to +0.1) and DER 57.6 %: the report sees no learning where there is none."""
 
 
+def check_resolved(objective: str) -> str:
+    """``objective`` if it is one that training and scoring take (``fixed`` or ``pit``: ``auto``
+    already resolved by :func:`resolve_objective`), else ValueError."""
+    if objective not in OBJECTIVES or objective == "auto":
+        raise ValueError(f"objective must be 'fixed' or 'pit', got {objective!r}")
+    return objective
+
+
 def resolve_objective(label_strategy: str | None, objective: str | None = "auto") -> str:
     """``"fixed"`` or ``"pit"`` for a label strategy; ValueError if PIT does not apply to it.
     An unknown strategy (None) resolves ``auto`` to ``fixed`` and accepts either explicit value."""

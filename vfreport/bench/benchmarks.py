@@ -121,10 +121,10 @@ def bench_data_pipeline(work: Path) -> list[Figure]:
 
 
 def _demo_windows(arm: ArmConfig, cfg: ExperimentConfig) -> tuple[Any, Any]:
-    from vfreport.cache import default_cache_dir
+    from vfreport.cache import windows_cache_dir
     from vfreport.data.windows import prepare_arm
 
-    return prepare_arm(arm, cfg.train.window_seconds, cache_dir=default_cache_dir() / "windows", progress=False)
+    return prepare_arm(arm, cfg.train.window_seconds, cache_dir=windows_cache_dir(), progress=False)
 
 
 def bench_training(peak_gflops: float, threads: int) -> list[Figure]:
@@ -268,12 +268,12 @@ def bench_executor_overhead() -> list[Figure]:
     """`vfreport run-all --no-report` on :data:`EXECUTOR_BENCH_CONFIG` with ``--executor dask``
     (a LocalCluster of 2 worker processes, started and closed by run-all) vs the local executor
     (``--jobs 2``), warm data cache: the ratio is what dask adds."""
-    from vfreport.cache import default_cache_dir
+    from vfreport.cache import windows_cache_dir
     from vfreport.data.windows import prepare_arm
 
     cfg = load_config()
     for arm in cfg.arms.values():  # warm cache for both
-        prepare_arm(arm, cfg.train.window_seconds, default_cache_dir() / "windows")
+        prepare_arm(arm, cfg.train.window_seconds, windows_cache_dir())
     times = {}
     with tempfile.TemporaryDirectory() as d:
         config = Path(d) / "executors.toml"
@@ -432,10 +432,10 @@ def bench_predict_figures(work: Path, long: bool = False) -> list[Figure]:
     """`vfreport predict` at 20 min and 1 h of tiled AMI audio (with ``long`` also 3 h and 10 h):
     time per hour of audio and peak memory (:mod:`vfreport.bench.predict_scaling`)."""
     from vfreport.bench import predict_scaling as P
-    from vfreport.cache import default_cache_dir
+    from vfreport.cache import bench_audio_cache_dir
 
     minutes = P.LONG_MINUTES if long else P.DEFAULT_MINUTES
-    res = P.bench_predict_long(_bench_model(work), default_cache_dir() / "bench-audio", work / "predict", minutes)
+    res = P.bench_predict_long(_bench_model(work), bench_audio_cache_dir(), work / "predict", minutes)
     figs = []
     for r in res["rows"]:
         label = f"{r['minutes'] // 60} h" if r["minutes"] % 60 == 0 else f"{r['minutes']} min"

@@ -176,7 +176,7 @@ def export_int8(fp32_path: Path | str, cfg: Any, arm: str, method: str = DEFAULT
     written to ``out`` (default :func:`int8_path`) only when accepted; a rejected one is removed
     and the entry says why. Returns (the ``int8`` entry of results.json's ``onnx``, the written path).
     """
-    from vfreport.cache import default_cache_dir
+    from vfreport.cache import windows_cache_dir
     from vfreport.data.windows import prepare_arm
 
     fp32_path = Path(fp32_path)
@@ -185,7 +185,7 @@ def export_int8(fp32_path: Path | str, cfg: Any, arm: str, method: str = DEFAULT
     if method == "static":
         if arm not in cfg.arms:
             raise ExportError(f"cannot calibrate int8: arm {arm!r} is not in the experiment's config")
-        train, _ = prepare_arm(cfg.arms[arm], cfg.train.window_seconds, cache_dir=default_cache_dir() / "windows",
+        train, _ = prepare_arm(cfg.arms[arm], cfg.train.window_seconds, cache_dir=windows_cache_dir(),
                                progress=False)
         calibration = calibration_windows(train.audio)
     t0 = time.perf_counter()

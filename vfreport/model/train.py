@@ -32,6 +32,7 @@ from vfreport.errors import ConfigError
 from vfreport.experiment.layout import RunDir, atomic_write_with
 from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint
 from vfreport.names import run_key
+from vfreport.objective import check_resolved, resolve_objective
 from vfreport.stats.intervals import clustered_accuracy
 
 CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
@@ -81,10 +82,8 @@ def masked_loss_and_hits(
     logp = F.log_softmax(logits, dim=-1)  # (B, T, 2)
     ce = -logp.gather(-1, labels.unsqueeze(-1)).squeeze(-1)  # (B, T)
     hits = ((logits.argmax(-1) == labels) & mask).sum(dim=1)
-    if objective == "fixed":
+    if check_resolved(objective) == "fixed":
         return (ce * m).sum(), hits, scored
-    if objective != "pit":
-        raise ConfigError(f"objective must be 'fixed' or 'pit', got {objective!r}")
     ce_swapped = -logp.gather(-1, (1 - labels).unsqueeze(-1)).squeeze(-1)
     per_window = torch.minimum((ce * m).sum(dim=1), (ce_swapped * m).sum(dim=1))
     return per_window.sum(), torch.maximum(hits, scored - hits), scored
@@ -189,8 +188,6 @@ def _write_predictions(path: Path, frames: pd.DataFrame) -> None:
 
 def training_objective(spec: TrainSettings, train: Any) -> str:
     """``spec.objective`` resolved against the windows' label strategy ("fixed" or "pit")."""
-    from vfreport.objective import resolve_objective
-
     strategy = (getattr(train, "info", None) or {}).get("label_strategy")
     try:
         return resolve_objective(strategy, spec.objective)

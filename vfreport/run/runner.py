@@ -202,7 +202,7 @@ def unreachable_arms(cfg: ExperimentConfig, cache_dir: Path) -> dict[str, dict[s
 
 def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool, skip: set[str] = frozenset()) -> None:
     """Build (or find in the cache) every arm's model-ready windows before the notebooks start."""
-    from vfreport.cache import default_cache_dir
+    from vfreport.cache import windows_cache_dir
     from vfreport.data.windows import prepare_arm
 
     arms = [arm for arm in cfg.arms.values() if arm.name not in skip]
@@ -210,7 +210,7 @@ def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool, skip: set[str
         return
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(arms)))) as pool:
         futures = {arm.name: pool.submit(prepare_arm, arm, cfg.train.window_seconds,
-                                         default_cache_dir() / "windows", progress) for arm in arms}
+                                         windows_cache_dir(), progress) for arm in arms}
         for name, f in futures.items():
             try:
                 f.result()
@@ -239,10 +239,10 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
     exp = prepare_experiment_dir(cfg, Path(out).resolve())
     result = RunAllResult(exp.root)
     with experiment_lock(exp), backend:
-        from vfreport.cache import default_cache_dir
+        from vfreport.cache import windows_cache_dir
 
         record_environment(exp, cfg, config_file, started=now_iso(), ended=None, executor=backend.describe())
-        cache_dir = default_cache_dir() / "windows"
+        cache_dir = windows_cache_dir()
         backend.check_storage([exp.root, cache_dir])
         dashboard = getattr(backend, "dashboard", None)
         if dashboard and progress:
