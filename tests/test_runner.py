@@ -12,10 +12,10 @@ import pytest
 from vfreport.config import load_config
 from vfreport.errors import ConfigError, ExperimentLockedError
 from vfreport.experiment.layout import ExperimentDir
-from vfreport.run.executors import run_one
+from vfreport.run.executors import LocalExecutor, run_one
 from vfreport.run.job import PARAMETERS, check_parameters
 from vfreport.run.notebooks import execute_notebook
-from vfreport.run.runner import experiment_lock, prepare_experiment_dir, threads_per_job
+from vfreport.run.runner import experiment_lock, prepare_experiment_dir
 
 
 def notebook(path: Path, *cells: str) -> Path:
@@ -90,6 +90,6 @@ def test_a_directory_with_another_config_is_refused(tmp_path):
 
 def test_threads_split_between_jobs():
     cores = os.cpu_count() or 1
-    assert threads_per_job(1) == cores
-    assert threads_per_job(2) * 2 <= max(2, cores)
-    assert threads_per_job(2, requested=3) == 3
+    assert LocalExecutor(jobs=1).threads_per_run() == cores
+    assert LocalExecutor(jobs=2).threads_per_run() * 2 <= max(2, cores)
+    assert LocalExecutor(jobs=2).threads_per_run(requested=3) == 3

@@ -57,7 +57,6 @@ them by 1e-2..1e0. 1e-3 sits two orders of magnitude above the numerical noise a
 bug, and a 1e-3 shift in a logit can only flip a frame's argmax when its two logits were already
 within 1e-3 of each other — a coin toss either way."""
 
-METADATA_KEYS = ("arm", "seed", "epoch", "val_acc", "sample_rate", "frame_step", "n_fft", "vfreport_version")
 _INT_KEYS = {"seed", "epoch", "sample_rate", "frame_step", "n_fft"}
 _FLOAT_KEYS = {"val_acc", "window_seconds"}
 _JSON_KEYS = {"model_config"}

@@ -164,12 +164,6 @@ def prepare_experiment_dir(cfg: ExperimentConfig, out: Path) -> ExperimentDir:
     return exp
 
 
-def threads_per_job(jobs: int, requested: int = 0) -> int:
-    if requested > 0:
-        return requested
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
-
-
 def unreachable_arms(cfg: ExperimentConfig, cache_dir: Path) -> dict[str, dict[str, Any]]:
     """Arms whose remote source cannot be reached, checked once (per endpoint) before any kernel
     starts: arm name -> the error entry every run of that arm records. An arm whose windows are

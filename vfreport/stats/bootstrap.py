@@ -237,11 +237,6 @@ def difference_of_ratios(groups: Sequence[np.ndarray]) -> np.ndarray:
     return ratio_of_sums(groups[0]) - ratio_of_sums(groups[1])
 
 
-def difference_of_means(groups: Sequence[np.ndarray]) -> np.ndarray:
-    """Mean of the first group minus mean of the second (over runs and items)."""
-    return mean_statistic(groups[:1]) - mean_statistic(groups[1:2])
-
-
 def iqm(scores: np.ndarray) -> float:
     """Interquartile mean of all scores (the middle 50 %, scipy's ``trim_mean(x, 0.25)``), rliable's
     robust aggregate (Agarwal et al. 2021)."""
