@@ -109,8 +109,8 @@ transformations of the CPU provider; the three measured within noise of each oth
 ALLOW_SPINNING = False
 """Whether ONNX Runtime's intra-op threads busy-wait for work. Off: predict does NumPy work between
 batches (features, clustering) that spinning threads would steal cycles from, and on a shared
-machine spinning threads lose to other processes (measured on 2 shared cores, batch 32, 2 threads:
-139 windows/s with it off, 86 with it on). ``vfreport bench`` measures both (docs/deployment.md)."""
+machine spinning threads lose to other processes. ``vfreport bench`` measures both
+(docs/deployment.md, docs/performance.md)."""
 
 
 def available_cores() -> int:

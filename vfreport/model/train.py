@@ -51,9 +51,8 @@ def epoch_size(n_windows: int, epoch_windows: int) -> int:
     """Windows one epoch trains on: ``epoch_windows`` of the ``n_windows`` prepared (all when 0 or
     more than there are). Each epoch draws its windows afresh (a seeded permutation), so a pool
     k times larger than an epoch shows each window about 12/k times in 12 epochs: more distinct
-    windows for the same compute. Measured on the demo's AMI arm (test split, lift over the
-    audio-free baseline): 384 windows x 12 epochs +2.5 points (seed 0); 1,536 windows at 384 per
-    epoch, the demo, +4.7 (3 seeds, 95 % CI +2.7 to +6.7)."""
+    windows for the same compute, which raised the demo AMI arm's test-split lift
+    (measurements: docs/performance.md)."""
     return n_windows if epoch_windows <= 0 else min(int(epoch_windows), n_windows)
 
 
