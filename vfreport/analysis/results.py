@@ -38,6 +38,7 @@ from vfreport.experiment.layout import (
     RunDir,
     read_json_object,
 )
+from vfreport.experiment.manifest import read_manifest
 from vfreport.experiment.results_schema import SCHEMA_VERSION
 from vfreport.names import run_key
 from vfreport.stats.power import PowerPlan
@@ -526,7 +527,8 @@ def analyze_experiment(
         data[arm]["flags"] = list(an.arms[arm].data_flags)
     manifest = None
     try:
-        manifest = _read_json_file(ed.manifest, "manifest")
+        found = read_manifest(ed)
+        manifest = found.to_json() if found else None
     except ExperimentError as e:
         warnings.append(str(e))
     experiment = {

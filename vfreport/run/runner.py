@@ -30,12 +30,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from tqdm.auto import tqdm
 
 from vfreport import __version__
 from vfreport.config import ExperimentConfig, read_experiment_config
-from vfreport.errors import ConfigError, ExperimentError, ExperimentLockedError, VfreportError
+from vfreport.errors import ConfigError, ExperimentError, ExperimentLockedError, HistoryError, VfreportError
+from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import ExperimentDir, RunDir, now_iso, read_json
 from vfreport.experiment.manifest import write_manifest
 from vfreport.names import run_key
@@ -129,8 +129,8 @@ def is_complete(run: RunDir, epochs: int) -> bool:
     if run.read_status().state != "completed" or not run.history.exists():
         return False
     try:
-        return int(pd.read_csv(run.history)["epoch"].max()) >= epochs
-    except (OSError, ValueError, KeyError, pd.errors.ParserError):
+        return int(read_history(run.history)["epoch"].max()) >= epochs
+    except HistoryError:  # unreadable or invalid: train it again (it resumes from last.pt)
         return False
 
 
