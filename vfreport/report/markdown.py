@@ -373,7 +373,7 @@ def primary_section(results: Mapping[str, Any]) -> str:
         return ""
     der = p.get("endpoint") == "der"
     kind = p.get("one_sided_bound_kind") or ("upper" if der else "lower")
-    level = f"{pct(p['one_sided_level'], 0)}" if _ok(p.get("one_sided_level")) else "1 − α"
+    level = pct(p["one_sided_level"], 0) if _ok(p.get("one_sided_level")) else "1 − α"
     thr = points(p.get("threshold"), signed=False)
     rows = [["Endpoint", str(p.get("name") or p.get("endpoint") or "n/a")],
             ["Data", str(p.get("data") or "unknown")]]
@@ -688,7 +688,7 @@ def power_section(results: Mapping[str, Any]) -> str:
     names = {"min_delta": "smallest worthwhile Δ (min_delta)", "expected_gain_0": "expected gain, low end",
              "expected_gain_1": "expected gain, high end"}
     n = pw.get("n") or [0, 0]
-    power = f"{pct(pw['target_power'], 0)}" if _ok(pw.get("target_power")) else "80 %"
+    power = pct(pw["target_power"], 0) if _ok(pw.get("target_power")) else "80 %"
     rows = [[names.get(e.get("name"), str(e.get("name"))), points(e.get("delta")),
              pct(e.get("power_now"), 0) if _ok(e.get("power_now")) else "n/a",
              _seeds_cell(e, pw.get("max_seeds"))] for e in effects]
