@@ -24,14 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from vfreport.errors import ExperimentError
 from vfreport.experiment.history import history_csv
 from vfreport.experiment.status import RunStatus
 from vfreport.names import SAFE_NAME, check_name, run_key
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from vfreport.config import ExperimentConfig
 
 _UMASK = os.umask(0o022)
