@@ -35,11 +35,11 @@ from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ExperimentError, HistoryError
 from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import (
-    RUN_STATES,
     ExperimentDir,
     RunDir,
     read_json_object,
 )
+from vfreport.experiment.manifest import read_manifest
 from vfreport.experiment.results_schema import (
     SCHEMA_VERSION,
     Arm,
@@ -53,9 +53,9 @@ from vfreport.experiment.results_schema import (
     Results,
     Sequential,
 )
-from vfreport.stats.intervals import N_RESAMPLES
+from vfreport.names import run_key
 from vfreport.stats.power import PowerPlan
-from vfreport.stats.results import Interval
+from vfreport.stats.results import N_RESAMPLES, Interval
 
 DATA_KEYS = ("source", "label_strategy", "train_windows", "val_windows", "test_windows", "skipped_rows")
 HYPOTHESIS_NAMES = {
@@ -143,12 +143,10 @@ def _error_text(error: Any) -> str:
 
 def _load_run(run: RunDir | None, arm: str, seed: int) -> _Run:
     if run is None:
-        return _Run(arm, seed, "missing", False, f"no run folder {arm}/seed-{seed}")
-    status = _read_json_file(run.status, "status") or {"state": "pending"}
+        return _Run(arm, seed, "missing", False, f"no run folder {run_key(arm, seed)}")
+    status = run.read_status().to_json()
     params = _read_json_file(run.params, "params") or {}
-    state = status.get("state", "pending")
-    if state not in RUN_STATES:
-        raise ExperimentError(f"{run.status}: state {state!r} is not one of {', '.join(RUN_STATES)}")
+    state = status["state"]
     r = _Run(arm, seed, state, state == "completed", run=run, status=status, params=params)
     if state == "completed":
         if not run.history.exists():
@@ -600,7 +598,8 @@ def analyze_experiment(
         data[arm]["flags"] = list(an.arms[arm].data_flags)
     manifest = None
     try:
-        manifest = _read_json_file(ed.manifest, "manifest")
+        found = read_manifest(ed)
+        manifest = found.to_json() if found else None
     except ExperimentError as e:
         warnings.append(str(e))
     experiment = {

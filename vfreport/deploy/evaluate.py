@@ -68,6 +68,7 @@ from vfreport.deploy.scoring import (
 )
 from vfreport.errors import ExperimentError
 from vfreport.experiment.layout import atomic_write_json, atomic_write_text
+from vfreport.names import run_key
 
 OWN_SPEECH = "own-speech"
 ORACLE_SPEECH = "oracle-speech"
@@ -110,7 +111,7 @@ def load_models(model: Path | str) -> tuple[dict[str, Predictor], float | None]:
         raise ExperimentError(f"{path}: a folder given as MODEL must be an experiment directory "
                               f"(no {ed.config.name}); or give an .onnx or .pt file")
     cfg = read_experiment_config(ed.config)
-    models = {f"{arm}/seed-{seed}": load_predictor(run.best)
+    models = {run_key(arm, seed): load_predictor(run.best)
               for arm, runs in best_checkpoints(ed, cfg).items() for seed, run in runs.items()}
     if not models:
         raise ExperimentError(f"{path}: no completed run has a best checkpoint (best.pt) to evaluate")

@@ -63,6 +63,7 @@ from vfreport.experiment.layout import (
     atomic_write_text,
     read_json_object,
 )
+from vfreport.names import run_key
 
 EVAL_DIR = "eval"
 METHOD = ("oracle speech activity: speech regions from the reference (non-speech is never hypothesised, "
@@ -259,7 +260,7 @@ def _load_runs(ed: ExperimentDir, cfg: ExperimentConfig, arm: ArmConfig, options
             try:
                 out.predictors[arm_name][str(seed_)] = (load_predictor(run.best), run.root / EVAL_DIR)
             except ExperimentError as e:
-                out.failures.append(f"{arm_name}/seed-{seed_}: {e}")
+                out.failures.append(f"{run_key(arm_name, seed_)}: {e}")
     return out
 
 

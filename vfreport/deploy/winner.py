@@ -109,8 +109,8 @@ def best_checkpoints(ed: ExperimentDir, cfg: ExperimentConfig) -> dict[str, dict
         if run.arm not in out:
             continue
         try:
-            state = run.read_status().get("state")
-        except (OSError, ValueError, VfreportError):  # unreadable status.json: not a usable run
+            state = run.read_status().state
+        except (OSError, VfreportError):  # unreadable status.json: not a usable run
             continue
         if state == "completed" and run.best.is_file():
             out[run.arm][run.seed] = run

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from vfreport.errors import ExperimentError
-from vfreport.experiment.layout import ExperimentDir, atomic_write_text, read_json
+from vfreport.experiment.layout import ExperimentDir, atomic_write_text
+from vfreport.experiment.manifest import read_manifest
 from vfreport.experiment.results_schema import Results
 from vfreport.report.figures import make_figures
 from vfreport.report.markdown import render_markdown
@@ -20,13 +21,11 @@ from vfreport.report.review import execute_review, export_html, load_results
 
 
 def _manifest(exp: ExperimentDir) -> dict[str, Any] | None:
-    if not exp.manifest.exists():
-        return None
     try:
-        data = read_json(exp.manifest)
-    except (OSError, ValueError):
+        manifest = read_manifest(exp)
+    except ExperimentError:  # unreadable: the report uses the copy in results.json
         return None
-    return data if isinstance(data, dict) else None
+    return manifest.to_json() if manifest else None
 
 
 def write_report(exp_dir: Path | str, results: Results | None = None, html: bool = True) -> dict[str, Path]:
