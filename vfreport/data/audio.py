@@ -8,7 +8,10 @@ so every audio column is read with ``Audio(decode=False)`` and its bytes are dec
 - :class:`AudioReader` gives random access to a recording, seeking in the encoded stream when its
   rate is already the target rate, so a 2 s crop of a 15 s FLAC utterance or of a 40 min meeting
   decodes 2 s, not the whole file;
-- :func:`read_audio_file` reads a file from disk.
+- :func:`read_audio_file` reads a file from disk;
+- :class:`AudioFile` reads any stretch of a file on disk without decoding the rest (resampled per
+  read with enough context that the samples equal the whole-file resampling), so a pass over a
+  10-hour recording holds one block, not 2.3 GB (docs/deployment.md).
 
 Every failure (corrupt, truncated, empty or unrecognised audio) raises
 :class:`~vfreport.errors.AudioDecodeError` naming ``where`` (the file and row).
@@ -21,7 +24,7 @@ import math
 import struct
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -54,18 +57,20 @@ def _mono(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
-def _wav_truncation(data: bytes) -> str | None:
+def _wav_truncation(data: bytes, total: int | None = None) -> str | None:
     """If ``data`` is a RIFF/WAVE file whose 'data' chunk is shorter than its header says, say so.
 
+    ``data`` may be the file's first bytes only, ``total`` its full size (default ``len(data)``).
     libsndfile silently shortens such files; the header check makes truncation an error.
     """
+    total = len(data) if total is None else total
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         return None
     pos = 12
     while pos + 8 <= len(data):
         cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
         if cid == b"data":
-            have = len(data) - pos - 8
+            have = total - pos - 8
             if size not in (0, 0xFFFFFFFF) and have < size:
                 return f"truncated WAV: the header announces {size} bytes of samples, the file holds {have}"
             return None
@@ -130,6 +135,124 @@ def read_audio_file(path: Path | str, target_sr: int = SAMPLE_RATE) -> np.ndarra
     except OSError as e:
         raise AudioDecodeError(f"{p}: cannot read audio file: {e.strerror}") from e
     return decode_audio(data, str(p), target_sr)
+
+
+class AudioSource(Protocol):
+    """A recording as float32 mono samples at a fixed rate, read by stretches: an in-memory array
+    (:class:`ArrayAudio`) or a file on disk (:class:`AudioFile`)."""
+
+    n_samples: int
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``[start, stop)`` (clipped to the recording) as float32."""
+        ...
+
+
+class ArrayAudio:
+    """An :class:`AudioSource` over a 1-D array already at the wanted rate."""
+
+    def __init__(self, audio: np.ndarray) -> None:
+        self.audio = np.asarray(audio, dtype=np.float32)
+        self.n_samples = len(self.audio)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return self.audio[max(start, 0) : max(stop, 0)]
+
+
+def as_source(audio: np.ndarray | AudioSource) -> AudioSource:
+    """``audio`` as an :class:`AudioSource` (arrays are wrapped, sources returned as they are)."""
+    return ArrayAudio(audio) if isinstance(audio, np.ndarray) else audio
+
+
+HEADER_BYTES = 1 << 16
+"""Bytes of a file's start searched for a WAV header's 'data' chunk (truncation check)."""
+
+
+class AudioFile:
+    """An :class:`AudioSource` over an audio file on disk: float32 mono at ``target_sr``, any stretch
+    decoded on demand, so memory is the stretch read, not the file.
+
+    Channels are averaged; another sample rate is resampled per read by the same polyphase filter
+    as :func:`resample` (rational factor ``up / down``, Kaiser window, ``10 · max(up, down)`` taps
+    on each side of the centre). A read of output samples ``[start, stop)`` decodes the input from a
+    multiple of ``down`` at least the filter's half-length (in input samples) before ``start`` to as
+    far after ``stop``, resamples that and slices: the filter sees exactly the input the whole-file
+    resampling sees (zeros beyond the file's ends), so the samples equal :func:`read_audio_file`'s
+    (float tolerance; tested). Errors (missing, empty, corrupt, truncated audio, NaN samples) raise
+    AudioDecodeError naming the file.
+    """
+
+    def __init__(self, path: Path | str, target_sr: int = SAMPLE_RATE) -> None:
+        self.path = Path(path)
+        self.where = str(self.path)
+        try:
+            size = self.path.stat().st_size
+            with self.path.open("rb") as fh:
+                head = fh.read(HEADER_BYTES)
+        except OSError as e:
+            raise AudioDecodeError(f"{self.path}: cannot read audio file: {e.strerror}") from e
+        if size == 0:
+            raise AudioDecodeError(f"{self.where}: empty audio (0 bytes)")
+        problem = _wav_truncation(head, size)
+        if problem:
+            raise AudioDecodeError(f"{self.where}: {problem}")
+        try:
+            self._file = sf.SoundFile(self.path)
+        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+            raise AudioDecodeError(f"{self.where}: cannot decode audio ({_reason(e)})") from e
+        if self._file.frames <= 0 or self._file.samplerate <= 0:
+            self._file.close()
+            raise AudioDecodeError(f"{self.where}: empty audio (no samples)")
+        self.sample_rate = int(self._file.samplerate)
+        self.target_sr = target_sr
+        g = math.gcd(self.sample_rate, int(target_sr))
+        self._up, self._down = int(target_sr) // g, self.sample_rate // g
+        self._n_in = int(self._file.frames)
+        n_out = self._n_in * self._up
+        self.n_samples = n_out // self._down + bool(n_out % self._down)  # resample_poly's output length
+        self._margin = -(-10 * max(self._up, self._down) // self._up) + 1  # filter half-length, input samples
+
+    @property
+    def seconds(self) -> float:
+        return self.n_samples / self.target_sr
+
+    def _decode(self, a: int, b: int) -> np.ndarray:
+        """Input samples ``[a, b)`` mixed down to mono."""
+        try:
+            self._file.seek(a)
+            x = self._file.read(b - a, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise AudioDecodeError(f"{self.where}: corrupt or truncated audio ({_reason(e)})") from e
+        if len(x) < b - a:
+            raise AudioDecodeError(f"{self.where}: truncated audio: expected {b - a} samples from {a}, "
+                                   f"decoded {len(x)}")
+        x = _mono(x)
+        if not np.all(np.isfinite(x)):
+            raise AudioDecodeError(f"{self.where}: audio contains NaN or infinite samples")
+        return x
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Output samples ``[start, stop)`` (clipped to the recording) as float32 (see class doc)."""
+        start, stop = max(start, 0), min(stop, self.n_samples)
+        if stop <= start:
+            return np.zeros(0, dtype=np.float32)
+        if self._up == self._down:
+            return self._decode(start, stop)
+        up, down = self._up, self._down
+        a = max(0, (start * down // up - self._margin) // down * down)  # a multiple of down: on the output grid
+        b = min(self._n_in, -(-stop * down // up) + self._margin + 1)
+        y = resample_poly(self._decode(a, b), up, down).astype(np.float32)
+        offset = a * up // down
+        return y[start - offset : stop - offset]
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> AudioFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def encode_wav(x: np.ndarray, sr: int = SAMPLE_RATE, subtype: str = "FLOAT") -> bytes:

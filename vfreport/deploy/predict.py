@@ -1,6 +1,7 @@
 """Run a trained model (.onnx via ONNX Runtime, or a .pt checkpoint via torch) over whole audio files.
 
-    audio file --read_audio_file--> 16 kHz mono float32
+    audio file --AudioFile: any stretch decoded (and resampled) on demand--> 16 kHz mono float32,
+      read block by block by every stage below, never whole (docs/deployment.md)
       --speech detection (vfreport.deploy.speech: Silero VAD by default, energy as the fallback)
         --> which model frames hold speech
       --sliding windows (window_seconds, stride half a window, starts on the frame grid)-->
@@ -44,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vfreport.data.audio import read_audio_file
+from vfreport.data.audio import AudioFile, AudioSource, as_source
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
 from vfreport.data.labels import first_appearance_numbers
 from vfreport.data.rttm import Segment, format_rttm
@@ -86,8 +87,8 @@ __all__ = [
     "predict_audio",
     "predict_files",
     "vote",
+    "window_batches",
     "window_bounds",
-    "window_probabilities",
     "write_rttm",
 ]
 
@@ -352,26 +353,30 @@ class _Clock:
                 self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
 
 
-def window_probabilities(predictor: Predictor, audio: np.ndarray, window: int, hop: int
-                         ) -> tuple[list[np.ndarray], list[int]]:
-    """The model's (T, 2) frame probabilities for every sliding window, and each window's first frame."""
-    bounds = window_bounds(len(audio), window, hop, predictor.frame_step)
-    probs: list[np.ndarray] = []
+def window_batches(predictor: Predictor, audio: np.ndarray | AudioSource, window: int, hop: int
+                   ) -> Iterator[tuple[list[np.ndarray], list[int]]]:
+    """The model's (T, 2) frame probabilities for the sliding windows (:func:`window_bounds`), and
+    each window's first frame, a batch at a time: up to :data:`BATCH_WINDOWS` consecutive windows of
+    equal length, whose stretch of audio is read once from ``audio``. Memory O(batch)."""
+    source = as_source(audio)
+    bounds = window_bounds(source.n_samples, window, hop, predictor.frame_step)
     i = 0
-    while i < len(bounds):  # batch consecutive windows of equal length
+    while i < len(bounds):
         length = bounds[i][1] - bounds[i][0]
         j = i
         while j < len(bounds) and j - i < BATCH_WINDOWS and bounds[j][1] - bounds[j][0] == length:
             j += 1
-        batch = np.stack([audio[a:b] for a, b in bounds[i:j]])
-        probs.extend(softmax(predictor.logits(batch).astype(np.float64)))
+        a0 = bounds[i][0]
+        span = source.read(a0, bounds[j - 1][1])
+        batch = np.stack([span[a - a0 : b - a0] for a, b in bounds[i:j]])
+        yield list(softmax(predictor.logits(batch).astype(np.float64))), [a // predictor.frame_step
+                                                                          for a, _ in bounds[i:j]]
         i = j
-    return probs, [a // predictor.frame_step for a, _ in bounds]
 
 
 def predict_audio(
     predictor: Predictor,
-    audio: np.ndarray,
+    audio: np.ndarray | AudioSource,
     uri: str,
     window_seconds: float | None = None,
     hop_seconds: float | None = None,
@@ -381,7 +386,10 @@ def predict_audio(
     settings: PipelineSettings | None = None,
     timings: dict[str, float] | None = None,
 ) -> list[Segment]:
-    """Segments for one 1-D float32 recording already at ``predictor.sample_rate`` (see module doc).
+    """Segments for one recording at ``predictor.sample_rate`` (see module doc): a 1-D float32 array,
+    or an :class:`~vfreport.data.audio.AudioSource` (e.g. an :class:`~vfreport.data.audio.AudioFile`)
+    that every stage reads block by block, so memory does not grow with the recording beyond the
+    per-frame labels, the local speakers and their embeddings (docs/deployment.md).
 
     ``speech``: which of the recording's frames hold speech (e.g. the reference's, for scoring with
     oracle speech activity); by default ``settings.speech``'s detector (:mod:`vfreport.deploy.speech`).
@@ -401,19 +409,32 @@ def predict_audio(
     hop = max(step, int(round(hop_s * sr / step)) * step)
     if hop_s <= 0 or hop > window:
         raise ConfigError(f"hop_seconds={hop_seconds} must be > 0 and at most window_seconds={window_seconds}")
-    n = len(audio)
+    source = as_source(audio)
+    n = source.n_samples
     n_frames = predictor.num_frames(n)
     if n_frames < 2:  # the model normalises features over a window's frames: one frame is undefined
         return []
     if speech is None:
         with clock("detector"):
-            speech = detect_speech(audio, predictor.geometry, settings.speech)
+            speech = detect_speech(source, predictor.geometry, settings.speech)
     elif len(speech) != n_frames:
         raise ConfigError(f"speech mask has {len(speech)} frames, the recording {n_frames}")
     speech = np.asarray(speech, dtype=bool)
-    with clock("model"):
-        probs, firsts = window_probabilities(predictor, audio, window, hop)
-    speakers = local_speakers(probs, firsts, speech)
+    speakers: list[LocalSpeaker] = []
+    probs: list[np.ndarray] = []  # every window's, kept only while fewer than 2 local speakers are found
+    firsts: list[int] = []
+    batches = window_batches(predictor, source, window, hop)
+    while True:
+        with clock("model"):
+            batch = next(batches, None)
+        if batch is None:
+            break
+        speakers.extend(local_speakers(*batch, speech))
+        if len(speakers) < 2:
+            probs.extend(batch[0])
+            firsts.extend(batch[1])
+        else:
+            probs, firsts = [], []
     if len(speakers) < 2:
         averaged, _ = align_windows(probs, firsts, n_frames)
         labels = np.where(speech, averaged.argmax(axis=1), -1)
@@ -423,7 +444,7 @@ def predict_audio(
         if long_enough.sum() < 2:
             long_enough[:] = True
         with clock("encoder"):
-            x = embed(settings.embedding, audio, speakers, predictor.geometry, n_frames)
+            x = embed(settings.embedding, source, speakers, predictor.geometry, n_frames)
         with clock("clustering"):
             cs = settings.cluster_settings()
             cluster = np.zeros(len(speakers), dtype=np.int64)
@@ -510,15 +531,16 @@ def predict_file(
     """Speaker segments of a whole audio file (uri = file stem; speakers "0", "1", ..., see module doc).
 
     ``model_path``: an ``.onnx`` model, a ``.pt`` checkpoint, or a loaded :class:`Predictor`.
-    The file is decoded whole, mixed down to mono and resampled to the model's rate; windows of
+    The file is read block by block (:class:`~vfreport.data.audio.AudioFile`: mixed down to mono,
+    resampled to the model's rate per block, never held whole); windows of
     ``window_seconds`` (default: the training window recorded in an ONNX export, else 2 s) slide by
     ``hop_seconds`` (default half a window, rounded to the frame step).
     """
     predictor = model_path if isinstance(model_path, Predictor) else load_predictor(model_path)
     audio_path = Path(audio_path)
-    audio = read_audio_file(audio_path, predictor.sample_rate)  # AudioDecodeError names the file
-    return predict_audio(predictor, audio, _uri(audio_path), window_seconds, hop_seconds, min_duration,
-                         settings=settings, timings=timings)
+    with AudioFile(audio_path, predictor.sample_rate) as audio:  # AudioDecodeError names the file
+        return predict_audio(predictor, audio, _uri(audio_path), window_seconds, hop_seconds, min_duration,
+                             settings=settings, timings=timings)
 
 
 def write_rttm(segments: Sequence[Segment], out: Path | str) -> Path:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vfreport.data.audio import AudioSource, as_source
 from vfreport.data.geometry import FrameGeometry
 from vfreport.data.spectral import energy_speech, power_frames
 from vfreport.errors import ConfigError
@@ -92,11 +93,40 @@ def silero_model():  # -> silero_vad.sequence_vad.SileroVADSequence
         return load_silero_vad(sequence=True)
 
 
-def silero_probabilities(audio: np.ndarray) -> np.ndarray:
-    """Silero's speech probability for every 512-sample (32 ms) frame of 16 kHz ``audio``."""
-    if len(audio) == 0:
-        return np.zeros(0, dtype=np.float32)
-    return silero_model().audio_forward(np.ascontiguousarray(audio, dtype=np.float32), SILERO_RATE)
+SILERO_FRAME, SILERO_CONTEXT = 512, 64
+"""Samples per Silero probability at 16 kHz, and the previous frame's tail each frame is prefixed with."""
+SILERO_BLOCK_FRAMES = 512
+"""Frames per ONNX call (≈ 16 s), the package's own block (``silero_vad.sequence_vad.DEFAULT_MAX_FRAMES``)."""
+
+
+def silero_probabilities(audio: np.ndarray | AudioSource) -> np.ndarray:
+    """Silero's speech probability for every 512-sample (32 ms) frame of 16 kHz ``audio``.
+
+    The package's ``SileroVADSequence.audio_forward`` loop (frames prefixed with the previous
+    frame's last 64 samples, the LSTM state carried from block to block, the last frame
+    zero-padded), reading one ≈ 16-s block at a time from ``audio``: the same ONNX calls on the
+    same inputs, so the same probabilities, in memory O(block) whatever the length."""
+    source = as_source(audio)
+    n_frames = -(-source.n_samples // SILERO_FRAME)
+    session = silero_model().session
+    hidden = np.zeros((1, 1, 128), dtype=np.float32)
+    cell = np.zeros((1, 1, 128), dtype=np.float32)
+    context = np.zeros(SILERO_CONTEXT, dtype=np.float32)
+    out = np.empty(n_frames, dtype=np.float32)
+    for f0 in range(0, n_frames, SILERO_BLOCK_FRAMES):
+        k = min(SILERO_BLOCK_FRAMES, n_frames - f0)
+        samples = source.read(f0 * SILERO_FRAME, (f0 + k) * SILERO_FRAME)
+        frames = np.zeros((k, SILERO_FRAME), dtype=np.float32)
+        frames.reshape(-1)[: len(samples)] = samples
+        contexts = np.empty((k, SILERO_CONTEXT), dtype=np.float32)
+        contexts[0] = context
+        contexts[1:] = frames[:-1, -SILERO_CONTEXT:]
+        context = frames[-1, -SILERO_CONTEXT:].copy()
+        values, hidden, cell = session.run(["speech_probs", "hn", "cn"],
+                                           {"input": np.concatenate((contexts, frames), axis=1), "h": hidden,
+                                            "c": cell})
+        out[f0 : f0 + k] = np.asarray(values).reshape(-1)
+    return out
 
 
 def regions_from_probabilities(probs: np.ndarray, n_samples: int, settings: SpeechSettings) -> list[tuple[int, int]]:
@@ -121,15 +151,35 @@ def regions_to_frames(regions: list[tuple[int, int]], n_frames: int, geometry: F
     return mask
 
 
-def detect_speech(audio: np.ndarray, geometry: FrameGeometry, settings: SpeechSettings | None = None) -> np.ndarray:
-    """Which of the recording's model frames hold speech, by ``settings.detector`` (see module doc)."""
+ENERGY_BLOCK_FRAMES = 65_536
+"""Model frames whose energies are computed at once (≈ 17 min at 16 ms)."""
+
+
+def frame_energy_db(audio: np.ndarray | AudioSource, geometry: FrameGeometry,
+                    block: int = ENERGY_BLOCK_FRAMES) -> np.ndarray:
+    """Energy (dB) of every model frame, computed ``block`` frames at a time from ``audio``."""
+    source = as_source(audio)
+    n_frames = geometry.num_frames(source.n_samples)
+    out = np.empty(n_frames)
+    for f0 in range(0, n_frames, block):
+        f1 = min(n_frames, f0 + block)
+        power = power_frames(source.read(f0 * geometry.hop, (f1 - 1) * geometry.hop + geometry.n_fft), geometry)
+        out[f0:f1] = 10 * np.log10(power.sum(axis=1) + 1e-10)
+    return out
+
+
+def detect_speech(audio: np.ndarray | AudioSource, geometry: FrameGeometry,
+                  settings: SpeechSettings | None = None) -> np.ndarray:
+    """Which of the recording's model frames hold speech, by ``settings.detector`` (see module doc).
+
+    ``audio``: an array, or an :class:`~vfreport.data.audio.AudioSource` read block by block."""
     settings = settings or SpeechSettings()
-    n_frames = geometry.num_frames(len(audio))
+    source = as_source(audio)
+    n_frames = geometry.num_frames(source.n_samples)
     if settings.detector == "energy":
-        energy_db = 10 * np.log10(power_frames(audio, geometry).sum(axis=1) + 1e-10)
-        return energy_speech(energy_db, settings.energy_margin_db)
+        return energy_speech(frame_energy_db(source, geometry), settings.energy_margin_db)
     if geometry.sample_rate != SILERO_RATE:
         raise ConfigError(f"the silero detector needs 16 kHz audio; the model runs at {geometry.sample_rate} Hz "
                           "(use --vad energy)")
-    regions = regions_from_probabilities(silero_probabilities(audio), len(audio), settings)
+    regions = regions_from_probabilities(silero_probabilities(source), source.n_samples, settings)
     return regions_to_frames(regions, n_frames, geometry)
