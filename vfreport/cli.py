@@ -400,7 +400,8 @@ def config_cmd(preset: str, config_file: Path | None) -> None:
 @click.option("--long", "long_", is_flag=True,
               help="Also time predict on 3 h and 10 h of audio (minutes, and a 1.2 GB WAV in the cache).")
 @click.option("--pipeline-model", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Also score predict's pipelines (old, new, one speaker) with this model on real recordings.")
+              help="Also score predict's pipelines (old, new, one speaker) with this model on real recordings; "
+                   "the predict timings use it too.")
 @click.option("--pipeline-data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Folder of <uri>.wav with *.rttm (and *.uem) [default: the test data's AMI excerpts].")
 @click.option("--only", multiple=True, help="Run only these benchmark steps (e.g. --only pipeline).")

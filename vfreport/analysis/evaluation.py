@@ -135,7 +135,8 @@ def summarize_evaluation(der: Mapping[str, Mapping[str, Mapping[str, Mapping[str
                          seed: int = 0, target_name: str | None = None) -> dict[str, Any]:
     """Per-arm summaries, model-free baselines' corpus DER, comparisons, the hypothesis and the gate.
 
-    ``der``: {arm: {seed: {uri: score}}}; ``baselines``: {name: {uri: score}} (scores of :func:`vfreport.deploy.scoring.score`).
+    ``der``: {arm: {seed: {uri: score}}}; ``baselines``: {name: {uri: score}} (scores of
+    :func:`vfreport.deploy.scoring.score`).
     """
     summary: dict[str, Any] = {}
     for arm, runs in der.items():

@@ -397,11 +397,13 @@ def _bench_model(work: Path) -> Path:
     return path
 
 
-def bench_predict_figures(work: Path, long: bool = False) -> list[Figure]:
+def bench_predict_figures(work: Path, long: bool = False, model: Path | None = None) -> list[Figure]:
     """`vfreport predict` at 20 min and 1 h of tiled AMI audio (with ``long`` also 3 h and 10 h):
-    time per hour of audio and peak memory (:mod:`vfreport.bench.predict_scaling`)."""
+    time per hour of audio and peak memory (:mod:`vfreport.bench.predict_scaling`), with ``model``
+    (a trained model.onnx: the count of speakers it finds sets the clustering's work) or else
+    :func:`_bench_model`'s."""
     minutes = P.LONG_MINUTES if long else P.DEFAULT_MINUTES
-    res = P.bench_predict_long(_bench_model(work), bench_audio_cache_dir(), work / "predict", minutes)
+    res = P.bench_predict_long(model or _bench_model(work), bench_audio_cache_dir(), work / "predict", minutes)
     figs = []
     for r in res["rows"]:
         label = f"{r['minutes'] // 60} h" if r["minutes"] % 60 == 0 else f"{r['minutes']} min"
@@ -503,7 +505,7 @@ def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: b
     steps.append(("gpu", bench_gpu))
     steps.append(("analysis", lambda: bench_analysis(work)))
     steps.append(("onnx", lambda: bench_onnx_figures(work, peak, cores)))
-    steps.append(("predict", lambda: bench_predict_figures(work, long)))
+    steps.append(("predict", lambda: bench_predict_figures(work, long, pipeline_model)))
     if not quick:
         # as run-all executes the demo: 2 jobs, the cores split between them
         steps.append(("papermill", lambda: bench_papermill_overhead(max(1, cores // 2))))
