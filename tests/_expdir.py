@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vfreport.config import load_config
-from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json
 
 LN2 = math.log(2.0)
 
@@ -102,7 +102,7 @@ def make_experiment(
     cfg = load_config(preset="demo", overrides=over)
     ed = ExperimentDir(Path(tmp_path) / name)
     ed.root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(ed.config, cfg.to_toml())
+    ed.write_config(cfg)
     for key in sorted(set(histories) | set(states)):
         arm, seed = key
         run = ed.run(arm, seed)
@@ -113,9 +113,6 @@ def make_experiment(
         state = states.get(key, "completed")
         status: dict[str, Any] = {
             "state": state,
-            "arm": arm,
-            "seed": seed,
-            "error": None,
             "started": "2025-12-15T10:00:00+00:00",
             "ended": "2025-12-15T10:05:00+00:00",
             "seconds": 300.0,
@@ -124,8 +121,7 @@ def make_experiment(
         }
         if state == "failed":
             status["error"] = {"type": "RuntimeError", "message": "CUDA out of memory", "cell": 4}
-        status.update(status_extra.get(key, {}))
-        atomic_write_json(run.status, status)
+        run.write_status(fresh=True, **{**status, **status_extra.get(key, {})})
         if params and key in params:
             atomic_write_json(run.params, dict(params[key]))
         if isinstance(predictions, Mapping):

@@ -109,3 +109,38 @@ def test_local_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
     p.write_text('[arms.ami]\nsource = "local"\npath = "../data/ami"\n')
     monkeypatch.chdir("/")
     assert load_config(p).arms["ami"].path == str((tmp_path / "data" / "ami").resolve())
+
+
+def test_the_config_accepts_exactly_the_source_registrys_names():
+    """One list of sources and datasets (vfreport.names): the config and the registry both read it,
+    so a source registered in vfreport.data.sources is one the config accepts, and no other is."""
+    from vfreport import config, names
+    from vfreport.data.sources import OPENERS
+    from vfreport.data.sources.base import register_source
+
+    assert config.SOURCES is names.SOURCES and config.DATASETS is names.DATASETS  # not a second copy
+    assert sorted(OPENERS) == sorted(names.SOURCES)
+    for source in OPENERS:
+        extra = {"path": "x"} if source == "local" else {"hub_id": "x"} if source == "hub" else {}
+        cfg = load_config(overrides={"arms": {"ami": {"source": source, **extra}}})
+        assert cfg.arms["ami"].source == source
+    with pytest.raises(ConfigError, match="source must be one of"):
+        load_config(overrides={"arms": {"ami": {"source": "ftp"}}})
+    with pytest.raises(ValueError, match="not in vfreport.names.SOURCES"):
+        register_source("ftp", OPENERS["synthetic"])
+    assert "ftp" not in OPENERS
+
+
+def test_voice_spread_range_is_the_one_the_voices_accept():
+    from vfreport.config import VOICE_SPREAD_RANGE
+    from vfreport.data.synth import speaker_voice
+
+    lo, hi = VOICE_SPREAD_RANGE
+    for v in (lo, hi):
+        assert load_config(overrides={"arms": {"ami": {"voice_spread": v}}}).arms["ami"].voice_spread == v
+        speaker_voice(0, "ami", 1, voice_spread=v)
+    for v in (lo - 0.5, hi + 0.5):
+        with pytest.raises(ConfigError, match="voice_spread must be in"):
+            load_config(overrides={"arms": {"ami": {"voice_spread": v}}})
+        with pytest.raises(ConfigError, match="voice_spread must be in"):
+            speaker_voice(0, "ami", 1, voice_spread=v)

@@ -44,11 +44,11 @@ def test_csv_in_percent_is_detected_converted_and_recorded(tmp_path):
     assert hist["epoch"].tolist() == [1, 2, 3, 4, 5]
     assert hist["lr"].isna().all() and hist["epoch_seconds"].isna().all()  # unknown, not invented
 
-    status = read_json(run.status)
-    assert status["state"] == "completed" and status["source"] == "import"
-    assert status["last_epoch"] == 5 and status["epochs"] == 5 and status["seconds"] is None
-    assert status["import"]["accuracy_units"] == "percent"
-    assert "61.5 > 1.0" in status["import"]["detection"]
+    status = run.read_status()
+    assert status.state == "completed" and status.source == "import"
+    assert status.last_epoch == 5 and status.epochs == 5 and status.seconds is None
+    assert status.import_["accuracy_units"] == "percent"
+    assert "61.5 > 1.0" in status.import_["detection"]
     assert len(lines) == 1 and "percent" in lines[0] and "librispeech/seed-0" in lines[0]
     assert read_json(run.params)["imported_from"] == str(src.resolve())
 
@@ -74,10 +74,10 @@ def test_json_rows_and_columns_in_fractions_with_optional_columns(tmp_path):
         hist = pd.read_csv(run.history)
         assert hist["val_acc"].tolist() == pytest.approx([r[4] / 100 for r in ROWS])
         assert hist["lr"].tolist() == pytest.approx([1e-3] * 5)
-        status = read_json(run.status)
-        assert status["import"]["format"] == fmt
-        assert status["import"]["accuracy_units"] == "fraction"
-        assert status["seconds"] == pytest.approx(300.0)
+        status = run.read_status()
+        assert status.import_["format"] == fmt
+        assert status.import_["accuracy_units"] == "fraction"
+        assert status.seconds == pytest.approx(300.0)
     assert read_experiment_config(exp.config).seeds == [0, 1]
 
 

@@ -174,6 +174,22 @@ def test_cli_flags_reach_the_pipeline(checkpoint: Path, tmp_path: Path) -> None:
     assert got == format_rttm(predict_file(checkpoint, DEV00, settings=same))
     bad = CliRunner().invoke(cli, ["predict", str(checkpoint), str(DEV00), "--vad-onset", "2"])
     assert bad.exit_code == 2 and "onset" in bad.output
+    bad = CliRunner().invoke(cli, ["predict", str(checkpoint), str(DEV00), "--vad-pad", "-1"])
+    assert bad.exit_code == 2 and "vad durations" in bad.output
+
+
+def test_vad_pad_widens_the_detected_speech() -> None:
+    """``--vad-pad`` reaches Silero's regions: each region grows by the pad on both sides (clipped to
+    the recording), so a longer pad covers a superset of the frames of a shorter one."""
+    from vfreport.deploy.options import settings_from_options
+
+    audio = read_audio_file(DEV00, SR)
+    masks = {}
+    for pad in (0.0, 0.1):
+        s = settings_from_options("silero", 0.25, None, 0.25, 0.1, pad, "encoder", 0.35, None, 1, None)
+        assert s.speech.pad == pad
+        masks[pad] = detect_speech(audio, GEOMETRY, s.speech)
+    assert (masks[0.1] >= masks[0.0]).all() and masks[0.1].sum() > masks[0.0].sum()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +330,8 @@ def test_pipeline_benchmark_scores_every_system_and_condition(checkpoint: Path, 
     recordings = open_recordings(tmp_path)
     assert [r.uri for r in recordings] == ["dev01"] and recordings[0].uem == [(0.0, len(recordings[0].audio) / SR)]
     rows = der_table(checkpoint, recordings)
-    assert {(r["system"], r["speech"]) for r in rows} == {(s, c) for s in ("old", "new", "one-speaker")
+    assert {(r["system"], r["speech"]) for r in rows} == {(s, c) for s in ("old", "new", "one-speaker",
+                                                                            "reference clusters")
                                                           for c in ("own", "oracle")}
     uem = recordings[0].uem
     one = next(r for r in rows if r["system"] == "one-speaker" and r["speech"] == "oracle")
@@ -326,4 +343,25 @@ def test_pipeline_benchmark_scores_every_system_and_condition(checkpoint: Path, 
             assert r["false_alarm"] == pytest.approx(0.0, abs=1e-3)  # hypotheses cropped to the reference
     times = {"new": {"detector_s_per_hour": 1.0, "total_s_per_hour": 2.0, "real_time_factor": 1800.0}}
     table = markdown(rows, times, 2)
-    assert table.count("| dev01 |") == 6 and "1800x" in table
+    assert table.count("| dev01 |") == 8 and "1800x" in table
+
+
+def test_reference_clusters_give_each_local_speaker_its_reference_speaker() -> None:
+    """The benchmark's diagnostic row: with windows split at their middle (the position rule), two
+    15-s turns and oracle speech, only the local speakers straddling the turn change (≤ 1 s of 30)
+    can be confused, and both speakers are found; a one-speaker reference gives no confusion."""
+    from vfreport.bench.pipeline_der import Recording, reference_clusters
+    from vfreport.data.rttm import Segment
+    from vfreport.deploy.scoring import position_predictor, score
+
+    audio = read_audio_file(DEV01, SR)[: 30 * SR]
+    predictor = position_predictor(GEOMETRY, 2.0)
+    speech = np.ones(GEOMETRY.num_frames(len(audio)), dtype=bool)
+    uem = [(0.0, 30.0)]
+    two = [Segment("x", 0.0, 15.0, "A"), Segment("x", 15.0, 15.0, "B")]
+    hyp = reference_clusters(predictor, Recording("x", audio, two, uem), speech)
+    s = score(two, hyp, uem, "x")
+    assert {h.speaker for h in hyp} == {"0", "1"} and s["confusion"] <= 1.0 / 30
+    one = [Segment("x", 0.0, 30.0, "A")]
+    hyp = reference_clusters(predictor, Recording("x", audio, one, uem), speech)
+    assert {h.speaker for h in hyp} == {"0"} and score(one, hyp, uem, "x")["confusion"] == 0.0

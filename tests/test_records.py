@@ -56,14 +56,15 @@ def test_the_records_hold_every_configured_run(tmp_path: Path) -> None:
     (exp / "ami" / "seed-0" / "checkpoints" / "best.pt").write_bytes(b"not read by the loader")
     (exp / "librispeech" / "seed-7").mkdir()  # a seed folder the config does not name
     e = load_experiment(exp)
-    assert e.root == exp and e.config.name == "exp" and e.manifest == {"vfreport_version": "test", "runs": {}}
+    assert e.root == exp and e.config.name == "exp"
+    assert e.manifest is not None and e.manifest.vfreport_version == "test" and e.manifest.runs == {}
     keys = [(r.arm, r.seed) for r in e.runs]
     assert keys == [("librispeech", s) for s in (0, 1, 2, 7)] + [("ami", s) for s in (0, 1, 2)]
     assert e.warnings == ("librispeech: seed folder(s) [7] not in experiment.seeds [0, 1, 2]; included",)
     assert e.run("librispeech", 2).state == MISSING and e.run("librispeech", 2).dir is None
     assert e.run("librispeech", 7).state == "pending" and not e.run("librispeech", 7).has_history
     failed = e.run("ami", 2)
-    assert failed.state == "failed" and failed.status["error"]["message"] == "CUDA out of memory"
+    assert failed.state == "failed" and failed.status.error["message"] == "CUDA out of memory"
     assert failed.history is not None and failed.history["epoch"].tolist() == [1, 2]
     assert e.run("ami", 0).params == {"arm": {"source": "synthetic"}}
     assert e.run("ami", 0).history["val_acc"].tolist() == pytest.approx(ami_history(0.8, seed=0)["val_acc"].tolist())

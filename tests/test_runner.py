@@ -12,10 +12,10 @@ import pytest
 from vfreport.config import load_config
 from vfreport.errors import ConfigError, ExperimentLockedError
 from vfreport.experiment.layout import ExperimentDir
-from vfreport.run.executors import run_one
+from vfreport.run.executors import LocalExecutor, run_one
 from vfreport.run.job import PARAMETERS, check_parameters
 from vfreport.run.notebooks import execute_notebook
-from vfreport.run.runner import experiment_lock, prepare_experiment_dir, threads_per_job
+from vfreport.run.runner import experiment_lock, prepare_experiment_dir
 
 
 def notebook(path: Path, *cells: str) -> Path:
@@ -39,21 +39,21 @@ def test_exception_in_a_cell_is_recorded_with_the_cell(tmp_path):
     src = notebook(tmp_path / "t.ipynb", "y = 1", "raise ValueError('bad data in row 7')")
     exp = ExperimentDir(tmp_path / "exp")
     status = run_one(exp, {"arm": "ami", "seed": 3}, src)
-    assert status["state"] == "failed"
-    assert status["error"]["type"] == "ValueError"
-    assert "bad data in row 7" in status["error"]["message"]
-    assert status["error"]["cell"] == 3  # parameters, injected parameters, y = 1, raise
+    assert status.state == "failed"
+    assert status.error["type"] == "ValueError"
+    assert "bad data in row 7" in status.error["message"]
+    assert status.error["cell"] == 3  # parameters, injected parameters, y = 1, raise
     executed = nbf.read(exp.run("ami", 3).notebook, 4)
     assert any(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
-    assert json.loads(exp.run("ami", 3).status.read_text())["state"] == "failed"
+    assert exp.run("ami", 3).read_status() == status
 
 
 def test_a_dead_kernel_marks_the_run_failed_with_the_reason(tmp_path):
     src = notebook(tmp_path / "t.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     status = run_one(ExperimentDir(tmp_path / "exp"), {"arm": "ami", "seed": 0}, src)
-    assert status["state"] == "failed"
-    assert status["error"]["type"] == "DeadKernelError"
-    assert "kernel died" in status["error"]["message"]
+    assert status.state == "failed"
+    assert status.error["type"] == "DeadKernelError"
+    assert "kernel died" in status.error["message"]
 
 
 def test_unknown_notebook_parameter_is_an_error():
@@ -90,6 +90,6 @@ def test_a_directory_with_another_config_is_refused(tmp_path):
 
 def test_threads_split_between_jobs():
     cores = os.cpu_count() or 1
-    assert threads_per_job(1) == cores
-    assert threads_per_job(2) * 2 <= max(2, cores)
-    assert threads_per_job(2, requested=3) == 3
+    assert LocalExecutor(jobs=1).threads_per_run() == cores
+    assert LocalExecutor(jobs=2).threads_per_run() * 2 <= max(2, cores)
+    assert LocalExecutor(jobs=2).threads_per_run(requested=3) == 3

@@ -25,13 +25,14 @@ from typing import Any
 import tomli_w
 
 from vfreport.errors import ConfigError
-from vfreport.names import check_name
+from vfreport.names import DATASETS, SOURCES, check_name
 
-DATASETS = ("librispeech", "ami")
-SOURCES = ("synthetic", "local", "hub")
 ROLES = ("baseline", "target")
 LABEL_STRATEGIES = ("round-robin", "two-speaker", "cluster", "pairs")
 PRESETS = ("demo", "full")
+VOICE_SPREAD_RANGE = (0.0, 4.0)
+"""The values ``voice_spread`` may take (0: one voice for every speaker; 1: the drawn traits; above 1
+more distinct voices): the config and the synthetic voices check against it."""
 
 
 @dataclass(frozen=True)
@@ -336,7 +337,8 @@ def validate(cfg: ExperimentConfig) -> ExperimentConfig:
         _check(1 <= a.val_windows <= 10_000_000, f"{w}.val_windows must be >= 1, got {a.val_windows}")
         _check(0 <= a.test_windows <= 10_000_000, f"{w}.test_windows must be >= 0, got {a.test_windows}")
         _check(a.on_bad_audio in ("skip", "error"), f"{w}.on_bad_audio must be 'skip' or 'error'")
-        _check(0.0 <= a.voice_spread <= 4.0, f"{w}.voice_spread must be in [0, 4], got {a.voice_spread}")
+        lo, hi = VOICE_SPREAD_RANGE
+        _check(lo <= a.voice_spread <= hi, f"{w}.voice_spread must be in [{lo:g}, {hi:g}], got {a.voice_spread}")
         try:
             from vfreport.objective import resolve_objective
 

@@ -38,7 +38,7 @@ from vfreport.analysis.sequential import (
 )
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ConfigError
-from vfreport.experiment.layout import ExperimentDir, atomic_write_text
+from vfreport.experiment.layout import ExperimentDir
 from vfreport.run.runner import RunAllResult
 from vfreport.stats.sequential import DEFAULT_LOOKS, Decision, check_looks
 from vfreport.stats.sequential_der import DerSequentialDesign
@@ -54,13 +54,13 @@ def _extend_seeds(exp_dir: Path, cfg_k: ExperimentConfig) -> None:
     """Let the experiment's seed list grow to the look's: rewrite experiment.toml when it differs
     from ``cfg_k`` only in its seeds and those are a prefix of the look's. Anything else is left
     to the trainer, which refuses a directory holding another config."""
-    path = ExperimentDir(exp_dir).config
-    if not path.is_file():
+    exp = ExperimentDir(exp_dir)
+    if not exp.config.is_file():
         return
-    old = read_experiment_config(path)
+    old = read_experiment_config(exp.config)
     same = replace(old, seeds=list(cfg_k.seeds)).to_dict() == cfg_k.to_dict()
     if same and list(cfg_k.seeds[:len(old.seeds)]) == list(old.seeds) and old.seeds != cfg_k.seeds:
-        atomic_write_text(path, cfg_k.to_toml())
+        exp.write_config(cfg_k)
 
 
 def _look_line(rec: Mapping[str, Any]) -> str:

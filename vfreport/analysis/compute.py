@@ -26,10 +26,10 @@ from vfreport.analysis import verdicts as V
 from vfreport.analysis.lift import GATE_NAME as LIFT_GATE
 from vfreport.analysis.metrics import EARLY_EPOCHS, NOISE_FLOOR, UNBIASED_SOURCES, RunMetrics, arm_split_error
 from vfreport.config import ExperimentConfig
-from vfreport.stats.intervals import N_RESAMPLES, Summary, arm_accuracy_interval, bootstrap_mean_diff_ci, summarize
+from vfreport.stats.intervals import Summary, arm_accuracy_interval, bootstrap_mean_diff_ci, summarize
 from vfreport.stats.outliers import flag_runs, pooled_robust_sd, sensitivity
 from vfreport.stats.power import PowerPlan, der_runs_needed, der_runs_no_gain, holm_alpha, power_plan
-from vfreport.stats.results import Interval, TestResult
+from vfreport.stats.results import N_RESAMPLES, Interval, TestResult
 from vfreport.stats.twosample import welch_t_interval
 
 ACCURACY = (0.0, 1.0)
@@ -347,7 +347,7 @@ def runs_advice(primary: V.Primary, power: PowerPlan, th: Any, max_runs: int = D
             return f"more runs per arm would decide it ({power.reason})" if power.reason else ""
         eq = power.no_gain.seeds if power.no_gain is not None else None
         return V.runs_advice(e.seeds, e.seeds_range, f"a gain of {F.points(e.delta, signed=False)} with "
-                             f"{100 * power.target_power:.0f} % power at α = {power.alpha:g}", power.max_seeds, eq)
+                             f"{F.pct(power.target_power, 0)} power at α = {power.alpha:g}", power.max_seeds, eq)
     comps = {k: max(v, 0.0) for k, v in primary.components.items() if F.ok(v)}
     meetings = int(primary.n.get("meetings") or 0)
     if not comps or meetings < 2:

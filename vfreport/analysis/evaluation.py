@@ -86,6 +86,7 @@ from vfreport.deploy.scoring import (
 from vfreport.experiment.records import Experiment, as_experiment
 from vfreport.stats import bootstrap as B
 from vfreport.stats.intervals import summarize
+from vfreport.stats.results import N_RESAMPLES
 
 # ---------------------------------------------------------------------------------------------
 # pure: statistics of a score table
@@ -108,7 +109,7 @@ def t_summary(values: Sequence[float]) -> dict[str, Any]:
 
 
 def compare(x: Mapping[str, Mapping[str, Mapping[str, float]]], y: Mapping[str, Mapping[str, Mapping[str, float]]],
-            uris: Sequence[str], n_resamples: int = B.N_RESAMPLES, seed: int = 0) -> dict[str, Any]:
+            uris: Sequence[str], n_resamples: int = N_RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """DER of ``x`` − DER of ``y`` (corpus DER over runs and meetings) with the two-level bootstrap,
     its one-sided p for "x lower", rliable's probability of improvement (x lower) and each side's IQM."""
     result = B.bootstrap([_cells(x, uris), _cells(y, uris)], B.difference_of_ratios, n_resamples, seed)
@@ -130,7 +131,7 @@ def compare(x: Mapping[str, Mapping[str, Mapping[str, float]]], y: Mapping[str, 
 
 def summarize_evaluation(der: Mapping[str, Mapping[str, Mapping[str, Mapping[str, float]]]],
                          baselines: Mapping[str, Mapping[str, Mapping[str, float]]], uris: Sequence[str],
-                         target: str, baseline: str, alpha: float, n_resamples: int = B.N_RESAMPLES,
+                         target: str, baseline: str, alpha: float, n_resamples: int = N_RESAMPLES,
                          seed: int = 0, target_name: str | None = None) -> dict[str, Any]:
     """Per-arm summaries, model-free baselines' corpus DER, comparisons, the hypothesis and the gate.
 
@@ -197,7 +198,7 @@ def der_gate(comparisons: Mapping[str, Any], baselines: Iterable[str],
             "sentence": f"{target_name}'s DER {what} the model-free baselines: " + "; ".join(parts)}
 
 
-def add_statistics(entry: dict[str, Any], cfg: ExperimentConfig, n_resamples: int = B.N_RESAMPLES,
+def add_statistics(entry: dict[str, Any], cfg: ExperimentConfig, n_resamples: int = N_RESAMPLES,
                    seed: int = 0) -> dict[str, Any]:
     """An available ``evaluation`` entry (or its ``real`` one) with :func:`summarize_evaluation` of its
     DER tables merged in; an unavailable one as it is."""
@@ -211,7 +212,7 @@ def add_statistics(entry: dict[str, Any], cfg: ExperimentConfig, n_resamples: in
 
 def evaluate_experiment(experiment: Experiment | Path | str, *, split: str = DEFAULT_SPLIT,
                         n_meetings: int = DEFAULT_MEETINGS, collar: float = COLLAR,
-                        skip_overlap: bool = SKIP_OVERLAP, n_resamples: int = B.N_RESAMPLES,
+                        skip_overlap: bool = SKIP_OVERLAP, n_resamples: int = N_RESAMPLES,
                         seed: int = 0, settings: PipelineSettings | None = None) -> dict[str, Any]:
     """results.json's ``evaluation`` entry: the held-out meetings diarized and scored by every completed
     run's best.pt (:func:`vfreport.deploy.heldout.score_heldout`, which writes the RTTM and UEM files),

@@ -30,9 +30,9 @@ from dataclasses import replace
 import numpy as np
 
 from vfreport.analysis.metrics import NOISE_FLOOR
-from vfreport.stats.intervals import N_RESAMPLES, as_array, bootstrap_mean_diff_ci
+from vfreport.stats.intervals import as_array, bootstrap_mean_diff_ci
 from vfreport.stats.multiple import holm
-from vfreport.stats.results import ALPHA, Estimate, Interval, TestResult, not_testable
+from vfreport.stats.results import ALPHA, N_RESAMPLES, Estimate, Interval, TestResult, not_testable
 from vfreport.stats.twosample import (
     one_sample_t_test,
     permutation_test,

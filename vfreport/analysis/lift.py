@@ -23,10 +23,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vfreport import format as F
+from vfreport.config import Thresholds
 from vfreport.stats.intervals import finite, summarize
 
-DEFAULT_MIN_LIFT = 0.05
-"""Smallest lift that counts as learning from the voices (5 points), when the config has no ``min_lift``."""
 PAIRS = (
     ("test_acc", "audio_free_baseline_test_acc"),
     ("final_val_acc", "audio_free_baseline_val_acc"),
@@ -47,7 +46,7 @@ def run_lift(run: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[float | N
 
 
 def lift_summary(accuracy: Sequence[float | None], baseline: Sequence[float | None], seeds: Sequence[int],
-                 min_lift: float = DEFAULT_MIN_LIFT) -> dict[str, Any]:
+                 min_lift: float = Thresholds.min_lift) -> dict[str, Any]:
     """Per-run lift (accuracy − baseline), mean, SD, Student t-interval over runs
     (:func:`vfreport.stats.intervals.summarize`; Student 1908), and the two gate conditions:
     ``above_min_lift`` (mean ≥ min_lift) and ``ci_excludes_zero``."""
@@ -87,7 +86,7 @@ def lift_gate(lift: Mapping[str, Any] | None, arm_name: str) -> dict[str, Any]:
     return {"name": GATE_NAME, "passed": passed, "sentence": sentence}
 
 
-def arm_lift(arm: Any, min_lift: float = DEFAULT_MIN_LIFT) -> dict[str, Any]:
+def arm_lift(arm: Any, min_lift: float = Thresholds.min_lift) -> dict[str, Any]:
     """``arms.<arm>.lift`` of one arm from what the analysis reads of its included runs: an object with
     ``metrics`` (per run: ``test_acc``, ``final_val_acc``), ``received`` (per run: status.json ``data``)
     and ``seeds``, in the same order (:class:`vfreport.analysis.compute.ArmInput`)."""

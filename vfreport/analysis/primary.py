@@ -141,7 +141,7 @@ def comparison_sentence(c: CrossedComparison, name: str) -> tuple[bool | None, s
     lo, hi = _f(c.lower_bound), _f(c.upper_bound)
     if lo is None or hi is None:
         return None, f"the {label} comparison has no interval (ΔDER {F.points(c.estimate)})"
-    level = f"{100 * (1 - 2 * c.alpha):.0f} % CI"
+    level = f"{F.pct(1 - 2 * c.alpha, 0)} CI"
     ci = F.ci_points((lo, hi), level)
     if hi < 0:
         return True, f"beats the {label} baseline by {F.points(-c.estimate, signed=False)} ({ci})"

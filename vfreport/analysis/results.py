@@ -48,9 +48,9 @@ from vfreport.experiment.results_schema import (
     Results,
     Sequential,
 )
-from vfreport.stats.intervals import N_RESAMPLES
+from vfreport.names import run_key
 from vfreport.stats.power import PowerPlan
-from vfreport.stats.results import Interval
+from vfreport.stats.results import N_RESAMPLES, Interval
 
 DATA_KEYS = ("source", "label_strategy", "train_windows", "val_windows", "test_windows", "skipped_rows")
 HYPOTHESIS_NAMES = {
@@ -109,9 +109,8 @@ class _Run:
     notes: list[str] = field(default_factory=list)
 
 
-def _test_acc(status: Mapping[str, Any]) -> float | None:
+def _test_acc(test: Any) -> float | None:
     """The run's test accuracy at its best-validation epoch (status.json ``test.acc``), if any."""
-    test = status.get("test")
     return test.get("acc") if isinstance(test, Mapping) else None
 
 
@@ -125,16 +124,16 @@ def _error_text(error: Any) -> str:
 
 
 def _metrics(run: Run) -> RunMetrics:
-    status = run.status
-    return run_metrics(run.require_history(), _test_acc(status), *split_sampling_error(status.get("test")))
+    test = run.status.test
+    return run_metrics(run.require_history(), _test_acc(test), *split_sampling_error(test))
 
 
 def _analysis_run(run: Run) -> _Run:
     """What the analysis makes of one loaded run: included or why not, its metrics and notes. Raises the
     HistoryError of a completed run's malformed history."""
     if run.dir is None:
-        return _Run(run.arm, run.seed, MISSING, False, f"no run folder {run.arm}/seed-{run.seed}")
-    status, state = run.status, run.state
+        return _Run(run.arm, run.seed, MISSING, False, f"no run folder {run_key(run.arm, run.seed)}")
+    status, state = run.status.to_json(), run.state
     r = _Run(run.arm, run.seed, state, state == "completed", status=status, params=run.params)
     if state == "completed":
         if not run.has_history:
@@ -577,7 +576,7 @@ def analyze_experiment(
         "config": cfg.to_dict(),
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "vfreport_version": __version__,
-        "manifest": experiment.manifest,
+        "manifest": experiment.manifest.to_json() if experiment.manifest else None,
         "warnings": warnings,
     }
     return build_results(cfg, an, runs, data, meta, yardstick=yardstick, onnx=onnx, sequential=sequential)

@@ -187,10 +187,6 @@ def rounded(x: float) -> float:
     return round(float(x), DIGITS)
 
 
-def _finite(x: Any) -> bool:
-    return F.ok(x)
-
-
 # ---------------------------------------------------------------------------------------------
 # labels
 # ---------------------------------------------------------------------------------------------
@@ -260,7 +256,7 @@ def data_shortfall(requested: Mapping[str, Any], received: Mapping[str, Any]) ->
         got = received.get(key)
         if F.ok(asked) and asked > 0 and F.ok(got) and got < MIN_DATA_FRACTION * asked:
             split = key.removesuffix("_windows")
-            out.append(f"{split}: {int(got)} of {int(asked)} windows ({100 * got / asked:.0f} %)")
+            out.append(f"{split}: {int(got)} of {int(asked)} windows ({F.pct(got / asked, 0)})")
     return out
 
 
@@ -309,7 +305,7 @@ def _n_text(test: TestResult) -> str:
 def bound_text(bound: float | None, alpha: float, kind: str = "lower", unit: str = "points") -> str:
     """'one-sided 95 % lower bound +3.1 points'."""
     value = F.points(bound) if unit == "points" else F.pct(bound) if unit == "pct" else F.num(bound)
-    return f"one-sided {100 * (1 - alpha):.0f} % {kind} bound {value}"
+    return f"one-sided {F.pct(1 - alpha, 0)} {kind} bound {value}"
 
 
 # ---------------------------------------------------------------------------------------------

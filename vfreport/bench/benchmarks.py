@@ -37,13 +37,13 @@ from vfreport.bench.onnx_speed import (
     tune_session,
 )
 from vfreport.bench.pipeline_der import bench_pipeline
-from vfreport.cache import default_cache_dir
+from vfreport.cache import bench_audio_cache_dir, windows_cache_dir
 from vfreport.config import ArmConfig, ExperimentConfig, TrainSettings, load_config
 from vfreport.data.synth import write_corpus
 from vfreport.data.windows import prepare_arm
 from vfreport.deploy.onnx import export_model
 from vfreport.deploy.quantize import DEFAULT_METHOD, calibration_windows, int8_path, quantize_int8
-from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json
 from vfreport.model.network import FastDiarizationModel
 from vfreport.model.train import autocast, epoch_size, masked_loss_and_hits, train_run
 from vfreport.pipeline import write_results
@@ -127,7 +127,7 @@ def bench_data_pipeline(work: Path) -> list[Figure]:
 
 
 def _demo_windows(arm: ArmConfig, cfg: ExperimentConfig) -> tuple[Any, Any]:
-    return prepare_arm(arm, cfg.train.window_seconds, cache_dir=default_cache_dir() / "windows", progress=False)
+    return prepare_arm(arm, cfg.train.window_seconds, cache_dir=windows_cache_dir(), progress=False)
 
 
 def bench_training(peak_gflops: float, threads: int) -> list[Figure]:
@@ -265,7 +265,7 @@ def bench_executor_overhead() -> list[Figure]:
     (``--jobs 2``), warm data cache: the ratio is what dask adds."""
     cfg = load_config()
     for arm in cfg.arms.values():  # warm cache for both
-        prepare_arm(arm, cfg.train.window_seconds, default_cache_dir() / "windows")
+        prepare_arm(arm, cfg.train.window_seconds, windows_cache_dir())
     times = {}
     with tempfile.TemporaryDirectory() as d:
         config = Path(d) / "executors.toml"
@@ -289,7 +289,7 @@ def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
     cfg = load_config(overrides={"experiment": {"seeds": list(range(seeds)), "epochs": epochs, "name": "bench"}})
     exp = ExperimentDir(root)
     root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(exp.config, cfg.to_toml())
+    exp.write_config(cfg)
     rng = np.random.default_rng(0)
     for arm, (top, noise) in {"librispeech": (0.55, 0.08), "ami": (0.8, 0.02)}.items():
         for seed in range(seeds):
@@ -306,7 +306,7 @@ def synthetic_experiment(root: Path, seeds: int = 10, epochs: int = 30) -> Path:
             })
             run = exp.run(arm, seed)
             run.root.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(run.history, hist.to_csv(index=False))
+            run.write_history(hist)
             run.write_status(state="completed", epochs=epochs, last_epoch=epochs, seconds=epochs * 1.0)
     return root
 
@@ -401,7 +401,7 @@ def bench_predict_figures(work: Path, long: bool = False) -> list[Figure]:
     """`vfreport predict` at 20 min and 1 h of tiled AMI audio (with ``long`` also 3 h and 10 h):
     time per hour of audio and peak memory (:mod:`vfreport.bench.predict_scaling`)."""
     minutes = P.LONG_MINUTES if long else P.DEFAULT_MINUTES
-    res = P.bench_predict_long(_bench_model(work), default_cache_dir() / "bench-audio", work / "predict", minutes)
+    res = P.bench_predict_long(_bench_model(work), bench_audio_cache_dir(), work / "predict", minutes)
     figs = []
     for r in res["rows"]:
         label = f"{r['minutes'] // 60} h" if r["minutes"] % 60 == 0 else f"{r['minutes']} min"

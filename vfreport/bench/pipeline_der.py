@@ -9,7 +9,13 @@ reference's speech, as the yardstick does):
 - ``old``: the pipeline before issue 26 (:data:`vfreport.deploy.predict.OLD_PIPELINE`: energy
   speech, hand-made features, two speakers);
 - ``new``: predict's defaults (Silero VAD, GE2E encoder, estimated speaker count);
-- ``one-speaker``: all detected (or reference) speech labelled as one speaker.
+- ``one-speaker``: all detected (or reference) speech labelled as one speaker;
+- ``reference clusters``: the new pipeline's local speakers (this model's windows split by its labels,
+  on the same speech) each given the reference speaker who speaks most of its frames, then voted and
+  segmented as predict does (:func:`reference_clusters`). Not a system: it separates the model's
+  segmentation from the clustering. The gap between ``new`` and this row is what better speaker
+  embeddings or a better clustering could win with this model; this row minus the floor is the
+  segmentation's and the speech detector's share.
 
 Beside them, each recording's overlap floor (:mod:`vfreport.data.overlap`). Time per hour of
 audio of each stage (detector, model, encoder, clustering) and predict's real-time factor are
@@ -71,6 +77,36 @@ def open_recordings(folder: Path) -> list[Recording]:
     return out
 
 
+def reference_clusters(predictor: Any, r: Recording, speech: np.ndarray) -> list[Segment]:
+    """Segments of the new pipeline with its clustering replaced by the reference (module doc):
+    each local speaker (:func:`vfreport.deploy.predict.local_speakers` of the model's windows on
+    ``speech`` frames) takes the reference speaker active on most of its frames (frame centres in a
+    turn, :func:`vfreport.data.labels.speaker_activity`); frames vote and become segments as in
+    :func:`vfreport.deploy.predict.predict_audio` (default window and hop)."""
+    from vfreport.data.labels import Turns, speaker_activity
+    from vfreport.deploy.predict import (
+        DEFAULT_WINDOW_SECONDS,
+        frames_to_segments,
+        local_speakers,
+        vote,
+        window_probabilities,
+    )
+
+    sr, step = predictor.sample_rate, predictor.frame_step
+    seconds = predictor.window_seconds or DEFAULT_WINDOW_SECONDS
+    hop = max(step, int(round(seconds / 2 * sr / step)) * step)
+    probs, firsts = window_probabilities(predictor, r.audio, int(round(seconds * sr)), hop)
+    speakers = local_speakers(probs, firsts, speech)
+    if not speakers:
+        return []
+    turns = Turns.from_lists([s.start for s in r.reference], [s.end for s in r.reference],
+                             [s.speaker for s in r.reference])
+    active = speaker_activity(turns, 0.0, len(speech), predictor.geometry)
+    cluster = np.array([active[s.frames].sum(axis=0).argmax() for s in speakers])
+    labels = vote(speakers, cluster, len(speech))
+    return frames_to_segments(labels, len(r.audio), r.uri, sr, step, predictor.n_fft)
+
+
 def der_table(model: Path | str, recordings: list[Recording]) -> list[dict[str, Any]]:
     """One row per recording x system x speech condition: DER and its components, the speaker
     count found, the recording's overlap floor."""
@@ -92,8 +128,10 @@ def der_table(model: Path | str, recordings: list[Recording]) -> list[dict[str, 
                         predict_audio(predictor, r.audio, r.uri, speech=oracle, settings=settings), regions)
             if condition == "own":  # the new pipeline's detected speech, as one speaker
                 hyps["one-speaker"] = _runs(detected, centres, r.uri)
+                hyps["reference clusters"] = reference_clusters(predictor, r, detected)
             else:
                 hyps["one-speaker"] = one_speaker_segments(r.reference, r.uri)
+                hyps["reference clusters"] = crop_to_regions(reference_clusters(predictor, r, oracle), regions)
             for name, hyp in hyps.items():
                 s = der_score(r.reference, hyp, r.uem, r.uri)
                 rows.append({"uri": r.uri, "system": name, "speech": condition, "der": s["der"],

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
+from vfreport.objective import check_resolved
 
 MIN_SHARE = 0.10
 """two-speaker: each of the two speakers must speak alone in at least this share of the window's frames."""
@@ -290,10 +291,8 @@ def window_hits(pred: np.ndarray, labels: np.ndarray, mask: np.ndarray, objectiv
     mask = np.asarray(mask, dtype=bool)
     pred = np.broadcast_to(np.asarray(pred).astype(bool), labels.shape)
     hits = ((pred == labels) & mask).sum(axis=-1)
-    if objective == "pit":
+    if check_resolved(objective) == "pit":
         return np.maximum(hits, mask.sum(axis=-1) - hits)
-    if objective != "fixed":
-        raise ValueError(f"objective must be 'fixed' or 'pit', got {objective!r}")
     return hits
 
 
@@ -318,10 +317,8 @@ def audio_free_baseline_accuracy(
     n = int(eval_mask.sum())
     if n == 0:
         return float("nan")
-    if objective == "fixed":
+    if check_resolved(objective) == "fixed":
         return position_baseline_accuracy(train_labels, train_mask, eval_labels, eval_mask)
-    if objective != "pit":
-        raise ValueError(f"objective must be 'fixed' or 'pit', got {objective!r}")
     _, change = best_change_point_rule(eval_labels, eval_mask)
     position = window_hits(position_rule(train_labels, train_mask), eval_labels, eval_mask, "pit").sum()
     return float(max(change, position) / n)

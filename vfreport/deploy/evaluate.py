@@ -69,6 +69,7 @@ from vfreport.deploy.scoring import (
 from vfreport.errors import ExperimentError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text
 from vfreport.experiment.records import load_experiment
+from vfreport.names import run_key
 
 OWN_SPEECH = "own-speech"
 ORACLE_SPEECH = "oracle-speech"
@@ -108,7 +109,7 @@ def load_models(model: Path | str) -> tuple[dict[str, Predictor], float | None]:
                               f"(no {ed.config.name}); or give an .onnx or .pt file")
     experiment = load_experiment(path)
     cfg = experiment.config
-    models = {f"{arm}/seed-{seed}": load_predictor(run.best)
+    models = {run_key(arm, seed): load_predictor(run.best)
               for arm, runs in experiment.best_checkpoints().items() for seed, run in runs.items()}
     if not models:
         raise ExperimentError(f"{path}: no completed run has a best checkpoint (best.pt) to evaluate")

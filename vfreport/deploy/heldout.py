@@ -63,6 +63,7 @@ from vfreport.experiment.layout import (
     read_json_object,
 )
 from vfreport.experiment.records import Experiment, as_experiment
+from vfreport.names import run_key
 
 EVAL_DIR = "eval"
 METHOD = ("oracle speech activity: speech regions from the reference (non-speech is never hypothesised, "
@@ -259,7 +260,7 @@ def _load_runs(experiment: Experiment, arm: ArmConfig, options: Mapping[str, Any
             try:
                 out.predictors[arm_name][str(seed_)] = (load_predictor(run.best), run.root / EVAL_DIR)
             except ExperimentError as e:
-                out.failures.append(f"{arm_name}/seed-{seed_}: {e}")
+                out.failures.append(f"{run_key(arm_name, seed_)}: {e}")
     return out
 
 

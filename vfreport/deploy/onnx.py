@@ -57,7 +57,6 @@ them by 1e-2..1e0. 1e-3 sits two orders of magnitude above the numerical noise a
 bug, and a 1e-3 shift in a logit can only flip a frame's argmax when its two logits were already
 within 1e-3 of each other — a coin toss either way."""
 
-METADATA_KEYS = ("arm", "seed", "epoch", "val_acc", "sample_rate", "frame_step", "n_fft", "vfreport_version")
 _INT_KEYS = {"seed", "epoch", "sample_rate", "frame_step", "n_fft"}
 _FLOAT_KEYS = {"val_acc", "window_seconds"}
 _JSON_KEYS = {"model_config"}
@@ -110,8 +109,8 @@ transformations of the CPU provider; the three measured within noise of each oth
 ALLOW_SPINNING = False
 """Whether ONNX Runtime's intra-op threads busy-wait for work. Off: predict does NumPy work between
 batches (features, clustering) that spinning threads would steal cycles from, and on a shared
-machine spinning threads lose to other processes (measured on 2 shared cores, batch 32, 2 threads:
-139 windows/s with it off, 86 with it on). ``vfreport bench`` measures both (docs/deployment.md)."""
+machine spinning threads lose to other processes. ``vfreport bench`` measures both
+(docs/deployment.md, docs/performance.md)."""
 
 
 def available_cores() -> int:

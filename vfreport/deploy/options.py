@@ -10,7 +10,7 @@ import click
 
 from vfreport.deploy.embed import EMBEDDINGS
 from vfreport.deploy.predict import DEFAULT_THRESHOLD, PipelineSettings
-from vfreport.deploy.speech import DEFAULT_ONSET, DETECTORS, SpeechSettings
+from vfreport.deploy.speech import DEFAULT_ONSET, DEFAULT_PAD, DETECTORS, SpeechSettings
 
 _OPTIONS = [
     click.option("--vad", type=click.Choice(DETECTORS), default="silero", show_default=True,
@@ -23,6 +23,8 @@ _OPTIONS = [
                  help="Shortest speech region kept by the detector (s)."),
     click.option("--min-silence", type=float, default=0.1, show_default=True,
                  help="Shortest pause that ends a speech region (s)."),
+    click.option("--vad-pad", type=float, default=DEFAULT_PAD, show_default=True,
+                 help="Seconds added on each side of a detected speech region."),
     click.option("--embedding", type=click.Choice(EMBEDDINGS), default="encoder", show_default=True,
                  help="Local-speaker embedding: the pretrained GE2E encoder or hand-made features."),
     click.option("--threshold", "cluster_threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True,
@@ -44,10 +46,10 @@ def pipeline_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def settings_from_options(vad: str, vad_onset: float, vad_offset: float | None, min_speech: float,
-                          min_silence: float, embedding: str, cluster_threshold: float, num_speakers: int | None,
-                          min_speakers: int, max_speakers: int | None) -> PipelineSettings:
+                          min_silence: float, vad_pad: float, embedding: str, cluster_threshold: float,
+                          num_speakers: int | None, min_speakers: int, max_speakers: int | None) -> PipelineSettings:
     """:class:`PipelineSettings` from the options of :func:`pipeline_options` (ConfigError when invalid)."""
     speech = SpeechSettings(detector=vad, onset=vad_onset, offset=vad_offset, min_speech=min_speech,
-                            min_silence=min_silence)
+                            min_silence=min_silence, pad=vad_pad)
     return PipelineSettings(speech=speech, embedding=embedding, threshold=cluster_threshold,
                             num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers)

@@ -479,9 +479,8 @@ def cluster_windows(
     than two local speakers, :func:`align_windows` chains the windows instead.
 
     Why not chaining alone: one wrong flip between two windows swaps every later label, so on
-    minutes of audio the chained labels drift towards chance (measured on the demo's held-out
-    meetings: 51-57 % agreement with the two main speakers, against 86-91 % with the flips set by
-    the reference); clustering does not propagate errors.
+    minutes of audio the chained labels drift towards chance (the demo's held-out meetings:
+    docs/performance.md); clustering does not propagate errors.
     """
     speech = np.asarray(speech, dtype=bool)
     speakers = local_speakers(window_probs, first_frames, speech, min_frames)

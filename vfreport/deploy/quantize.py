@@ -16,11 +16,11 @@ Methods (both from ``onnxruntime.quantization``, QDQ format, int8 weights per ch
 - ``static`` (default): activations quantised with ranges calibrated on :data:`CALIBRATION_WINDOWS`
   windows of the winning arm's training split (percentile calibration, 99.999 %: a min/max range
   is stretched by rare peaks). Only Conv and MatMul are quantised; everything else (log-mel,
-  normalisations, softmax, GELU) stays fp32. Measured on the demo: the DER moved by +0.1 points
-  and ONNX Runtime ran 1.75x faster than fp32 (quantising every op type instead cost 6 DER points).
-- ``dynamic``: int8 weights, activation ranges computed per batch at run time; needs no data.
-  On the demo it kept the DER (-1.5 points) but ran at 0.4x fp32's speed: ONNX Runtime's
-  ``ConvInteger`` is slower than its fp32 convolution on CPU.
+  normalisations, softmax, GELU) stays fp32: quantising every op type cost DER on the demo.
+- ``dynamic``: int8 weights, activation ranges computed per batch at run time; needs no data, but
+  ONNX Runtime's ``ConvInteger`` is slower than its fp32 convolution on CPU.
+
+The demo's DER and speed for each method: docs/deployment.md.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from vfreport.cache import default_cache_dir
+from vfreport.cache import windows_cache_dir
 from vfreport.data.windows import prepare_arm
 from vfreport.deploy import scoring as E
 from vfreport.deploy.onnx import INPUT_NAME
@@ -183,7 +183,7 @@ def export_int8(fp32_path: Path | str, cfg: Any, arm: str, method: str = DEFAULT
     if method == "static":
         if arm not in cfg.arms:
             raise ExportError(f"cannot calibrate int8: arm {arm!r} is not in the experiment's config")
-        train, _ = prepare_arm(cfg.arms[arm], cfg.train.window_seconds, cache_dir=default_cache_dir() / "windows",
+        train, _ = prepare_arm(cfg.arms[arm], cfg.train.window_seconds, cache_dir=windows_cache_dir(),
                                progress=False)
         calibration = calibration_windows(train.audio)
     t0 = time.perf_counter()

@@ -1,1 +1,1 @@
-"""The experiment directory: layout, atomic writes, the history schema, importing histories."""
+"""The experiment directory: layout, atomic writes, the history, status and manifest schemas, importing histories."""

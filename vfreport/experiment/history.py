@@ -2,6 +2,8 @@
 
 Training writes histories, the importer converts foreign ones, analysis and figures read them:
 all of them go through :func:`validate_history`, so the columns and their rules live here only.
+:func:`history_csv` is the one writer (through :meth:`RunDir.write_history
+<vfreport.experiment.layout.RunDir.write_history>`), :func:`read_history` the one reader.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ that is there must be a finite number."""
 FRACTION_COLUMNS = ["train_acc", "val_acc", "val_window_acc"]
 COUNT_COLUMNS = ["train_frames", "val_frames"]
 HISTORY_COLUMNS = REQUIRED_COLUMNS + ["lr", "epoch_seconds"]
-"""The leading columns of a written history.csv, in order (training and the importer write them)."""
+"""The leading columns of a written history.csv, in order (:func:`history_csv`)."""
 
 
 def validate_history(df: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -84,6 +86,15 @@ def validate_history(df: pd.DataFrame, where: str) -> pd.DataFrame:
                 )
     num["epoch"] = num["epoch"].astype(int)
     return df.assign(**num)
+
+
+def history_csv(history: pd.DataFrame, where: str) -> str:
+    """The text of a history.csv: :data:`HISTORY_COLUMNS` first (empty where a table lacks ``lr`` or
+    ``epoch_seconds``), then the table's other columns in their order; validated first
+    (:func:`validate_history`, errors naming ``where``), so what is written is what the analysis accepts."""
+    frame = validate_history(history, where)
+    frame = frame.reindex(columns=HISTORY_COLUMNS + [c for c in frame.columns if c not in HISTORY_COLUMNS])
+    return frame.to_csv(index=False)
 
 
 def read_history(path: Path | str) -> pd.DataFrame:

@@ -33,14 +33,9 @@ from vfreport import __version__
 from vfreport.config import ExperimentConfig, load_config, read_experiment_config, validate
 from vfreport.errors import ConfigError, ExperimentError, HistoryError, UnsafePathError
 from vfreport.experiment.history import HISTORY_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, validate_history
-from vfreport.experiment.layout import (
-    ExperimentDir,
-    atomic_write_json,
-    atomic_write_text,
-    now_iso,
-    read_json,
-)
-from vfreport.names import check_name
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json, now_iso
+from vfreport.experiment.manifest import read_manifest, write_manifest
+from vfreport.names import check_name, run_key
 
 DEFAULT_PRESET = "demo"
 
@@ -291,7 +286,7 @@ def import_histories(out_dir: Path | str, items: list[ImportItem], config: Exper
             raise ConfigError(f"seed must be >= 0, got {item.seed} for {item.path}")
         key = (item.arm, int(item.seed))
         if key in seen:
-            raise ConfigError(f"run {item.arm}/seed-{item.seed} given twice: {seen[key]} and {item.path}")
+            raise ConfigError(f"run {run_key(item.arm, item.seed)} given twice: {seen[key]} and {item.path}")
         seen[key] = Path(item.path)
     histories = [parse_history(item.path) for item in items]  # validate everything before writing
     cfg = _resolve_config(exp, items, histories, config)
@@ -303,44 +298,34 @@ def import_histories(out_dir: Path | str, items: list[ImportItem], config: Exper
                                       "to replace it")
 
     exp.root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(exp.config, cfg.to_toml())
+    exp.write_config(cfg)
     now = now_iso()
     for item, hist, run in zip(items, histories, runs, strict=True):
         run.root.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run.history, hist.frame.to_csv(index=False))
+        run.write_history(hist.frame)
         atomic_write_json(run.params, {"imported_from": str(Path(item.path).resolve()), "arm": item.arm,
                                        "seed": int(item.seed)})
         secs = hist.frame["epoch_seconds"]
         seconds = float(secs.sum()) if secs.notna().all() else None
         last_epoch = int(hist.frame["epoch"].iloc[-1])
-        atomic_write_json(run.status, {
-            "state": "completed", "arm": item.arm, "seed": int(item.seed), "error": None,
-            "started": None, "ended": None, "seconds": seconds, "last_epoch": last_epoch,
-            "epochs": len(hist.frame), "source": "import", "imported": now, "import": hist.info(),
-            # what the analysis reports as the run's data: unknown for a run trained elsewhere
-            "data": {"source": "import", "train_windows": None, "val_windows": None, "skipped_rows": None},
-        })
+        run.write_status(fresh=True, state="completed", seconds=seconds, last_epoch=last_epoch,
+                         epochs=len(hist.frame), source="import", imported=now, import_=hist.info(),
+                         # what the analysis reports as the run's data: unknown for a run trained elsewhere
+                         data={"source": "import", "train_windows": None, "val_windows": None, "skipped_rows": None})
         if echo is not None:
-            echo(f"{item.arm}/seed-{item.seed}: {hist.path} ({hist.format}, {len(hist.frame)} epochs): "
+            echo(f"{run_key(item.arm, item.seed)}: {hist.path} ({hist.format}, {len(hist.frame)} epochs): "
                  f"{hist.detection}")
-    _write_manifest(exp, items, now)
+    _record_imports(exp, cfg, items, now)
     return exp.root
 
 
-def _write_manifest(exp: ExperimentDir, items: list[ImportItem], now: str) -> None:
-    manifest: dict[str, Any] = read_json(exp.manifest) if exp.manifest.exists() else {}
-    manifest.setdefault("vfreport_version", __version__)
-    manifest.setdefault("git_commit", None)
-    manifest.setdefault("python", None)  # the training environment is unknown for imported runs
-    manifest.setdefault("packages", {})
-    manifest.setdefault("hardware", {})
-    manifest.setdefault("started", now)
-    manifest["ended"] = now
-    manifest["config_file"] = "experiment.toml"
-    manifest["source"] = "import"
-    imports = manifest.setdefault("imports", {})
+def _record_imports(exp: ExperimentDir, cfg: ExperimentConfig, items: list[ImportItem], now: str) -> None:
+    """manifest.json of an imported experiment: the training environment is unknown (left empty
+    unless run-all trained other runs here), the imported files are listed under ``imports``."""
+    previous = read_manifest(exp)
+    imports = dict((previous.imports if previous else None) or {})
     for item in items:
-        imports[f"{item.arm}/seed-{int(item.seed)}"] = {
+        imports[run_key(item.arm, item.seed)] = {
             "file": str(Path(item.path).resolve()), "imported": now, "vfreport_version": __version__}
-    manifest["runs"] = {f"{r.arm}/seed-{r.seed}": r.read_status().get("state", "pending") for r in exp.runs()}
-    atomic_write_json(exp.manifest, manifest)
+    write_manifest(exp, experiment=cfg.name, started=(previous.started if previous else None) or now, ended=now,
+                   config_file="experiment.toml", source="import", imports=imports)

@@ -13,6 +13,7 @@ Every writer goes through :func:`atomic_write_bytes` (temporary file in the same
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -21,13 +22,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vfreport.names import SAFE_NAME, check_name
+from vfreport.errors import ExperimentError
+from vfreport.experiment.history import history_csv
+from vfreport.experiment.status import RunStatus
+from vfreport.names import SAFE_NAME, check_name, run_key
 
-PREDICTION_COLUMNS = ["epoch", "window", "frames_scored", "frames_correct"]
+if TYPE_CHECKING:
+    import pandas as pd
 
-RUN_STATES = ("pending", "running", "completed", "failed")
+    from vfreport.config import ExperimentConfig
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -84,8 +89,6 @@ def read_json(path: Path | str) -> Any:
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
     """A JSON object from ``path``; ExperimentError naming the file when it is unreadable or not an object."""
-    from vfreport.errors import ExperimentError
-
     try:
         data = read_json(path)
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -143,18 +146,21 @@ class RunDir:
     def last(self) -> Path:
         return self.checkpoints / "last.pt"
 
-    def read_status(self) -> dict[str, Any]:
-        if not self.status.exists():
-            return {"state": "pending"}
-        return read_json(self.status)
+    def write_history(self, history: pd.DataFrame) -> Path:
+        """Write history.csv (atomically) in its column order: :func:`~vfreport.experiment.history.history_csv`."""
+        return atomic_write_text(self.history, history_csv(history, str(self.history)))
 
-    def write_status(self, **fields: Any) -> dict[str, Any]:
-        """Merge ``fields`` into status.json (atomically) and return the new status."""
-        status = self.read_status() if self.status.exists() else {}
-        status.update(fields)
-        status.setdefault("arm", self.arm)
-        status.setdefault("seed", self.seed)
-        atomic_write_json(self.status, status)
+    def read_status(self) -> RunStatus:
+        """The run's status.json (``pending`` when there is none); ExperimentError when unreadable."""
+        if not self.status.exists():
+            return RunStatus(self.arm, self.seed)
+        return RunStatus.from_json(read_json_object(self.status, "status"), self.arm, self.seed, self.status)
+
+    def write_status(self, *, fresh: bool = False, **fields: Any) -> RunStatus:
+        """Set ``fields`` (:class:`RunStatus` fields) in status.json, atomically, and return the new
+        status: over the current one, or over an empty one with ``fresh=True``."""
+        status = dataclasses.replace(RunStatus(self.arm, self.seed) if fresh else self.read_status(), **fields)
+        atomic_write_json(self.status, status.to_json())
         return status
 
 
@@ -169,8 +175,6 @@ class ExperimentDir:
 
     def require(self) -> ExperimentDir:
         """Self, after checking that the folder exists and holds experiment.toml (ExperimentError)."""
-        from vfreport.errors import ExperimentError
-
         if not self.root.is_dir():
             raise ExperimentError(f"experiment directory {str(self.root)!r} does not exist")
         if not self.config.is_file():
@@ -213,9 +217,14 @@ class ExperimentDir:
     def lock(self) -> Path:
         return self.root / ".vfreport.lock"
 
+    def write_config(self, cfg: ExperimentConfig) -> Path:
+        """Write experiment.toml (atomically): the one writer of it (run-all, the importer, the
+        sequential design's growing seed list, the benchmarks)."""
+        return atomic_write_text(self.config, cfg.to_toml())
+
     def run(self, arm: str, seed: int) -> RunDir:
         check_name(arm, "arm name")
-        return RunDir(self.root / arm / f"seed-{int(seed)}", arm, int(seed))
+        return RunDir(self.root / run_key(arm, seed), arm, int(seed))
 
     def runs(self) -> Iterator[RunDir]:
         """Every ``<arm>/seed-<k>`` folder present on disk, sorted by arm then seed."""

@@ -25,7 +25,10 @@ import pandas as pd
 from vfreport.config import ExperimentConfig, read_experiment_config
 from vfreport.errors import ExperimentError, HistoryError
 from vfreport.experiment.history import read_history
-from vfreport.experiment.layout import RUN_STATES, ExperimentDir, RunDir, read_json_object
+from vfreport.experiment.layout import ExperimentDir, RunDir, read_json_object
+from vfreport.experiment.manifest import Manifest, read_manifest
+from vfreport.experiment.status import RunStatus
+from vfreport.names import run_key
 
 MISSING = "missing"
 """The state of a configured run that has no ``<arm>/seed-<k>`` folder."""
@@ -35,17 +38,18 @@ MISSING = "missing"
 class Run:
     """One configured (arm, seed) as read from its folder.
 
-    ``status`` is status.json (``{"state": "pending"}`` without one; empty without a folder),
-    ``params`` params.json (empty without one). ``history`` is the validated history.csv, None when
-    there is none or it is malformed; then ``history_error`` holds the HistoryError naming the file,
-    line and column (the analysis raises it for a completed run, the figures for any).
+    ``status`` is status.json (:class:`~vfreport.experiment.status.RunStatus`; ``pending`` without
+    one or without a folder), ``params`` params.json (empty without one). ``history`` is the
+    validated history.csv, None when there is none or it is malformed; then ``history_error`` holds
+    the HistoryError naming the file, line and column (the analysis raises it for a completed run,
+    the figures for any).
     ``best`` and ``last`` are the checkpoints present when the run was read.
     """
 
     arm: str
     seed: int
     dir: RunDir | None
-    status: dict[str, Any]
+    status: RunStatus
     params: dict[str, Any]
     history: pd.DataFrame | None = None
     history_error: HistoryError | None = None
@@ -55,7 +59,7 @@ class Run:
     @property
     def state(self) -> str:
         """status.json's state, or :data:`MISSING` when the run has no folder."""
-        return MISSING if self.dir is None else str(self.status.get("state", "pending"))
+        return MISSING if self.dir is None else self.status.state
 
     @property
     def has_history(self) -> bool:
@@ -67,7 +71,7 @@ class Run:
         if self.history_error is not None:
             raise self.history_error
         if self.history is None:
-            raise HistoryError(f"{self.arm}/seed-{self.seed}: no history.csv")
+            raise HistoryError(f"{run_key(self.arm, self.seed)}: no history.csv")
         return self.history
 
 
@@ -77,13 +81,14 @@ class Experiment:
 
     ``runs``: every configured arm × (``experiment.seeds`` ∪ seed folders on disk), arms in config
     order, seeds ascending. ``warnings``: seed folders not in the config (they are included).
-    ``manifest`` is manifest.json (None when absent or unreadable; ``manifest_error`` says why).
+    ``manifest`` is manifest.json (:class:`~vfreport.experiment.manifest.Manifest`; None when absent or
+    unreadable, ``manifest_error`` says why).
     """
 
     dir: ExperimentDir
     config: ExperimentConfig
     runs: tuple[Run, ...]
-    manifest: dict[str, Any] | None = None
+    manifest: Manifest | None = None
     manifest_error: str | None = None
     warnings: tuple[str, ...] = ()
 
@@ -100,7 +105,7 @@ class Experiment:
         for r in self.runs:
             if r.arm == arm and r.seed == int(seed):
                 return r
-        raise ExperimentError(f"{self.root}: no run {arm}/seed-{seed} (arms: {', '.join(self.config.arms)})")
+        raise ExperimentError(f"{self.root}: no run {run_key(arm, seed)} (arms: {', '.join(self.config.arms)})")
 
     def best_checkpoints(self) -> dict[str, dict[int, RunDir]]:
         """{arm: {seed: run folder}} of the completed runs that have a best.pt (every configured arm a
@@ -110,22 +115,16 @@ class Experiment:
                 for arm in self.config.arms}
 
 
-def _read_json_file(path: Path, what: str) -> dict[str, Any] | None:
-    return read_json_object(path, what) if path.exists() else None
-
-
 def _file(path: Path) -> Path | None:
     return path if path.is_file() else None
 
 
 def read_run(run: RunDir) -> Run:
-    """One run folder: status.json (ExperimentError when unreadable or its state unknown), params.json,
-    history.csv (a malformed one is kept as ``history_error``) and the checkpoints present."""
-    status = _read_json_file(run.status, "status") or {"state": "pending"}
-    state = status.get("state", "pending")
-    if state not in RUN_STATES:
-        raise ExperimentError(f"{run.status}: state {state!r} is not one of {', '.join(RUN_STATES)}")
-    params = _read_json_file(run.params, "params") or {}
+    """One run folder: status.json (:meth:`RunDir.read_status <vfreport.experiment.layout.RunDir.read_status>`,
+    ExperimentError when unreadable or its state unknown), params.json, history.csv (a malformed one is
+    kept as ``history_error``) and the checkpoints present."""
+    status = run.read_status()
+    params = read_json_object(run.params, "params") if run.params.exists() else {}
     history, error = None, None
     if run.history.exists():
         try:
@@ -152,7 +151,7 @@ def _runs(ed: ExperimentDir, cfg: ExperimentConfig) -> tuple[list[Run], list[str
             warnings.append(f"{arm}: seed folder(s) {extra_seeds} not in experiment.seeds {cfg.seeds}; included")
         for s in sorted(set(cfg.seeds) | set(extra_seeds)):
             found = on_disk.get((arm, s))
-            runs.append(read_run(found) if found is not None else Run(arm, s, None, {}, {}))
+            runs.append(read_run(found) if found is not None else Run(arm, s, None, RunStatus(arm, s), {}))
     return runs, warnings
 
 
@@ -170,7 +169,7 @@ def load_experiment(exp_dir: Path | str) -> Experiment:
     runs, warnings = _runs(ed, cfg)
     manifest, manifest_error = None, None
     try:
-        manifest = _read_json_file(ed.manifest, "manifest")
+        manifest = read_manifest(ed)
     except ExperimentError as e:
         manifest_error = str(e)
     return Experiment(ed, cfg, tuple(runs), manifest, manifest_error, tuple(warnings))

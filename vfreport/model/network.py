@@ -73,10 +73,8 @@ class LogMel(nn.Module):
 
     Output channels: ``n_mels`` normalised by one mean and SD per window, then (``band_norm``)
     ``n_mels`` normalised per band over the window's frames (cepstral-mean-and-variance style).
-    Then (``pitch_lags``) the periodicity view. Measured on the demo's AMI arm (test split, lift
-    over the audio-free baseline, seeds 0-2): the per-band view raised it from +5.2 to +7.0 points
-    on average (1,536 windows x 3 epochs); the periodicity view, on the demo's settings, from
-    +3.9 / +4.8 / +5.4 to +4.3 / +7.0 / +6.1 (seed by seed)."""
+    Then (``pitch_lags``) the periodicity view. Both views were kept because they raised the demo
+    AMI arm's test-split lift over the audio-free baseline (measurements: docs/performance.md)."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -151,9 +149,8 @@ class AttentionBlock(nn.Module):
 
 class ConvStack(nn.Module):
     """Conv1d + GELU per dilation, "same" padding; with ``residual`` every layer after the first
-    adds its output to its input. Measured on the demo's AMI arm (lift on the test split): without
-    the residual paths seed 1 of seeds 0-3 stayed at the audio-free solution (+3.9 points) and the
-    others gave +8.3 to +9.0; with them seeds 0-4 gave +8.8, +8.1, +9.0, +9.0 and +6.8."""
+    adds its output to its input: without the residual paths some seeds stayed at the audio-free
+    solution on the demo's AMI arm (measurements: docs/performance.md)."""
 
     def __init__(self, channels: int, width: int, kernel: int, dilations: list[int], residual: bool = True) -> None:
         super().__init__()

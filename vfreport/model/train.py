@@ -29,10 +29,10 @@ from tqdm.auto import tqdm
 from vfreport import __version__
 from vfreport.config import TrainSettings
 from vfreport.errors import ConfigError
-from vfreport.experiment.history import validate_history
-from vfreport.experiment.layout import RunDir, atomic_write_text, atomic_write_with
+from vfreport.experiment.layout import RunDir, atomic_write_with
 from vfreport.model.network import FastDiarizationModel, ModelConfig, load_checkpoint
-from vfreport.objective import resolve_objective
+from vfreport.names import run_key
+from vfreport.objective import check_resolved, resolve_objective
 from vfreport.stats.intervals import clustered_accuracy
 
 CHECKPOINT_FORMAT = "vfreport-checkpoint-1"
@@ -51,9 +51,8 @@ def epoch_size(n_windows: int, epoch_windows: int) -> int:
     """Windows one epoch trains on: ``epoch_windows`` of the ``n_windows`` prepared (all when 0 or
     more than there are). Each epoch draws its windows afresh (a seeded permutation), so a pool
     k times larger than an epoch shows each window about 12/k times in 12 epochs: more distinct
-    windows for the same compute. Measured on the demo's AMI arm (test split, lift over the
-    audio-free baseline): 384 windows x 12 epochs +2.5 points (seed 0); 1,536 windows at 384 per
-    epoch, the demo, +4.7 (3 seeds, 95 % CI +2.7 to +6.7)."""
+    windows for the same compute, which raised the demo AMI arm's test-split lift
+    (measurements: docs/performance.md)."""
     return n_windows if epoch_windows <= 0 else min(int(epoch_windows), n_windows)
 
 
@@ -82,10 +81,8 @@ def masked_loss_and_hits(
     logp = F.log_softmax(logits, dim=-1)  # (B, T, 2)
     ce = -logp.gather(-1, labels.unsqueeze(-1)).squeeze(-1)  # (B, T)
     hits = ((logits.argmax(-1) == labels) & mask).sum(dim=1)
-    if objective == "fixed":
+    if check_resolved(objective) == "fixed":
         return (ce * m).sum(), hits, scored
-    if objective != "pit":
-        raise ConfigError(f"objective must be 'fixed' or 'pit', got {objective!r}")
     ce_swapped = -logp.gather(-1, (1 - labels).unsqueeze(-1)).squeeze(-1)
     per_window = torch.minimum((ce * m).sum(dim=1), (ce_swapped * m).sum(dim=1))
     return per_window.sum(), torch.maximum(hits, scored - hits), scored
@@ -339,7 +336,7 @@ def train_run(
 
     bar = tqdm(
         range(done.start_epoch, spec.epochs + 1),
-        desc=f"{spec.arm}/seed-{spec.seed}",
+        desc=run_key(spec.arm, spec.seed),
         unit="epoch",
         disable=not progress,
         initial=done.start_epoch - 1,
@@ -377,8 +374,7 @@ def train_run(
             done.best_val_acc, done.best_epoch = val_acc, epoch
 
         # Outputs first, checkpoint last: a crash between them replays this epoch on resume.
-        frame = validate_history(pd.DataFrame(done.history), str(run.history))  # the schema analysis reads
-        atomic_write_text(run.history, frame.to_csv(index=False))
+        run.write_history(pd.DataFrame(done.history))  # validated: the schema analysis reads
         _write_predictions(run.predictions, done.predictions)
         payload = _payload(spec, model, optimizer, epoch, steps_per_epoch, total_steps, done, val_acc, objective)
         if is_best:

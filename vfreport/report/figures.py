@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from vfreport import format as F
 from vfreport.analysis.metrics import EARLY_EPOCHS, LN2
 from vfreport.experiment.layout import atomic_write_bytes
 from vfreport.experiment.records import Experiment, as_experiment
@@ -199,14 +200,14 @@ def learning_curves_figure(hist: pd.DataFrame, results: Mapping[str, Any]) -> Fi
             if col == "val_acc":
                 for key, name in (("ready", "ready"), ("poc", "PoC")):
                     if th.get(key) is not None:
-                        _threshold_line(ax, 100 * th[key], f"{name} {100 * th[key]:.0f} %")
+                        _threshold_line(ax, 100 * th[key], f"{name} {F.pct(th[key], 0)}")
                 for arm in arms:  # what frame position alone predicts, in the arm's colour
                     base = ((results.get("data") or {}).get(arm) or {}).get("position_baseline_val_acc")
                     if isinstance(base, int | float) and math.isfinite(base):
                         ax.axhline(100 * base, color=colors[arm], linestyle="--", linewidth=1.0, alpha=0.8,
                                    zorder=1, label=f"{_display(results, arm)}: position-only baseline")
             elif th.get("train_acc_epoch10") is not None:
-                _threshold_line(ax, 100 * th["train_acc_epoch10"], f"H3 target {100 * th['train_acc_epoch10']:.0f} %")
+                _threshold_line(ax, 100 * th["train_acc_epoch10"], f"H3 target {F.pct(th['train_acc_epoch10'], 0)}")
                 if hist["epoch"].max() >= EARLY_EPOCHS:
                     ax.axvline(EARLY_EPOCHS, color="#999999", linestyle="--", linewidth=0.8, zorder=1)
         else:
@@ -289,7 +290,7 @@ def variability_figure(hist: pd.DataFrame, results: Mapping[str, Any]) -> Figure
                 ax_h.hlines(100 * m, i - 0.25, i + 0.25, color=colors[a], linewidth=2.5)
         mv = results.get("thresholds", {}).get("max_variance")
         if mv is not None:
-            _threshold_line(ax_h, 100 * mv, f"stability / H2 < {100 * mv:.0f} %", color="#aa3333")
+            _threshold_line(ax_h, 100 * mv, f"stability / H2 < {F.pct(mv, 0)}", color="#aa3333")
         ax_h.set_ylim(bottom=0)
         ax_h.set_xlabel("")
         ax_h.set_ylabel("± half range of detrended val acc (%)")
@@ -329,11 +330,11 @@ def best_val_acc_figure(results: Mapping[str, Any]) -> Figure:
             else:
                 ax.plot([i + 0.12], [100 * m], "D", color=colors[a], markersize=7, zorder=4,
                         label="mean (no CI, n < 2)" if i == 0 else None)
-            ax.annotate(f"{100 * m:.1f} %", xy=(i + 0.2, 100 * m), xytext=(4, 0), textcoords="offset points",
+            ax.annotate(F.pct(m), xy=(i + 0.2, 100 * m), xytext=(4, 0), textcoords="offset points",
                         va="center", fontsize=9)
     for key, name in (("ready", "ready >"), ("poc", "PoC ≥")):
         if th.get(key) is not None:
-            _threshold_line(ax, 100 * th[key], f"{name} {100 * th[key]:.0f} %")
+            _threshold_line(ax, 100 * th[key], f"{name} {F.pct(th[key], 0)}")
     ax.axhline(50, color="#999999", linewidth=0.8, zorder=1)
     ax.set_xticks(range(len(arms)), [f"{_display(results, a)}\n(n={results['arms'][a].get('n_seeds', 0)})"
                                      for a in arms])

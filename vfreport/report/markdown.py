@@ -23,6 +23,7 @@ from typing import Any
 import tomli_w
 
 from vfreport import format as F
+from vfreport.analysis.verdicts import MIN_DATA_FRACTION
 from vfreport.experiment.results_schema import Results
 from vfreport.format import MARKS, ci_ok, ci_points, num, pct, points, pvalue
 from vfreport.format import ok as _ok
@@ -54,8 +55,6 @@ READINESS = {
     "insufficient-data": (WARN, "Insufficient data", "too few windows: no readiness verdict"),
     "data-quality": (NO, "No", "data-quality issues"),
 }
-READINESS_ORDER = ("ready", "ready-synthetic", "poc", "uncertain", "not-assessable", "insufficient-data",
-                   "data-quality")
 ORACLE_NOTE = ("The yardstick uses oracle speech activity (speech regions from the reference), so its DERs are "
                "lower than a full system's, which must also detect speech.")
 STABILITY = {"high": (OK, "High"), "moderate": (WARN, "Moderate"), "low": (NO, "Low")}
@@ -95,7 +94,7 @@ def half_range_cell(summary: Mapping[str, Any] | None, missing: str) -> str:
     n = s.get("n", 0)
     ci = s.get("ci95")
     ci_text = f"95 % CI ±{100 * max(ci[0], 0):.1f}–{100 * ci[1]:.1f}, " if ci_ok(ci) else ""
-    return f"±{100 * s['mean']:.1f} % ({ci_text}n = {n})"
+    return f"±{pct(s['mean'])} ({ci_text}n = {n})"
 
 
 def delta_cell(delta: Mapping[str, Any] | None, missing: str = "needs both arms") -> str:
@@ -232,7 +231,7 @@ def _ci_text(key: str, h: Mapping[str, Any]) -> str:
     b = h.get("one_sided_bound")
     if not _ok(b):
         return "n/a"
-    level = f"{100 * h['one_sided_level']:.0f} % " if _ok(h.get("one_sided_level")) else ""
+    level = f"{pct(h['one_sided_level'], 0)} " if _ok(h.get("one_sided_level")) else ""
     if key == "H1":
         return f"Δ ≥ {points(b)} ({level}one-sided, Welch)"
     if key == "H2":
@@ -312,6 +311,11 @@ def runs_table(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _min_data_fraction(thresholds: Mapping[str, Any]) -> float:
+    """The results' ``min_data_fraction`` (older results.json lack it: the analysis's own)."""
+    return thresholds.get("min_data_fraction") or MIN_DATA_FRACTION
+
+
 def _thresholds(results: Mapping[str, Any]) -> dict[str, Any]:
     return dict(results.get("thresholds") or {})
 
@@ -370,7 +374,7 @@ def primary_section(results: Mapping[str, Any]) -> str:
         return ""
     der = p.get("endpoint") == "der"
     kind = p.get("one_sided_bound_kind") or ("upper" if der else "lower")
-    level = f"{100 * p['one_sided_level']:.0f} %" if _ok(p.get("one_sided_level")) else "1 − α"
+    level = pct(p["one_sided_level"], 0) if _ok(p.get("one_sided_level")) else "1 − α"
     thr = points(p.get("threshold"), signed=False)
     rows = [["Endpoint", str(p.get("name") or p.get("endpoint") or "n/a")],
             ["Data", str(p.get("data") or "unknown")]]
@@ -442,14 +446,14 @@ def summary_section(results: Mapping[str, Any]) -> str:
                      "grows with learning as well as with instability (a clean curve rising 50 → 85 % shows ±17.5 %), "
                      "so it is descriptive only. Val Acc Noise removes the learning trend (a cubic in log(epoch) "
                      "fitted over epochs 1–10) and shows the ± half range the remaining epoch-to-epoch noise "
-                     f"produces; Training Stability reads it: high if ≤ ±{100 * mv:.0f} %, moderate if "
-                     f"≤ ±{200 * mv:.0f} %, low above.")
+                     f"produces; Training Stability reads it: high if ≤ ±{pct(mv, 0)}, moderate if "
+                     f"≤ ±{pct(2 * mv, 0)}, low above.")
     if _ok(th.get("ready")) and _ok(th.get("poc")):
         notes.append(f"Production Ready reads the 95 % interval of the unbiased accuracy: {OK} when it lies above "
-                     f"{100 * th['ready']:.0f} %, {WARN} PoC when it lies above {100 * th['poc']:.0f} %, {NO} when it "
-                     f"lies below {100 * th['poc']:.0f} %, {WARN} uncertain when it straddles {100 * th['poc']:.0f} %, "
+                     f"{pct(th['ready'], 0)}, {WARN} PoC when it lies above {pct(th['poc'], 0)}, {NO} when it "
+                     f"lies below {pct(th['poc'], 0)}, {WARN} uncertain when it straddles {pct(th['poc'], 0)}, "
                      f"{WARN} insufficient data when an arm got under "
-                     f"{100 * (th.get('min_data_fraction') or 0.5):.0f} % of the windows it asked for.")
+                     f"{pct(_min_data_fraction(th), 0)} of the windows it asked for.")
     baselines = []
     for a in arm_order(results):
         base = ((results.get("data") or {}).get(a) or {}).get("position_baseline_val_acc")
@@ -506,9 +510,9 @@ def _extra_rows(key: str, h: Mapping[str, Any]) -> list[list[str]]:
         for k, label in (("target_noise_half_range", "Target noise ± half range (detrended, epochs 1–10)"),
                          ("baseline_noise_half_range", "Baseline noise ± half range (detrended, epochs 1–10)")):
             if k in h:
-                rows.append([label, f"±{100 * h[k]:.1f} %" if _ok(h[k]) else "n/a"])
+                rows.append([label, f"±{pct(h[k])}" if _ok(h[k]) else "n/a"])
         if _ok(h.get("max_variance")):
-            rows.append([f"Target noise below ±{100 * h['max_variance']:.0f} %",
+            rows.append([f"Target noise below ±{pct(h['max_variance'], 0)}",
                          _yes_no(h.get("target_below_max_variance"))])
     if key == "H3" and _ok(h.get("threshold")):
         rows.append(["Threshold", f"> {pct(h['threshold'])} train acc at epoch 10"])
@@ -532,7 +536,7 @@ def hypotheses_section(results: Mapping[str, Any]) -> str:
         out.append(f"{order}{family} are Holm–Bonferroni adjusted within the family, over the tests that ran and can "
                    f"reach α = {th['alpha']:g} at their n. One-sided tests with one value per run (epochs, windows and "
                    "frames of a run are not independent samples); beside each, the matching one-sided "
-                   f"{100 * (1 - th['alpha']):.0f} % bound. A hypothesis is supported when its Holm-adjusted p is "
+                   f"{pct(1 - th['alpha'], 0)} bound. A hypothesis is supported when its Holm-adjusted p is "
                    "below α (H2 also needs its thresholds); \"not decidable\" when no outcome could reach α with "
                    "this many runs; \"not testable\" with one run per arm (descriptive only).")
     header, rows = hypotheses_table(results)
@@ -558,7 +562,7 @@ def scenario_section(results: Mapping[str, Any]) -> str:
     p = results.get("primary") or {}
     basis = _basis_note(results)
     thr = points(p.get("threshold"), signed=False)
-    bound = f"one-sided {100 * p['one_sided_level']:.0f} % bound" if _ok(p.get("one_sided_level")) else "bound"
+    bound = f"one-sided {pct(p['one_sided_level'], 0)} bound" if _ok(p.get("one_sided_level")) else "bound"
     rows = [[f"Primary: {p.get('label') or p.get('endpoint') or 'n/a'}",
              f"{points(p.get('estimate'))} ({ci_points(p.get('ci95'))}; {bound} {points(p.get('one_sided_bound'))}): "
              f"{p.get('decision_words') or 'n/a'}",
@@ -597,7 +601,7 @@ def readiness_section(results: Mapping[str, Any]) -> str:
                    "whose DER does not beat both model-free baselines (one-sided 95 % bound of each difference below "
                    f"0) is at most PoC.{ceiling} An arm whose evidence is synthetic is never called ready for "
                    f"production: it {SYNTHETIC_PASS}. An arm that got under "
-                   f"{100 * (th.get('min_data_fraction') or 0.5):.0f} % of the windows it asked for gets "
+                   f"{pct(_min_data_fraction(th), 0)} of the windows it asked for gets "
                    f"{WARN} insufficient data instead.")
     lines = []
     for a in arm_order(results):
@@ -685,7 +689,7 @@ def power_section(results: Mapping[str, Any]) -> str:
     names = {"min_delta": "smallest worthwhile Δ (min_delta)", "expected_gain_0": "expected gain, low end",
              "expected_gain_1": "expected gain, high end"}
     n = pw.get("n") or [0, 0]
-    power = f"{100 * pw['target_power']:.0f} %" if _ok(pw.get("target_power")) else "80 %"
+    power = pct(pw["target_power"], 0) if _ok(pw.get("target_power")) else "80 %"
     rows = [[names.get(e.get("name"), str(e.get("name"))), points(e.get("delta")),
              pct(e.get("power_now"), 0) if _ok(e.get("power_now")) else "n/a",
              _seeds_cell(e, pw.get("max_seeds"))] for e in effects]
@@ -763,7 +767,7 @@ def data_section(results: Mapping[str, Any]) -> str:
     for a in arm_order(results):
         for f in (_arms(results).get(a) or {}).get("data_flags") or []:
             notes.append(f"- {WARN} {md_text(display_name(results, a))} got too few windows: {md_text(f)} (under "
-                         f"{100 * (_thresholds(results).get('min_data_fraction') or 0.5):.0f} % of those asked for: "
+                         f"{pct(_min_data_fraction(_thresholds(results)), 0)} of those asked for: "
                          "insufficient data)")
     out.append("\n".join(notes) if notes else "No runs were left out and no data flags were raised.")
     return "\n\n".join(out)

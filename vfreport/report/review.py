@@ -217,10 +217,6 @@ def primary_comparison(results: Mapping[str, Any]) -> str:
     return "\n\n".join(out)
 
 
-def _der_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if not str(c).endswith((": min", ": max"))]
-
-
 def meeting_table_view(review: Review) -> Any:
     """The per-meeting DER table (percent), worst target meeting first, coloured by DER (white 0 %,
     dark red at the highest DER shown), as a pandas Styler; a Markdown sentence when there is none."""

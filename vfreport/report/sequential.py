@@ -40,7 +40,7 @@ def design_text(design: SequentialDesign) -> str:
                f"Monte-Carlo SE {d.monte_carlo_se:.4f}); "
                f"{d.type_i_error_with_futility:.4f} with futility obeyed at equal SDs. Target α = {d.alpha:g}.")
     sd_note = " (= min_delta; set it with --sd)" if d.sd_source == "min_delta" else ""
-    out.append(f"Assumed seed-to-seed SD of the per-run accuracy: {100 * d.sd:.1f} points{sd_note}, both arms.")
+    out.append(f"Assumed seed-to-seed SD of the per-run accuracy: {points(d.sd, signed=False)}{sd_note}, both arms.")
     out.append("")
     out.append(operating_table(d.operating, TRUTH_NAMES, d.looks, "Δ (points)"))
     return "\n".join(out) + "\n"

@@ -36,7 +36,7 @@ def write_report(experiment: Experiment | Path | str, results: Results | None = 
     figures = make_figures(experiment, results)
     paths.update({f"figure:{name}": path for name, path in figures.items()})
     rel = {name: path.relative_to(exp.root).as_posix() for name, path in figures.items()}
-    text = render_markdown(results, rel, manifest=experiment.manifest)
+    text = render_markdown(results, rel, manifest=experiment.manifest.to_json() if experiment.manifest else None)
     paths["report.md"] = atomic_write_text(exp.report_md, text)
     if html:
         if not exp.results.exists():

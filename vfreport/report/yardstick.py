@@ -182,7 +182,7 @@ def comparisons_block(results: Mapping[str, Any], real: bool = False) -> list[st
     rows = []
 
     def row(arm: str, other_label: str, c: Mapping[str, Any]) -> list[str]:
-        level = f"{100 * (1 - 2 * c['alpha']):.0f} % CI" if F.ok(c.get("alpha")) else "90 % CI"
+        level = f"{F.pct(1 - 2 * c['alpha'], 0)} CI" if F.ok(c.get("alpha")) else "90 % CI"
         return [f"{_display(results, arm)} − {other_label}", F.points(c.get("estimate")),
                 F.ci_points([c.get("lower_bound"), c.get("upper_bound")], level),
                 F.ci_points(c.get("ci95"), "95 % CI"), F.pvalue(c.get("p_value")), F.df_text(c.get("df")),

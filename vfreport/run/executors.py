@@ -33,6 +33,8 @@ from typing import Any, ClassVar
 
 from vfreport.errors import ConfigError, ExperimentError
 from vfreport.experiment.layout import ExperimentDir, RunDir, now_iso
+from vfreport.experiment.status import RunStatus
+from vfreport.names import run_key
 
 STORAGE_TOKEN = ".vfreport-storage-check"
 SCHEDULER_TIMEOUT_S = 5.0
@@ -40,10 +42,6 @@ SCHEDULER_TIMEOUT_S = 5.0
 WORKERS_TIMEOUT_S = 120.0
 """How long run-all waits for the first worker of a ``--scheduler`` that has none."""
 STORAGE_CHECK_TIMEOUT_S = 60.0
-
-
-def run_key(params: dict[str, Any]) -> str:
-    return f"{params['arm']}/seed-{params['seed']}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,7 +63,7 @@ def describe_failure(exc: BaseException) -> dict[str, Any]:
     return {"type": name, "message": msg, "cell": None}
 
 
-def run_one(exp: ExperimentDir, params: dict[str, Any], template: Path) -> dict[str, Any]:
+def run_one(exp: ExperimentDir, params: dict[str, Any], template: Path) -> RunStatus:
     """Execute one run's notebook; never raises for a failed run: records it and returns the status."""
     from vfreport.run.notebooks import execute_notebook
 
@@ -75,7 +73,7 @@ def run_one(exp: ExperimentDir, params: dict[str, Any], template: Path) -> dict[
         execute_notebook(template, run.notebook, params, cwd=run.root)
     except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, the others go on
         status = run.read_status()
-        if status.get("state") == "failed" and (status.get("error") or {}).get("type") == "KeyboardInterrupt":
+        if status.state == "failed" and (status.error or {}).get("type") == "KeyboardInterrupt":
             return status  # run-all was interrupted (Ctrl-C) and said so first: that is the reason
         return run.write_status(state="failed", error=describe_failure(exc), ended=now_iso())
     return run.read_status()
@@ -96,12 +94,12 @@ def running_kernel(run: RunDir) -> int | None:
     """The pid of the kernel recorded as running ``run`` on this host, if it is still alive."""
     try:
         status = run.read_status()
-    except (OSError, ValueError):
+    except (OSError, ExperimentError):
         return None
-    pid = status.get("pid")
-    if status.get("state") != "running" or not isinstance(pid, int) or pid == os.getpid():
+    pid = status.pid
+    if status.state != "running" or not isinstance(pid, int) or pid == os.getpid():
         return None
-    if status.get("host") not in (None, socket.gethostname()) or not pid_alive(pid):
+    if status.host not in (None, socket.gethostname()) or not pid_alive(pid):
         return None
     return pid
 
@@ -167,7 +165,7 @@ def check_visible(paths_and_tokens: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def run_task(exp_root: str, params: dict[str, Any], template: str, env: dict[str, str | None]) -> dict[str, Any]:
+def run_task(exp_root: str, params: dict[str, Any], template: str, env: dict[str, str | None]) -> RunStatus:
     """A dask task: one run's notebook, executed with papermill inside the worker process.
 
     ``env``: variables set (or, None, removed) before the kernel starts: the window cache the
@@ -238,7 +236,7 @@ class Executor:
         """(finished, pending) after at most ``timeout`` seconds."""
         raise NotImplementedError
 
-    def result(self, handle: Any) -> dict[str, Any]:
+    def result(self, handle: Any) -> RunStatus:
         """The run's status once its handle finished (a failed run's status says why)."""
         raise NotImplementedError
 
@@ -300,7 +298,7 @@ class LocalExecutor(Executor):
         done, pending = wait(handles, timeout=timeout, return_when=FIRST_COMPLETED)
         return set(done), set(pending)
 
-    def result(self, handle: Any) -> dict[str, Any]:
+    def result(self, handle: Any) -> RunStatus:
         return handle.result()
 
     def cancel(self, handles: set[Any]) -> None:
@@ -503,13 +501,14 @@ class DaskExecutor(Executor):
     def submit(self, exp: ExperimentDir, params: dict[str, Any], template: Path) -> DaskRun:
         from vfreport.cache import default_cache_dir
 
+        key = run_key(params["arm"], params["seed"])
         resources = {"GPU": 1} if needs_gpu(params) else None
         if resources and not self._some_worker_has("GPU"):
-            raise ConfigError(f"run {run_key(params)} asks for a GPU (device = {params['device']!r}) but no dask "
+            raise ConfigError(f"run {key} asks for a GPU (device = {params['device']!r}) but no dask "
                               "worker declares one: start workers with --resources GPU=1 "
                               "(or pass --resources GPU=1 to run-all for its local cluster)")
         env = {**self.kernel_env, "VFREPORT_CACHE_DIR": str(default_cache_dir())}
-        run = DaskRun(key=f"vfreport-{run_key(params).replace('/', '-')}-{secrets.token_hex(4)}",
+        run = DaskRun(key=f"vfreport-{key.replace('/', '-')}-{secrets.token_hex(4)}",
                       args=(str(exp.root), params, str(template), env), resources=resources)
         self._queued.append(run)
         self._top_up()
@@ -549,13 +548,15 @@ class DaskExecutor(Executor):
             time.sleep(timeout)  # every run queued: no worker thread yet
         return ended, set(handles) - ended
 
-    def result(self, handle: DaskRun) -> dict[str, Any]:
+    def result(self, handle: DaskRun) -> RunStatus:
+        params = handle.args[1]
         if handle.future is None:
-            return {"state": "failed", "error": {"type": "CancelledError", "message": "never started", "cell": None}}
+            return RunStatus(params["arm"], int(params["seed"]), "failed",
+                             error={"type": "CancelledError", "message": "never started", "cell": None})
         try:
             return handle.future.result()
         except Exception as exc:  # noqa: BLE001 - the task itself failed (e.g. the worker cannot see the folder)
-            return {"state": "failed", "error": describe_failure(exc)}
+            return RunStatus(params["arm"], int(params["seed"]), "failed", error=describe_failure(exc))
 
     def cancel(self, handles: set[DaskRun]) -> None:
         self._queued.clear()

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from vfreport.cache import default_cache_dir
+from vfreport.cache import windows_cache_dir
 from vfreport.config import ArmConfig, TrainSettings
 from vfreport.errors import ConfigError, DataError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, now_iso
@@ -105,7 +105,7 @@ def score_test_split(arm: ArmConfig, spec: TrainSettings, run: Any, window_secon
     from vfreport.model.train import score_checkpoint
 
     test = prepare_split(arm, arm.test_split, arm.test_windows, window_seconds, "test",
-                         cache_dir=default_cache_dir() / "windows", progress=progress)
+                         cache_dir=windows_cache_dir(), progress=progress)
     out = score_checkpoint(run.best, test, spec.batch_size, spec.device)
     if train is not None and len(test):
         out["audio_free_baseline_acc"] = round(
@@ -129,7 +129,7 @@ def run_job(**params: Any) -> pd.DataFrame:
     run.write_status(state="running", error=None, started=started, epochs=spec.epochs, pid=os.getpid(),
                      host=socket.gethostname(),
                      hardware=hardware())
-    train, val = prepare_arm(arm, spec.window_seconds, cache_dir=default_cache_dir() / "windows",
+    train, val = prepare_arm(arm, spec.window_seconds, cache_dir=windows_cache_dir(),
                              progress=bool(params.get("progress", True)))
     objective = training_objective(spec, train)
     data = data_summary(train, val, objective)

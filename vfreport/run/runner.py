@@ -30,13 +30,15 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from tqdm.auto import tqdm
 
 from vfreport import __version__
 from vfreport.config import ExperimentConfig, read_experiment_config
-from vfreport.errors import ConfigError, ExperimentError, ExperimentLockedError, VfreportError
-from vfreport.experiment.layout import ExperimentDir, RunDir, atomic_write_json, atomic_write_text, now_iso, read_json
+from vfreport.errors import ConfigError, ExperimentError, ExperimentLockedError, HistoryError, VfreportError
+from vfreport.experiment.history import read_history
+from vfreport.experiment.layout import ExperimentDir, RunDir, now_iso, read_json
+from vfreport.experiment.manifest import write_manifest
+from vfreport.names import run_key
 from vfreport.run.executors import pid_alive
 from vfreport.run.notebooks import template_path
 from vfreport.run.parameters import check_parameters, job_parameters
@@ -110,22 +112,12 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def write_manifest(exp: ExperimentDir, cfg: ExperimentConfig, config_file: str | None, **fields: Any) -> dict:
+def record_environment(exp: ExperimentDir, cfg: ExperimentConfig, config_file: str | None, **fields: Any) -> None:
+    """Write manifest.json with where and with what run-all trains, and ``fields`` (Manifest fields)."""
     from vfreport.run.job import hardware  # torch: not needed to fail fast on a bad option
-    manifest = read_json(exp.manifest) if exp.manifest.exists() else {}
-    manifest.update({
-        "vfreport_version": __version__,
-        "git_commit": git_commit(),
-        "python": sys.version.split()[0],
-        "packages": package_versions(),
-        "hardware": hardware(),
-        "config_file": config_file,
-        "experiment": cfg.name,
-    })
-    manifest.update(fields)
-    manifest["runs"] = {f"{r.arm}/seed-{r.seed}": r.read_status().get("state", "pending") for r in exp.runs()}
-    atomic_write_json(exp.manifest, manifest)
-    return manifest
+    write_manifest(exp, vfreport_version=__version__, git_commit=git_commit(), python=sys.version.split()[0],
+                   packages=package_versions(), hardware=hardware(), config_file=config_file,
+                   experiment=cfg.name, **fields)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,12 +126,11 @@ def write_manifest(exp: ExperimentDir, cfg: ExperimentConfig, config_file: str |
 
 
 def is_complete(run: RunDir, epochs: int) -> bool:
-    status = run.read_status()
-    if status.get("state") != "completed" or not run.history.exists():
+    if run.read_status().state != "completed" or not run.history.exists():
         return False
     try:
-        return int(pd.read_csv(run.history)["epoch"].max()) >= epochs
-    except (OSError, ValueError, KeyError, pd.errors.ParserError):
+        return int(read_history(run.history)["epoch"].max()) >= epochs
+    except HistoryError:  # unreadable or invalid: train it again (it resumes from last.pt)
         return False
 
 
@@ -169,14 +160,8 @@ def prepare_experiment_dir(cfg: ExperimentConfig, out: Path) -> ExperimentDir:
                 "resume it with the same config, or choose another --out"
             )
     else:
-        atomic_write_text(exp.config, cfg.to_toml())
+        exp.write_config(cfg)
     return exp
-
-
-def threads_per_job(jobs: int, requested: int = 0) -> int:
-    if requested > 0:
-        return requested
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
 
 
 def unreachable_arms(cfg: ExperimentConfig, cache_dir: Path) -> dict[str, dict[str, Any]]:
@@ -211,7 +196,7 @@ def unreachable_arms(cfg: ExperimentConfig, cache_dir: Path) -> dict[str, dict[s
 
 def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool, skip: set[str] = frozenset()) -> None:
     """Build (or find in the cache) every arm's model-ready windows before the notebooks start."""
-    from vfreport.cache import default_cache_dir
+    from vfreport.cache import windows_cache_dir
     from vfreport.data.windows import prepare_arm
 
     arms = [arm for arm in cfg.arms.values() if arm.name not in skip]
@@ -219,7 +204,7 @@ def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool, skip: set[str
         return
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(arms)))) as pool:
         futures = {arm.name: pool.submit(prepare_arm, arm, cfg.train.window_seconds,
-                                         default_cache_dir() / "windows", progress) for arm in arms}
+                                         windows_cache_dir(), progress) for arm in arms}
         for name, f in futures.items():
             try:
                 f.result()
@@ -248,10 +233,10 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
     exp = prepare_experiment_dir(cfg, Path(out).resolve())
     result = RunAllResult(exp.root)
     with experiment_lock(exp), backend:
-        from vfreport.cache import default_cache_dir
+        from vfreport.cache import windows_cache_dir
 
-        write_manifest(exp, cfg, config_file, started=now_iso(), ended=None, executor=backend.describe())
-        cache_dir = default_cache_dir() / "windows"
+        record_environment(exp, cfg, config_file, started=now_iso(), ended=None, executor=backend.describe())
+        cache_dir = windows_cache_dir()
         backend.check_storage([exp.root, cache_dir])
         dashboard = getattr(backend, "dashboard", None)
         if dashboard and progress:
@@ -262,7 +247,7 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
             for seed in cfg.seeds:
                 run = exp.run(arm.name, seed)
                 if is_complete(run, cfg.epochs):
-                    result.skipped.append(f"{arm.name}/seed-{seed}")
+                    result.skipped.append(run_key(arm.name, seed))
                     continue
                 params = job_parameters(exp.root.resolve(), arm, seed, cfg.epochs, cfg.checkpoint_every,
                                         cfg.train, threads)
@@ -275,7 +260,7 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
         for p in [p for p in todo if p["arm"] in unreachable]:  # fail fast: no kernel for an unreachable source
             err = unreachable[p["arm"]]
             exp.run(p["arm"], p["seed"]).write_status(state="failed", ended=now_iso(), error=err)
-            result.failed[f"{p['arm']}/seed-{p['seed']}"] = err
+            result.failed[run_key(p["arm"], p["seed"])] = err
             todo.remove(p)
         for name, err in unreachable.items():
             tqdm.write(f"arm {name!r}: every run failed: {err['message']}")
@@ -284,7 +269,7 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
         try:
             _execute_all(exp, todo, backend, cfg.epochs, progress, result, template)
         finally:
-            write_manifest(exp, cfg, config_file, ended=now_iso(), seconds=round(time.perf_counter() - t0, 2))
+            record_environment(exp, cfg, config_file, ended=now_iso(), seconds=round(time.perf_counter() - t0, 2))
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -301,8 +286,8 @@ def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], backend: Any, e
     def refresh() -> None:  # progress from the runs' status.json, written by whichever machine runs them
         done = 0
         for arm, seed in keys:
-            with contextlib.suppress(OSError, ValueError, TypeError):
-                done += int(exp.run(arm, seed).read_status().get("last_epoch") or 0)
+            with contextlib.suppress(OSError, ExperimentError):
+                done += exp.run(arm, seed).read_status().last_epoch or 0
         bar.n = min(total_epochs, done)
         bar.set_postfix(failed=len(result.failed))
         bar.refresh()
@@ -311,12 +296,12 @@ def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], backend: Any, e
         for h in finished:
             key, (arm, seed) = handles[h]
             status = backend.result(h)
-            if status.get("state") == "completed":
+            if status.state == "completed":
                 result.completed.append(key)
                 continue
-            err = status.get("error") or {"type": "unknown", "message": "run did not complete", "cell": None}
+            err = status.error or {"type": "unknown", "message": "run did not complete", "cell": None}
             run = exp.run(arm, seed)
-            if run.read_status().get("state") in ("pending", "running"):  # the task died before recording it
+            if run.read_status().state in ("pending", "running"):  # the task died before recording it
                 run.write_status(state="failed", ended=now_iso(), error=err)
             result.failed[key] = err
             bar.write(f"run {key} failed: {err.get('type')}: {err.get('message')}")
@@ -324,7 +309,7 @@ def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], backend: Any, e
     handles: dict[Any, tuple[str, tuple[str, int]]] = {}
     try:
         for p in todo:
-            handles[backend.submit(exp, p, template)] = (f"{p['arm']}/seed-{p['seed']}", (p["arm"], p["seed"]))
+            handles[backend.submit(exp, p, template)] = (run_key(p["arm"], p["seed"]), (p["arm"], p["seed"]))
         pending = set(handles)
         while pending:
             finished, pending = backend.wait(pending, timeout=1.0)
@@ -333,7 +318,7 @@ def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], backend: Any, e
     except KeyboardInterrupt:
         # Ctrl-C: nothing new starts; running kernels are interrupted (checkpoints are atomic) and
         # their runs recorded as failed with the reason, so the next run-all resumes them.
-        interrupted = [(a, s) for a, s in keys if exp.run(a, s).read_status().get("state") in ("pending", "running")]
+        interrupted = [(a, s) for a, s in keys if exp.run(a, s).read_status().state in ("pending", "running")]
         backend.cancel(set(handles))
         _wait_until_stopped(exp, keys, backend, timeout=60)
         left, deadline = set(handles), time.monotonic() + 30
@@ -342,7 +327,7 @@ def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], backend: Any, e
         for arm, seed in interrupted:
             run = exp.run(arm, seed)
             status = run.read_status()
-            if status.get("state") != "completed" and (status.get("error") or {}).get("type") != INTERRUPTED["type"]:
+            if status.state != "completed" and (status.error or {}).get("type") != INTERRUPTED["type"]:
                 run.write_status(state="failed", ended=now_iso(), error=INTERRUPTED)
         raise
     finally:

@@ -49,8 +49,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as st
 
-N_RESAMPLES = 10_000
-CONFIDENCE = 0.95
+from vfreport.stats.results import CONFIDENCE, N_RESAMPLES
+
 _MAX_ELEMENTS = 4_000_000  # resampled cells held in memory at once (replicates are drawn in chunks beyond that)
 
 Statistic = Callable[[Sequence[np.ndarray]], np.ndarray]
@@ -235,11 +235,6 @@ def ratio_of_sums(g: np.ndarray) -> np.ndarray:
 def difference_of_ratios(groups: Sequence[np.ndarray]) -> np.ndarray:
     """:func:`ratio_of_sums` of the first group minus that of the second."""
     return ratio_of_sums(groups[0]) - ratio_of_sums(groups[1])
-
-
-def difference_of_means(groups: Sequence[np.ndarray]) -> np.ndarray:
-    """Mean of the first group minus mean of the second (over runs and items)."""
-    return mean_statistic(groups[:1]) - mean_statistic(groups[1:2])
 
 
 def iqm(scores: np.ndarray) -> float:

@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as st
 
-from vfreport.stats.results import ALPHA, CONFIDENCE, Bounds, Interval
+from vfreport.stats.results import ALPHA, CONFIDENCE, N_RESAMPLES, Bounds, Interval
 
-N_RESAMPLES = 10_000
 MAX_BOOT_ELEMENTS = 4_000_000
 """Resampled elements held in memory at once; resamples beyond that are drawn in chunks."""
 BOOTSTRAP_MIN_N = 8

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CONFIDENCE = 0.95
+"""Default coverage of every two-sided interval (bootstrap, t, clustered)."""
 ALPHA = 0.05
 """Default level of a one-sided test and of its matching one-sided bound."""
+N_RESAMPLES = 10_000
+"""Default bootstrap replicates (percentile, BCa and cluster bootstrap alike)."""
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ sampling_rate}, ``speaker_segments`` [{speaker, start, end}], ``meeting_id``, ``
 """
 
 from vfreport.data.sources import hub, local, synthetic  # noqa: F401 - each registers its source
-from vfreport.data.sources.base import SOURCES, RowSource, open_reader, open_split, register_source
+from vfreport.data.sources.base import OPENERS, RowSource, open_reader, open_split, register_source
 from vfreport.data.sources.hub import check_hub, hub_location
 from vfreport.data.sources.synthetic import synthetic_meetings_needed
 
-__all__ = ["SOURCES", "RowSource", "check_hub", "hub_location", "open_reader", "open_split", "register_source",
+__all__ = ["OPENERS", "RowSource", "check_hub", "hub_location", "open_reader", "open_split", "register_source",
            "synthetic_meetings_needed"]

@@ -14,8 +14,8 @@ from typing import Any
 from vfreport.config import ArmConfig
 from vfreport.data.audio import AudioReader, open_audio
 from vfreport.errors import DataError
+from vfreport.names import DATASETS, SOURCES
 
-DATASETS = ("librispeech", "ami")
 
 @dataclass
 class RowSource:
@@ -41,12 +41,17 @@ class RowSource:
 Opener = Callable[[ArmConfig, str, int, float], RowSource]
 """``(arm, split, n_windows, window_seconds) -> RowSource``."""
 
-SOURCES: dict[str, Opener] = {}
+OPENERS: dict[str, Opener] = {}
+"""The registry: source name (one of :data:`vfreport.names.SOURCES`) -> its opener."""
 
 
 def register_source(name: str, opener: Opener) -> Opener:
-    """Register ``opener`` as source ``name`` (``ArmConfig.source``)."""
-    SOURCES[name] = opener
+    """Register ``opener`` as source ``name`` (``ArmConfig.source``); ValueError for a name that is not
+    in :data:`vfreport.names.SOURCES`, the list the config checks arms against."""
+    if name not in SOURCES:
+        raise ValueError(f"source {name!r} is not in vfreport.names.SOURCES {SOURCES}: add it there, "
+                         "so that the config accepts it")
+    OPENERS[name] = opener
     return opener
 
 
@@ -54,9 +59,9 @@ def open_split(arm: ArmConfig, split: str, n_windows: int, window_seconds: float
     """The rows of ``split`` of ``arm`` (see :mod:`vfreport.data.sources`)."""
     if arm.dataset not in DATASETS:
         raise DataError(f"arm {arm.name!r}: unknown dataset {arm.dataset!r}")
-    opener = SOURCES.get(arm.source)
+    opener = OPENERS.get(arm.source)
     if opener is None:
-        raise DataError(f"arm {arm.name!r}: unknown source {arm.source!r} (use {', '.join(map(repr, SOURCES))})")
+        raise DataError(f"arm {arm.name!r}: unknown source {arm.source!r} (use {', '.join(map(repr, OPENERS))})")
     return opener(arm, split, n_windows, window_seconds)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from vfreport.config import VOICE_SPREAD_RANGE
 from vfreport.data.synth.streams import CORPUS_CODE, T_VOICE, stream
 from vfreport.errors import ConfigError
 
@@ -66,8 +67,9 @@ def speaker_voice(seed: int, corpus: str, speaker: int, voice_spread: float = VO
     populations, 0 gives every speaker the same voice (nothing but the words and the within-
     speaker variation differs), values above 1 make voices more distinct.
     """
-    if voice_spread < 0:
-        raise ConfigError(f"voice_spread must be >= 0, got {voice_spread}")
+    lo, hi = VOICE_SPREAD_RANGE
+    if not lo <= voice_spread <= hi:
+        raise ConfigError(f"voice_spread must be in [{lo:g}, {hi:g}], got {voice_spread}")
     rng = stream(seed, T_VOICE, CORPUS_CODE[corpus], speaker)
     female = bool(rng.random() < 0.5)
     if female:
