@@ -348,7 +348,7 @@ def test_scenario_reads_the_yardstick(tmp_path: Path, audio_free: float, evaluat
     extra = {("ami", s): {"data": {"audio_free_baseline_val_acc": audio_free}} for s in range(3)}
     exp = make_experiment(tmp_path, hist, status_extra=extra)
     cfg = read_experiment_config(ExperimentDir(exp).config)
-    lifts = Y.experiment_lifts(exp, cfg)
+    lifts = Y.experiment_lifts(exp)
     ev = _fake_evaluation({"ami": 0.0, "librispeech": 0.2}) if evaluated else None
     ys = Y.Yardstick(ev, lifts, Y.gates(cfg, lifts))
     results = analyze_experiment(exp, yardstick=ys)

@@ -58,8 +58,10 @@ def test_load_histories_is_one_long_frame(experiment):
     assert df.loc[df["seed"] == 3, "state"].unique().tolist() == ["failed"]
 
 
-def test_load_histories_of_an_empty_directory(tmp_path):
-    df = load_histories(tmp_path)
+def test_load_histories_of_an_experiment_without_histories(tmp_path):
+    exp = make_experiment(tmp_path, {("librispeech", 0): None, ("ami", 0): None},
+                          states={("librispeech", 0): "pending", ("ami", 0): "pending"})
+    df = load_histories(exp)
     assert df.empty and {"arm", "display_name", "seed", "epoch"} <= set(df.columns)
 
 

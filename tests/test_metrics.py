@@ -17,9 +17,9 @@ from vfreport.analysis.metrics import (
     run_metrics,
     split_sampling_error,
 )
-from vfreport.analysis.results import load_runs
-from vfreport.config import Thresholds, read_experiment_config
-from vfreport.experiment.layout import ExperimentDir
+from vfreport.analysis.results import analysis_runs
+from vfreport.config import Thresholds
+from vfreport.experiment.records import load_experiment
 from vfreport.stats.noise import noise_sd
 
 
@@ -118,8 +118,7 @@ def test_the_analysis_reads_each_runs_split_error_from_status_json(tmp_path):
     hist = {(arm, s): librispeech_history() for arm in ("librispeech", "ami") for s in (0, 1)}
     test = {"acc": 0.8, "split_var": 4e-4, "split_clusters": 12}
     exp = make_experiment(tmp_path, hist, status_extra={("ami", 0): {"test": test}})
-    ed = ExperimentDir(exp)
-    runs, _ = load_runs(ed, read_experiment_config(ed.config))
+    runs = analysis_runs(load_experiment(exp))
     by = {(r.arm, r.seed): r.metrics for r in runs}
     assert by[("ami", 0)].test_split_var == 4e-4 and by[("ami", 0)].test_split_clusters == 12
     assert by[("ami", 1)].test_split_var is None  # no test score recorded

@@ -92,7 +92,7 @@ def analysed(tmp_path_factory):
     hist |= {("ami", s): ami_history(0.8, seed=s) for s in (0, 1, 2)}
     exp = make_experiment(tmp_path_factory.mktemp("schema"), hist, states={("ami", 2): "failed"})
     cfg = read_experiment_config(ExperimentDir(exp).config)
-    lifts = Y.experiment_lifts(exp, cfg)
+    lifts = Y.experiment_lifts(exp)
     ys = Yardstick({"available": False, "reason": "no meetings"}, lifts, Y.gates(cfg, lifts))
     return to_jsonable(analyze_experiment(exp, yardstick=ys, n_resamples=100))
 

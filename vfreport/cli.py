@@ -215,10 +215,12 @@ def _components(text: str | None) -> dict[str, float] | None:
 @click.option("--no-html", is_flag=True, help="Skip the review notebook and the HTML report.")
 def report_cmd(exp_dir: Path, no_html: bool) -> None:
     """Analyse an experiment directory: results.json, report.md, figures, review.ipynb, report.html."""
+    from vfreport.experiment.records import load_experiment
     from vfreport.pipeline import analyse, report
 
-    results = analyse(exp_dir)
-    _show_report(results, report(exp_dir, results, html=not no_html))
+    experiment = load_experiment(exp_dir)
+    results = analyse(experiment)
+    _show_report(results, report(experiment, results, html=not no_html))
 
 
 @cli.command("review")
@@ -258,12 +260,14 @@ def review_cmd(exp_dir: Path, open_: bool) -> None:
               help="onnxruntime quantisation: static (calibrated on training windows) or dynamic.")
 def export_cmd(exp_dir: Path, arm: str | None, out: Path | None, quantize: str | None, int8_method: str) -> None:
     """Export the winning arm's best checkpoint to ONNX and check parity with ONNX Runtime."""
+    from vfreport.experiment.records import load_experiment
     from vfreport.experiment.results_schema import with_onnx
     from vfreport.pipeline import analyse, export, write_results
 
-    results = analyse(exp_dir)
+    experiment = load_experiment(exp_dir)
+    results = analyse(experiment)
     try:
-        info = export(exp_dir, results, arm=arm, out=out, int8=int8_method if quantize else None)
+        info = export(experiment, results, arm=arm, out=out, int8=int8_method if quantize else None)
     except ExportError as e:
         write_results(exp_dir, with_onnx(results, e.entry))
         raise

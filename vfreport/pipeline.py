@@ -3,7 +3,10 @@
     train (run/)  ->  analyse (analysis/)  ->  evaluate (analysis/evaluation)  ->  export (deploy/)
                   ->  report (report/)
 
-Every stage but training is a function that returns data; only :func:`write_results` writes
+Each command loads the experiment once (:func:`vfreport.experiment.records.load_experiment`) and
+passes the :class:`~vfreport.experiment.records.Experiment` to every stage after training; the
+stages read none of its files again. Every stage but training is a function that returns data;
+only :func:`write_results` writes
 ``results.json``, which :func:`vfreport.analysis.results.build_results` builds (its layout:
 :mod:`vfreport.experiment.results_schema`). The export returns its entry (a failed one rides on
 ``ExportError.entry``), which :func:`with_onnx` puts under ``onnx``; a later ``vfreport report``
@@ -21,6 +24,7 @@ from typing import Any
 from vfreport.config import ExperimentConfig
 from vfreport.errors import ExportError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, read_json
+from vfreport.experiment.records import Experiment, as_experiment, load_experiment
 from vfreport.experiment.results_schema import OnnxEntry, Results, with_onnx
 from vfreport.sequential_run import merge_trained, run_until_decided
 
@@ -50,10 +54,12 @@ def previous_results(exp_dir: Path | str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def analyse(exp_dir: Path | str, keep_onnx: bool = True, evaluate: bool = True) -> Results:
-    """Analyse an experiment directory and measure the common yardstick (:mod:`vfreport.analysis.yardstick`).
+def analyse(experiment: Experiment | Path | str, keep_onnx: bool = True, evaluate: bool = True) -> Results:
+    """Analyse an experiment and measure the common yardstick (:mod:`vfreport.analysis.yardstick`).
 
-    With ``evaluate``, every completed run's best checkpoint diarizes the held-out meetings (DER,
+    ``experiment`` is the loaded experiment (a path is loaded here, once: every stage below gets the
+    same :class:`~vfreport.experiment.records.Experiment`). With ``evaluate``, every completed run's
+    best checkpoint diarizes the held-out meetings (DER,
     :func:`vfreport.analysis.evaluation.evaluate_experiment`); without, the previous results.json's
     ``evaluation`` is kept. Each arm's lift over its audio-free baseline and the DER comparison
     enter the scenario as gates. With ``keep_onnx``, the ``onnx`` entry of the previous
@@ -63,30 +69,31 @@ def analyse(exp_dir: Path | str, keep_onnx: bool = True, evaluate: bool = True) 
     from vfreport.analysis.results import analyze_experiment
     from vfreport.analysis.sequential import sequential_entry
 
-    ExperimentDir(exp_dir).require()
-    old = previous_results(exp_dir)
-    ys = yardstick.prepare(exp_dir, evaluate=evaluate, previous=old)
+    experiment = as_experiment(experiment)
+    old = previous_results(experiment.root)
+    ys = yardstick.prepare(experiment, evaluate=evaluate, previous=old)
     onnx = (old or {}).get("onnx") if keep_onnx else None
     # sequential: run-all --until-decided's design, its looks, where it stopped (None otherwise)
-    return analyze_experiment(exp_dir, yardstick=ys, onnx=onnx, sequential=sequential_entry(exp_dir))
+    return analyze_experiment(experiment, yardstick=ys, onnx=onnx, sequential=sequential_entry(experiment.root))
 
 
-def export(exp_dir: Path | str, results: Results, arm: str | None = None,
+def export(experiment: Experiment | Path | str, results: Results, arm: str | None = None,
            out: Path | str | None = None, int8: str | None = None) -> OnnxEntry:
     """Export the winner and return its ``onnx`` entry (with ``int8``: also the int8 model, judged
     by DER, under the entry's ``int8``). On failure raise ExportError, whose ``entry`` holds what
     results.json records about the failed attempt (or None)."""
     from vfreport.deploy.export import export_experiment
 
-    return export_experiment(exp_dir, results, arm=arm, out=out, int8=int8)
+    return export_experiment(experiment, results, arm=arm, out=out, int8=int8)
 
 
-def report(exp_dir: Path | str, results: Results, html: bool = True) -> dict[str, Path]:
+def report(experiment: Experiment | Path | str, results: Results, html: bool = True) -> dict[str, Path]:
     """Write results.json, then render figures, report.md and (with ``html``) review.ipynb + report.html."""
     from vfreport.report.write import write_report
 
-    paths = {"results.json": write_results(exp_dir, results)}
-    paths.update(write_report(exp_dir, results, html=html))
+    experiment = as_experiment(experiment)
+    paths = {"results.json": write_results(experiment.root, results)}
+    paths.update(write_report(experiment, results, html=html))
     return paths
 
 
@@ -98,17 +105,19 @@ class PipelineResult:
 
 
 def analyse_export_report(exp_dir: Path | str, html: bool = True, echo: Echo = _quiet) -> PipelineResult:
-    """After training: analyse, export the winner to ONNX, write results.json and the report once."""
-    results = analyse(exp_dir, keep_onnx=False)
+    """After training: load the experiment once, analyse, export the winner to ONNX, write results.json
+    and the report once."""
+    experiment = load_experiment(exp_dir)
+    results = analyse(experiment, keep_onnx=False)
     export_error: ExportError | None = None
     try:
-        entry = export(exp_dir, results)
+        entry = export(experiment, results)
         echo(f"  model.onnx: {Path(exp_dir) / entry['path']} (parity max |diff| {entry['max_abs_diff']:.2e})")
     except ExportError as e:
         export_error = e
         entry = e.entry
     results = with_onnx(results, entry)
-    return PipelineResult(results, report(exp_dir, results, html=html), export_error)
+    return PipelineResult(results, report(experiment, results, html=html), export_error)
 
 
 def train_until_decided(cfg: ExperimentConfig, out: Path, train: Callable[[ExperimentConfig], Any],

@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 
 from vfreport import format as F
-from vfreport.config import ExperimentConfig, read_experiment_config
+from vfreport.config import ExperimentConfig
 from vfreport.deploy.heldout import score_heldout
 from vfreport.deploy.predict import PipelineSettings
 from vfreport.deploy.scoring import (
@@ -83,7 +83,7 @@ from vfreport.deploy.scoring import (
     SKIP_OVERLAP,
     corpus_der,
 )
-from vfreport.experiment.layout import ExperimentDir
+from vfreport.experiment.records import Experiment, as_experiment
 from vfreport.stats import bootstrap as B
 from vfreport.stats.intervals import summarize
 from vfreport.stats.results import N_RESAMPLES
@@ -211,7 +211,7 @@ def add_statistics(entry: dict[str, Any], cfg: ExperimentConfig, n_resamples: in
     return entry
 
 
-def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, split: str = DEFAULT_SPLIT,
+def evaluate_experiment(experiment: Experiment | Path | str, *, split: str = DEFAULT_SPLIT,
                         n_meetings: int = DEFAULT_MEETINGS, collar: float = COLLAR,
                         skip_overlap: bool = SKIP_OVERLAP, n_resamples: int = N_RESAMPLES,
                         seed: int = 0, settings: PipelineSettings | None = None) -> dict[str, Any]:
@@ -219,9 +219,11 @@ def evaluate_experiment(exp_dir: Path | str, cfg: ExperimentConfig | None = None
     run's best.pt (:func:`vfreport.deploy.heldout.score_heldout`, which writes the RTTM and UEM files),
     with the statistics over runs (:func:`summarize_evaluation`) for them and for the config's
     ``[evaluation]`` recordings (``real``). When the meetings cannot be loaded the entry says why, with
-    ``available`` False, instead of raising."""
-    cfg = cfg or read_experiment_config(ExperimentDir(exp_dir).config)
-    entry = score_heldout(exp_dir, cfg, split=split, n_meetings=n_meetings, collar=collar,
+    ``available`` False, instead of raising. A path is loaded here
+    (:func:`vfreport.experiment.records.load_experiment`)."""
+    experiment = as_experiment(experiment)
+    cfg = experiment.config
+    entry = score_heldout(experiment, split=split, n_meetings=n_meetings, collar=collar,
                           skip_overlap=skip_overlap, settings=settings)
     if "real" in entry:
         add_statistics(entry["real"], cfg, n_resamples, seed)

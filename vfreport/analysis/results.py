@@ -3,12 +3,13 @@
 Formats: docs/experiment-directory.md; methods: docs/statistics.md.
 
 
-:func:`analyze_experiment` reads experiment.toml and every ``<arm>/seed-<k>`` run (status.json,
-params.json, history.csv), computes per-run metrics (:mod:`vfreport.analysis.metrics`), then
+:func:`analyze_experiment` takes the experiment as loaded once
+(:func:`vfreport.experiment.records.load_experiment`: experiment.toml and every ``<arm>/seed-<k>``
+run's status.json, params.json, history.csv), computes per-run metrics (:mod:`vfreport.analysis.metrics`), then
 everything else with the pure :func:`vfreport.analysis.compute.compute`, and builds results.json
 (:func:`build_results`, the one place; its layout: :mod:`vfreport.experiment.results_schema`,
 docs/experiment-directory.md); :func:`vfreport.pipeline.write_results`
-writes it atomically as strict JSON. This is the I/O edge: everything else is pure.
+writes it atomically as strict JSON.
 
 Runs that failed, are still running, never started or have no folder are listed under
 ``arms.<arm>.missing`` with the reason and left out of the statistics. A completed run whose
@@ -31,15 +32,9 @@ from vfreport import __version__
 from vfreport.analysis import verdicts as V
 from vfreport.analysis.compute import Analysis, ArmInput, compute
 from vfreport.analysis.metrics import UNBIASED_SOURCES, RunMetrics, run_metrics, split_sampling_error
-from vfreport.config import ExperimentConfig, read_experiment_config
-from vfreport.errors import ExperimentError, HistoryError
-from vfreport.experiment.history import read_history
-from vfreport.experiment.layout import (
-    ExperimentDir,
-    RunDir,
-    read_json_object,
-)
-from vfreport.experiment.manifest import read_manifest
+from vfreport.config import ExperimentConfig
+from vfreport.errors import HistoryError
+from vfreport.experiment.records import MISSING, Experiment, Run, as_experiment
 from vfreport.experiment.results_schema import (
     SCHEMA_VERSION,
     Arm,
@@ -63,17 +58,6 @@ HYPOTHESIS_NAMES = {
     "H2": "Real labels → stable training",
     "H3": "Real labels → better learning",
 }
-
-
-# ---------------------------------------------------------------------------------------------
-# reading and validating files
-# ---------------------------------------------------------------------------------------------
-
-
-def _read_json_file(path: Path, what: str) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    return read_json_object(path, what)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,16 +103,14 @@ class _Run:
     state: str
     included: bool
     reason: str = ""
-    run: RunDir | None = None
     status: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     metrics: RunMetrics | None = None
     notes: list[str] = field(default_factory=list)
 
 
-def _test_acc(status: Mapping[str, Any]) -> float | None:
+def _test_acc(test: Any) -> float | None:
     """The run's test accuracy at its best-validation epoch (status.json ``test.acc``), if any."""
-    test = status.get("test")
     return test.get("acc") if isinstance(test, Mapping) else None
 
 
@@ -141,20 +123,24 @@ def _error_text(error: Any) -> str:
     return text
 
 
-def _load_run(run: RunDir | None, arm: str, seed: int) -> _Run:
-    if run is None:
-        return _Run(arm, seed, "missing", False, f"no run folder {run_key(arm, seed)}")
-    status = run.read_status().to_json()
-    params = _read_json_file(run.params, "params") or {}
-    state = status["state"]
-    r = _Run(arm, seed, state, state == "completed", run=run, status=status, params=params)
+def _metrics(run: Run) -> RunMetrics:
+    test = run.status.test
+    return run_metrics(run.require_history(), _test_acc(test), *split_sampling_error(test))
+
+
+def _analysis_run(run: Run) -> _Run:
+    """What the analysis makes of one loaded run: included or why not, its metrics and notes. Raises the
+    HistoryError of a completed run's malformed history."""
+    if run.dir is None:
+        return _Run(run.arm, run.seed, MISSING, False, f"no run folder {run_key(run.arm, run.seed)}")
+    status, state = run.status.to_json(), run.state
+    r = _Run(run.arm, run.seed, state, state == "completed", status=status, params=run.params)
     if state == "completed":
-        if not run.history.exists():
+        if not run.has_history:
             r.included = False
             r.reason = "status.json says completed but history.csv is missing"
         else:
-            r.metrics = run_metrics(read_history(run.history), _test_acc(status),
-                                    *split_sampling_error(status.get("test")))
+            r.metrics = _metrics(run)
             test = status.get("test")
             if isinstance(test, Mapping) and test.get("error"):
                 r.notes.append(f"no test score ({test['error']}): final-epoch val acc used instead")
@@ -170,10 +156,9 @@ def _load_run(run: RunDir | None, arm: str, seed: int) -> _Run:
         )
     else:
         r.reason = "pending: never started"
-    if run.history.exists():  # partial history: show it, but a diverged run may hold NaN
+    if run.has_history:  # partial history: show it, but a diverged run may hold NaN
         try:
-            r.metrics = run_metrics(read_history(run.history), _test_acc(status),
-                                    *split_sampling_error(status.get("test")))
+            r.metrics = _metrics(run)
         except HistoryError as e:
             r.notes.append(f"partial history not usable: {e}")
     return r
@@ -530,24 +515,9 @@ def build_results(
     return to_jsonable(results)
 
 
-def load_runs(ed: ExperimentDir, cfg: ExperimentConfig) -> tuple[list[_Run], list[str]]:
-    """Every configured (arm, seed) run, and warnings (seed folders not in the config)."""
-    on_disk = {(r.arm, r.seed): r for r in ed.runs()}
-    unknown = sorted({arm for arm, _ in on_disk} - set(cfg.arms))
-    if unknown:
-        raise ExperimentError(
-            f"{ed.root}: run folder(s) for arm(s) {', '.join(unknown)} not in {ed.config.name} "
-            f"(configured arms: {', '.join(cfg.arms)})"
-        )
-    runs: list[_Run] = []
-    warnings: list[str] = []
-    for arm in cfg.arms:
-        extra_seeds = sorted({s for a, s in on_disk if a == arm} - set(cfg.seeds))
-        if extra_seeds:
-            warnings.append(f"{arm}: seed folder(s) {extra_seeds} not in experiment.seeds {cfg.seeds}; included")
-        for s in sorted(set(cfg.seeds) | set(extra_seeds)):
-            runs.append(_load_run(on_disk.get((arm, s)), arm, s))
-    return runs, warnings
+def analysis_runs(experiment: Experiment) -> list[_Run]:
+    """Every configured run of ``experiment`` as the analysis sees it (:func:`_analysis_run`)."""
+    return [_analysis_run(r) for r in experiment.runs]
 
 
 def _received(r: _Run) -> dict[str, Any]:
@@ -571,44 +541,42 @@ def arm_input(cfg: ExperimentConfig, arm: str, runs: Sequence[_Run], data: Mappi
 
 
 def analyze_experiment(
-    exp_dir: Path | str, *, n_resamples: int = N_RESAMPLES, seed: int = 0, gates: Sequence[V.Gate] = (),
-    evaluation: Mapping[str, Any] | None = None, yardstick: Yardstick | None = None,
+    experiment: Experiment | Path | str, *, n_resamples: int = N_RESAMPLES, seed: int = 0,
+    gates: Sequence[V.Gate] = (), evaluation: Mapping[str, Any] | None = None, yardstick: Yardstick | None = None,
     onnx: OnnxEntry | None = None, sequential: Sequential | None = None,
 ) -> Results:
-    """Compute every statistic and verdict of an experiment directory: its results.json.
+    """Compute every statistic and verdict of an experiment: its results.json.
 
-    Reads the files (:func:`load_runs`), computes (:func:`vfreport.analysis.compute.compute`,
-    with any extra scenario ``gates`` and the DER ``evaluation`` entry, which makes ΔDER the primary
-    endpoint) and builds results.json (:func:`build_results`). A ``yardstick`` brings its own gates
-    and evaluation (``gates`` and ``evaluation`` are then ignored) and its entries into
-    results.json; ``onnx`` and ``sequential`` go in as they are. Raises ExperimentError
-    (missing directory/config, arm folders not in the config, bad status.json), ConfigError (bad
-    experiment.toml) or HistoryError (malformed history of a completed run). Bootstrap draws are
-    seeded by ``seed``: the same directory gives the same numbers.
+    Takes the loaded experiment (:func:`vfreport.experiment.records.load_experiment`; a path is loaded
+    here), makes its runs the analysis's (:func:`analysis_runs`), computes
+    (:func:`vfreport.analysis.compute.compute`, with any extra scenario ``gates`` and the DER
+    ``evaluation`` entry, which makes ΔDER the primary endpoint) and builds results.json
+    (:func:`build_results`). A ``yardstick`` brings its own gates and evaluation (``gates`` and
+    ``evaluation`` are then ignored) and its entries into results.json; ``onnx`` and ``sequential``
+    go in as they are. Raises ExperimentError (missing directory/config, arm folders not in the config,
+    bad status.json), ConfigError (bad experiment.toml) or HistoryError (malformed history of a
+    completed run). Bootstrap draws are seeded by ``seed``: the same directory gives the same numbers.
     """
-    ed = ExperimentDir(exp_dir).require()
-    cfg = read_experiment_config(ed.config)
+    experiment = as_experiment(experiment)
+    cfg = experiment.config
     if yardstick is not None:
         gates, evaluation = yardstick.verdict_gates(), yardstick.evaluation
-    runs, warnings = load_runs(ed, cfg)
+    runs = analysis_runs(experiment)
+    warnings = list(experiment.warnings)
     data = {arm: _data_info(cfg, arm, [r for r in runs if r.arm == arm]) for arm in cfg.arms}
     an = compute(cfg, {arm: arm_input(cfg, arm, runs, data[arm]) for arm in cfg.arms}, gates, n_resamples, seed,
                  evaluation)
     for arm in cfg.arms:
         data[arm]["flags"] = list(an.arms[arm].data_flags)
-    manifest = None
-    try:
-        found = read_manifest(ed)
-        manifest = found.to_json() if found else None
-    except ExperimentError as e:
-        warnings.append(str(e))
-    experiment = {
+    if experiment.manifest_error is not None:
+        warnings.append(experiment.manifest_error)
+    meta = {
         "name": cfg.name,
-        "dir": str(ed.root.resolve()),
+        "dir": str(experiment.root.resolve()),
         "config": cfg.to_dict(),
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "vfreport_version": __version__,
-        "manifest": manifest,
+        "manifest": experiment.manifest.to_json() if experiment.manifest else None,
         "warnings": warnings,
     }
-    return build_results(cfg, an, runs, data, experiment, yardstick=yardstick, onnx=onnx, sequential=sequential)
+    return build_results(cfg, an, runs, data, meta, yardstick=yardstick, onnx=onnx, sequential=sequential)

@@ -1,8 +1,8 @@
 """The common yardstick in the verdict (docs/statistics.md, docs/yardstick.md): DER on held-out meetings and each
 arm's lift over its audio-free baseline, turned into results.json entries and scenario gates.
 
-    prepare(exp_dir, cfg)  ->  Yardstick(evaluation, lifts, gates)
-    analyze_experiment(exp_dir, yardstick=ys)
+    prepare(experiment)  ->  Yardstick(evaluation, lifts, gates)
+    analyze_experiment(experiment, yardstick=ys)
         (its gates enter the scenario, ΔDER on its evaluation is the primary endpoint:
         :mod:`vfreport.analysis.primary`; :func:`vfreport.analysis.results.build_results` puts
         ``evaluation``, ``arms.<arm>.lift``, ``delta.der``, ``delta.lift`` and ``yardstick_gates``
@@ -26,10 +26,10 @@ from typing import Any
 
 from vfreport.analysis import evaluation as E
 from vfreport.analysis import lift as L
-from vfreport.analysis.results import Yardstick, arm_input, load_runs
-from vfreport.config import ExperimentConfig, read_experiment_config
+from vfreport.analysis.results import Yardstick, analysis_runs, arm_input
+from vfreport.config import ExperimentConfig
 from vfreport.errors import VfreportError
-from vfreport.experiment.layout import ExperimentDir
+from vfreport.experiment.records import Experiment, as_experiment
 from vfreport.experiment.results_schema import Gate
 
 DER_GATE = E.GATE_NAME
@@ -41,28 +41,28 @@ def gates(cfg: ExperimentConfig, lifts: Mapping[str, Mapping[str, Any]]) -> list
     return [L.lift_gate(lifts.get(tgt.name), tgt.display_name)]
 
 
-def prepare(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, evaluate: bool = True,
-            previous: Mapping[str, Any] | None = None, **evaluate_options: Any) -> Yardstick:
+def prepare(experiment: Experiment | Path | str, *, evaluate: bool = True, previous: Mapping[str, Any] | None = None,
+            **evaluate_options: Any) -> Yardstick:
     """Evaluate DER (or, with ``evaluate`` False, reuse ``previous["evaluation"]``), compute every
-    arm's lift and the gates."""
-    cfg = cfg or read_experiment_config(ExperimentDir(exp_dir).config)
+    arm's lift and the gates, on the loaded ``experiment`` (a path is loaded here)."""
+    experiment = as_experiment(experiment)
     if evaluate:
         try:
-            evaluation = E.evaluate_experiment(exp_dir, cfg, **evaluate_options)
+            evaluation = E.evaluate_experiment(experiment, **evaluate_options)
         except VfreportError as e:  # the report still comes out, saying why DER is missing
             evaluation = {"available": False, "reason": f"evaluation failed: {e}"}
     else:
         evaluation = (previous or {}).get("evaluation")
-    lifts = experiment_lifts(exp_dir, cfg)
-    return Yardstick(evaluation, lifts, gates(cfg, lifts))
+    lifts = experiment_lifts(experiment)
+    return Yardstick(evaluation, lifts, gates(experiment.config, lifts))
 
 
-def experiment_lifts(exp_dir: Path | str, cfg: ExperimentConfig | None = None) -> dict[str, dict[str, Any]]:
-    """:func:`vfreport.analysis.lift.arm_lift` of every arm of an experiment directory (reads the runs as
-    the analysis does)."""
-    ed = ExperimentDir(exp_dir)
-    cfg = cfg or read_experiment_config(ed.config)
-    runs, _ = load_runs(ed, cfg)
+def experiment_lifts(experiment: Experiment | Path | str) -> dict[str, dict[str, Any]]:
+    """:func:`vfreport.analysis.lift.arm_lift` of every arm of an experiment (its runs as the analysis
+    sees them; a path is loaded here)."""
+    experiment = as_experiment(experiment)
+    cfg = experiment.config
+    runs = analysis_runs(experiment)
     return {arm: L.arm_lift(arm_input(cfg, arm, runs, {}), cfg.thresholds.min_lift) for arm in cfg.arms}
 
 

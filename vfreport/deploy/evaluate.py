@@ -67,7 +67,8 @@ from vfreport.deploy.scoring import (
     score,
 )
 from vfreport.errors import ExperimentError
-from vfreport.experiment.layout import atomic_write_json, atomic_write_text
+from vfreport.experiment.layout import ExperimentDir, atomic_write_json, atomic_write_text
+from vfreport.experiment.records import load_experiment
 from vfreport.names import run_key
 
 OWN_SPEECH = "own-speech"
@@ -99,10 +100,6 @@ def load_models(model: Path | str) -> tuple[dict[str, Predictor], float | None]:
 
     A file is one model (``.onnx`` or ``.pt``); an experiment folder gives every completed run's
     best checkpoint, named ``<arm>/seed-<k>``, with the experiment's training window."""
-    from vfreport.config import read_experiment_config
-    from vfreport.deploy.winner import best_checkpoints
-    from vfreport.experiment.layout import ExperimentDir
-
     path = Path(model)
     if not path.is_dir():
         return {MODEL: load_predictor(path)}, None
@@ -110,9 +107,10 @@ def load_models(model: Path | str) -> tuple[dict[str, Predictor], float | None]:
     if not ed.config.is_file():
         raise ExperimentError(f"{path}: a folder given as MODEL must be an experiment directory "
                               f"(no {ed.config.name}); or give an .onnx or .pt file")
-    cfg = read_experiment_config(ed.config)
+    experiment = load_experiment(path)
+    cfg = experiment.config
     models = {run_key(arm, seed): load_predictor(run.best)
-              for arm, runs in best_checkpoints(ed, cfg).items() for seed, run in runs.items()}
+              for arm, runs in experiment.best_checkpoints().items() for seed, run in runs.items()}
     if not models:
         raise ExperimentError(f"{path}: no completed run has a best checkpoint (best.pt) to evaluate")
     return models, float(cfg.train.window_seconds)

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vfreport.config import read_experiment_config
 from vfreport.deploy.onnx import ExportInfo, export_onnx
 from vfreport.deploy.quantize import export_int8
 from vfreport.deploy.winner import Selection, choose_winner
 from vfreport.errors import ExportError
 from vfreport.experiment.layout import ExperimentDir
+from vfreport.experiment.records import Experiment, load_experiment
 
 
 def _entry(info: ExportInfo, sel: Selection, exp_root: Path, written: bool) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def _entry(info: ExportInfo, sel: Selection, exp_root: Path, written: bool) -> d
     }
 
 
-def export_experiment(exp_dir: Path | str, results: Mapping[str, Any], arm: str | None = None,
+def export_experiment(experiment: Experiment | Path | str, results: Mapping[str, Any], arm: str | None = None,
                       out: Path | str | None = None, int8: str | None = None) -> dict[str, Any]:
     """Export the winning checkpoint of an analysed experiment; return its results.json ``onnx`` entry.
 
@@ -55,9 +55,10 @@ def export_experiment(exp_dir: Path | str, results: Mapping[str, Any], arm: str 
     ``int8`` (a method of :mod:`vfreport.deploy.quantize`, e.g. "static") also writes the int8
     model beside the fp32 one, judged by DER on the yardstick's meetings: the entry's ``int8``
     holds both DERs and whether it was accepted (a rejected model is not written, and the caller
-    decides what to do: the CLI exits with an error).
+    decides what to do: the CLI exits with an error). ``experiment`` is the loaded experiment, or its
+    directory (which needs no experiment.toml but for ``int8``: the config is then loaded here).
     """
-    exp = ExperimentDir(exp_dir)
+    exp = experiment.dir if isinstance(experiment, Experiment) else ExperimentDir(experiment)
     sel = choose_winner(dict(results), exp.root, arm)
     target = exp.onnx if out is None else Path(out)
     meta: dict[str, Any] = {"arm": sel.arm, "seed": sel.seed, "epoch": sel.epoch, "val_acc": sel.val_acc,
@@ -75,19 +76,25 @@ def export_experiment(exp_dir: Path | str, results: Mapping[str, Any], arm: str 
     entry = _entry(info, sel, exp.root, written=True)
     if int8 is not None:
         try:
-            entry["int8"] = _int8_entry(exp, target, sel.arm, int8, (results.get("evaluation") or {}).get("split"))
+            entry["int8"] = _int8_entry(experiment, target, sel.arm, int8,
+                                        (results.get("evaluation") or {}).get("split"))
         except ExportError as e:  # the fp32 model stands; the int8 attempt is recorded beside it
             e.entry = {**entry, "int8": {"method": int8, "path": None, "accepted": False, "error": str(e)}}
             raise
     return entry
 
 
-def _int8_entry(exp: ExperimentDir, fp32_path: Path, arm: str, method: str, split: str | None) -> dict[str, Any]:
-    if not exp.config.is_file():
-        raise ExportError(f"cannot judge an int8 model without the experiment's config ({exp.config} is missing): "
-                          "its DER is measured on the yardstick meetings the config names")
-    entry, written = export_int8(fp32_path, read_experiment_config(exp.config), arm, method, split=split)
-    entry["path"] = None if written is None else _relative(written, exp.root)
+def _int8_entry(experiment: Experiment | Path | str, fp32_path: Path, arm: str, method: str,
+                split: str | None) -> dict[str, Any]:
+    """The int8 model judged by DER on the yardstick meetings the experiment's config names."""
+    if not isinstance(experiment, Experiment):
+        exp = ExperimentDir(experiment)
+        if not exp.config.is_file():
+            raise ExportError(f"cannot judge an int8 model without the experiment's config ({exp.config} is "
+                              "missing): its DER is measured on the yardstick meetings the config names")
+        experiment = load_experiment(exp.root)
+    entry, written = export_int8(fp32_path, experiment.config, arm, method, split=split)
+    entry["path"] = None if written is None else _relative(written, experiment.root)
     return entry
 
 

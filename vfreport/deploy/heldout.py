@@ -14,7 +14,7 @@ The method (oracle speech, the model-free baselines, the scoring convention) is 
 :mod:`vfreport.analysis.evaluation`, which adds the statistics over runs to what
 :func:`score_heldout` returns. The meetings, the diarization of one meeting, the baselines'
 segments and the scoring are :mod:`vfreport.deploy.scoring`; the best checkpoints,
-:func:`vfreport.deploy.winner.best_checkpoints`.
+:meth:`vfreport.experiment.records.Experiment.best_checkpoints`.
 
 Reuse (``run-all --until-decided``'s looks): a run whose ``<run>/eval/`` RTTMs were made from the
 same best.pt, arm, options and vfreport version (:data:`REUSE_FILE`) is re-scored, not diarized again.
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from vfreport import __version__
-from vfreport.config import ArmConfig, ExperimentConfig, read_experiment_config
+from vfreport.config import ArmConfig, ExperimentConfig
 from vfreport.data.audio import SAMPLE_RATE
 from vfreport.data.geometry import GEOMETRY
 from vfreport.data.overlap import overlap_floor
@@ -54,7 +54,6 @@ from vfreport.deploy.scoring import (
     score,
     speech_regions,
 )
-from vfreport.deploy.winner import best_checkpoints
 from vfreport.errors import ExperimentError, VfreportError
 from vfreport.experiment.layout import (
     ExperimentDir,
@@ -63,6 +62,7 @@ from vfreport.experiment.layout import (
     atomic_write_text,
     read_json_object,
 )
+from vfreport.experiment.records import Experiment, as_experiment
 from vfreport.names import run_key
 
 EVAL_DIR = "eval"
@@ -249,9 +249,9 @@ class _Runs:
     failures: list[str]
 
 
-def _load_runs(ed: ExperimentDir, cfg: ExperimentConfig, arm: ArmConfig, options: Mapping[str, Any]) -> _Runs:
+def _load_runs(experiment: Experiment, arm: ArmConfig, options: Mapping[str, Any]) -> _Runs:
     out = _Runs({}, {}, [])
-    for arm_name, runs in best_checkpoints(ed, cfg).items():
+    for arm_name, runs in experiment.best_checkpoints().items():
         out.predictors[arm_name] = {}
         for seed_, run in runs.items():
             if _reusable(run, _stamp(run, arm, options)):
@@ -272,10 +272,10 @@ def _merge_rescored(der: dict[str, dict[str, dict[str, dict[str, float]]]],
         der[arm_name] = dict(sorted(der[arm_name].items(), key=lambda kv: int(kv[0])))
 
 
-def _write_stamps(ed: ExperimentDir, cfg: ExperimentConfig, arm: ArmConfig, options: Mapping[str, Any],
+def _write_stamps(experiment: Experiment, arm: ArmConfig, options: Mapping[str, Any],
                   predictors: Mapping[str, Mapping[str, Any]], uris: Sequence[str]) -> None:
     """:data:`REUSE_FILE` in every diarized run's ``eval/``: what its RTTMs were made from."""
-    for arm_name, runs in best_checkpoints(ed, cfg).items():
+    for arm_name, runs in experiment.best_checkpoints().items():
         for seed_, run in runs.items():
             if str(seed_) in predictors.get(arm_name, {}):
                 atomic_write_json(run.root / EVAL_DIR / REUSE_FILE,
@@ -290,7 +290,7 @@ def _hypothesis_dirs(ed: ExperimentDir, runs: _Runs) -> dict[str, dict[str, str]
     return dirs
 
 
-def score_heldout(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, split: str = DEFAULT_SPLIT,
+def score_heldout(experiment: Experiment | Path | str, *, split: str = DEFAULT_SPLIT,
                   n_meetings: int = DEFAULT_MEETINGS, collar: float = COLLAR, skip_overlap: bool = SKIP_OVERLAP,
                   settings: PipelineSettings | None = None) -> dict[str, Any]:
     """Diarize the held-out meetings with every completed run's best.pt and score them (module doc).
@@ -301,10 +301,11 @@ def score_heldout(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, s
     (:func:`vfreport.analysis.evaluation.evaluate_experiment` adds them). Meetings are decoded one at
     a time and every model runs on each before the next. When the meetings cannot be loaded the entry
     says why, with ``available`` False, instead of raising. With an ``[evaluation]`` set in the
-    config, the entry's ``real`` key holds :func:`score_real`'s.
+    config, the entry's ``real`` key holds :func:`score_real`'s. A path is loaded here
+    (:func:`vfreport.experiment.records.load_experiment`).
     """
-    ed = ExperimentDir(exp_dir)
-    cfg = cfg or read_experiment_config(ed.config)
+    experiment = as_experiment(experiment)
+    ed, cfg = experiment.dir, experiment.config
     window_seconds = float(cfg.train.window_seconds)
     entry = _common_entry(collar, skip_overlap, split, window_seconds, settings)
     arm = evaluation_arm(cfg)
@@ -313,7 +314,7 @@ def score_heldout(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, s
         return entry
     options = {"split": split, "n_meetings": n_meetings, "collar": collar, "skip_overlap": skip_overlap,
                "window_seconds": window_seconds}
-    runs = _load_runs(ed, cfg, arm, options)
+    runs = _load_runs(experiment, arm, options)
     failures = runs.failures
     if not any(runs.predictors.values()) and not runs.reused:
         entry["reason"] = "no completed run has a best checkpoint to evaluate" + (f" ({'; '.join(failures)})"
@@ -338,10 +339,10 @@ def score_heldout(exp_dir: Path | str, cfg: ExperimentConfig | None = None, *, s
         for reused in runs.reused.values():
             for run in reused.values():
                 (run.root / EVAL_DIR / REUSE_FILE).unlink(missing_ok=True)
-        return score_heldout(exp_dir, cfg, split=split, n_meetings=n_meetings, collar=collar,
+        return score_heldout(experiment, split=split, n_meetings=n_meetings, collar=collar,
                              skip_overlap=skip_overlap)
     _merge_rescored(tables.der, again)
-    _write_stamps(ed, cfg, arm, options, runs.predictors, uris)
+    _write_stamps(experiment, arm, options, runs.predictors, uris)
     entry.update({
         "available": True,
         "data": "synthetic" if arm.source == "synthetic" else "real",

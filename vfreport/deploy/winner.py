@@ -1,5 +1,5 @@
-"""Which checkpoints there are (every completed run's best.pt) and which one to export: the best seed
-of the winning arm."""
+"""Which checkpoint to export: the best seed of the winning arm (the checkpoints there are:
+:meth:`vfreport.experiment.records.Experiment.best_checkpoints`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vfreport.config import ExperimentConfig
-from vfreport.errors import ExperimentError, ExportError, VfreportError
-from vfreport.experiment.layout import ExperimentDir, RunDir
+from vfreport.errors import ExperimentError, ExportError
+from vfreport.experiment.layout import ExperimentDir
 from vfreport.names import check_name
 
 
@@ -100,18 +99,3 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
         return load_checkpoint(path)
     except ExperimentError as e:
         raise ExportError(str(e)) from e
-
-
-def best_checkpoints(ed: ExperimentDir, cfg: ExperimentConfig) -> dict[str, dict[int, RunDir]]:
-    """{arm: {seed: run}} of completed runs that have a best.pt."""
-    out: dict[str, dict[int, RunDir]] = {arm: {} for arm in cfg.arms}
-    for run in ed.runs():
-        if run.arm not in out:
-            continue
-        try:
-            state = run.read_status().state
-        except (OSError, VfreportError):  # unreadable status.json: not a usable run
-            continue
-        if state == "completed" and run.best.is_file():
-            out[run.arm][run.seed] = run
-    return {arm: dict(sorted(runs.items())) for arm, runs in out.items()}

@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vfreport.config import read_experiment_config
 from vfreport.data.audio import SAMPLE_RATE
 from vfreport.data.rttm import Segment, parse_rttm, parse_uem
 from vfreport.deploy.scoring import open_meetings
 from vfreport.errors import ExperimentError, VfreportError
 from vfreport.experiment.layout import ExperimentDir, read_json_object
+from vfreport.experiment.records import Experiment, load_experiment
 
 CORRECT = "correct"
 CONFUSION = "confusion"
@@ -248,10 +248,14 @@ def _num(x: Any) -> float:
 
 class Review:
     """An experiment directory opened for review (module doc). Reads results.json and the
-    evaluation's reference RTTM/UEM on construction; hypothesis RTTMs and audio on demand, once."""
+    evaluation's reference RTTM/UEM on construction; hypothesis RTTMs and audio on demand, once.
+    ``experiment`` is the loaded experiment, or its path: the config (which the audio needs) is then
+    loaded on the first :meth:`load_audio`."""
 
-    def __init__(self, exp_dir: Path | str, results: Mapping[str, Any] | None = None) -> None:
-        self.exp = ExperimentDir(Path(exp_dir).resolve())
+    def __init__(self, experiment: Experiment | Path | str, results: Mapping[str, Any] | None = None) -> None:
+        self._experiment = experiment if isinstance(experiment, Experiment) else None
+        root = experiment.root if isinstance(experiment, Experiment) else Path(experiment)
+        self.exp = ExperimentDir(root.resolve())
         if results is None:
             if not self.exp.results.exists():
                 raise ExperimentError(f"{self.exp.results}: missing; run `vfreport report {self.exp.root}` first")
@@ -512,8 +516,9 @@ class Review:
         want = [u for u in dict.fromkeys(uris) if u not in self._audio]
         if want:
             ev = self.evaluation
-            cfg = read_experiment_config(self.exp.config)
-            arm = cfg.arms.get(str(ev.get("arm")))
+            if self._experiment is None:
+                self._experiment = load_experiment(self.exp.root)
+            arm = self._experiment.config.arms.get(str(ev.get("arm")))
             if arm is None:
                 raise ExperimentError(f"the evaluated arm {ev.get('arm')!r} is not in {self.exp.config}")
             expected = {str(m.get("uri")): _num(m.get("seconds")) for m in ev.get("meetings") or []}

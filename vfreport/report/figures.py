@@ -10,8 +10,9 @@
   (:func:`vfreport.report.yardstick.der_figure`, from results.json's ``evaluation``).
 
 Figures are drawn on :class:`matplotlib.figure.Figure` objects (no pyplot state, no global
-backend switch) and written atomically. :func:`load_histories` gives every run's history as one
-long DataFrame, which the review notebook uses too.
+backend switch) and written atomically. :func:`load_histories` gives every run's history (as
+loaded once: :mod:`vfreport.experiment.records`) as one long DataFrame, which the review notebook
+uses too.
 """
 
 from __future__ import annotations
@@ -28,10 +29,8 @@ import pandas as pd
 
 from vfreport import format as F
 from vfreport.analysis.metrics import EARLY_EPOCHS, LN2
-from vfreport.config import read_experiment_config
-from vfreport.errors import ConfigError
-from vfreport.experiment.history import read_history
-from vfreport.experiment.layout import ExperimentDir, atomic_write_bytes
+from vfreport.experiment.layout import atomic_write_bytes
+from vfreport.experiment.records import Experiment, as_experiment
 from vfreport.experiment.results_schema import Results
 
 if TYPE_CHECKING:  # matplotlib and seaborn load only when a figure is drawn (load_histories is light)
@@ -47,36 +46,24 @@ ID_COLUMNS = ["arm", "display_name", "role", "seed", "state"]
 # ---------------------------------------------------------------------------------------------
 
 
-def _arm_info(exp: ExperimentDir) -> dict[str, tuple[str, str]]:
-    """arm -> (display name, role) from experiment.toml (empty if there is none or it is invalid)."""
-    if not exp.config.exists():
-        return {}
-    try:
-        cfg = read_experiment_config(exp.config)
-    except ConfigError:
-        return {}
-    return {name: (arm.display_name, arm.role) for name, arm in cfg.arms.items()}
-
-
-def load_histories(exp_dir: Path | str) -> pd.DataFrame:
-    """Every run's history.csv as one long DataFrame.
+def load_histories(experiment: Experiment | Path | str) -> pd.DataFrame:
+    """Every run's history.csv as one long DataFrame (a path is loaded here:
+    :func:`vfreport.experiment.records.load_experiment`).
 
     Columns: ``arm, display_name, role, seed, state`` (from experiment.toml and status.json), then
     the history columns (``epoch, train_loss, train_acc, val_loss, val_acc, …``). Rows are sorted
     baseline arm first, then by seed and epoch. Runs without a history are absent; an unreadable
     history raises HistoryError naming the file.
     """
-    exp = ExperimentDir(exp_dir)
-    info = _arm_info(exp)
+    experiment = as_experiment(experiment)
     frames = []
-    for run in exp.runs():
-        if not run.history.exists():
+    for run in sorted(experiment.runs, key=lambda r: (r.arm, r.seed)):  # the frame's column order: arm by name
+        if not run.has_history:
             continue
-        hist = read_history(run.history)
-        display, role = info.get(run.arm, (run.arm, ""))
-        state = run.read_status().state
-        ids = pd.DataFrame({"arm": run.arm, "display_name": display, "role": role, "seed": run.seed,
-                            "state": state}, index=hist.index)
+        hist = run.require_history()
+        arm = experiment.config.arms[run.arm]
+        ids = pd.DataFrame({"arm": run.arm, "display_name": arm.display_name, "role": arm.role, "seed": run.seed,
+                            "state": run.state}, index=hist.index)
         frames.append(pd.concat([ids, hist], axis=1))
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in ID_COLUMNS + ["epoch"]})
@@ -364,15 +351,16 @@ def best_val_acc_figure(results: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def make_figures(exp_dir: Path | str, results: Results) -> dict[str, Path]:
+def make_figures(experiment: Experiment | Path | str, results: Results) -> dict[str, Path]:
     """Draw the figures of ``results`` (and the runs' histories) into ``DIR/figures/*.png``.
 
     Returns {name: path} for the figures written: none when no run has a history. Figures that a
     previous report wrote but that have no data now are removed, so the report never shows stale
-    pictures.
+    pictures. ``experiment`` is the loaded experiment (a path is loaded here).
     """
-    exp = ExperimentDir(exp_dir)
-    hist = _completed(load_histories(exp.root), results)
+    experiment = as_experiment(experiment)
+    exp = experiment.dir
+    hist = _completed(load_histories(experiment), results)
     out: dict[str, Path] = {}
     figs: dict[str, Figure] = {}
     if not hist.empty:

@@ -35,6 +35,7 @@ import pandas as pd
 from vfreport import format as F
 from vfreport.errors import ExperimentError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_text
+from vfreport.experiment.records import Experiment
 from vfreport.experiment.results_schema import Results, read_results
 from vfreport.report import markdown as md
 from vfreport.report.drilldown import MAX_CLIP_SECONDS, Case, Clip, Review, clock
@@ -179,9 +180,9 @@ def figure_paths(exp_dir: Path | str) -> list[Path]:
 # ---------------------------------------------------------------------------------------------
 
 
-def open_review(exp_dir: Path | str, results: Mapping[str, Any] | None = None) -> Review:
-    """The review API on ``exp_dir`` (:class:`vfreport.report.drilldown.Review`)."""
-    return Review(exp_dir, results)
+def open_review(experiment: Experiment | Path | str, results: Mapping[str, Any] | None = None) -> Review:
+    """The review API on the loaded ``experiment`` or its directory (:class:`vfreport.report.drilldown.Review`)."""
+    return Review(experiment, results)
 
 
 def primary_comparison(results: Mapping[str, Any]) -> str:
