@@ -21,11 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vfreport.analysis import yardstick
+from vfreport.analysis.results import analyze_experiment, to_jsonable
+from vfreport.analysis.sequential import sequential_entry
 from vfreport.config import ExperimentConfig
+from vfreport.deploy.export import export_experiment
 from vfreport.errors import ExportError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, read_json
 from vfreport.experiment.records import Experiment, as_experiment, load_experiment
 from vfreport.experiment.results_schema import OnnxEntry, Results, with_onnx
+from vfreport.report.write import write_report
+from vfreport.run import runner
 from vfreport.sequential_run import merge_trained, run_until_decided
 
 Echo = Callable[[str], None]
@@ -37,8 +43,6 @@ def _quiet(_: str) -> None:
 
 def write_results(exp_dir: Path | str, results: Results) -> Path:
     """Write ``results`` to ``<exp_dir>/results.json`` atomically, as strict JSON (the only writer)."""
-    from vfreport.analysis.results import to_jsonable
-
     return atomic_write_json(ExperimentDir(exp_dir).results, to_jsonable(dict(results)))
 
 
@@ -65,10 +69,6 @@ def analyse(experiment: Experiment | Path | str, keep_onnx: bool = True, evaluat
     enter the scenario as gates. With ``keep_onnx``, the ``onnx`` entry of the previous
     results.json is carried over: the model exported then is still on disk and still described by it.
     """
-    from vfreport.analysis import yardstick
-    from vfreport.analysis.results import analyze_experiment
-    from vfreport.analysis.sequential import sequential_entry
-
     experiment = as_experiment(experiment)
     old = previous_results(experiment.root)
     ys = yardstick.prepare(experiment, evaluate=evaluate, previous=old)
@@ -82,15 +82,11 @@ def export(experiment: Experiment | Path | str, results: Results, arm: str | Non
     """Export the winner and return its ``onnx`` entry (with ``int8``: also the int8 model, judged
     by DER, under the entry's ``int8``). On failure raise ExportError, whose ``entry`` holds what
     results.json records about the failed attempt (or None)."""
-    from vfreport.deploy.export import export_experiment
-
     return export_experiment(experiment, results, arm=arm, out=out, int8=int8)
 
 
 def report(experiment: Experiment | Path | str, results: Results, html: bool = True) -> dict[str, Path]:
     """Write results.json, then render figures, report.md and (with ``html``) review.ipynb + report.html."""
-    from vfreport.report.write import write_report
-
     experiment = as_experiment(experiment)
     paths = {"results.json": write_results(experiment.root, results)}
     paths.update(write_report(experiment, results, html=html))
@@ -142,10 +138,8 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, config_file: str | 
     seeds per arm, or a given ``design``, deciding on ``endpoint``) until the sequential design stops.
 
     Returns the training outcome and, with ``report_after``, the :class:`PipelineResult`."""
-    from vfreport.run.runner import run_all as train_all
-
     def train(c: ExperimentConfig) -> Any:
-        return train_all(c, out, jobs=jobs, config_file=config_file, **run_options)
+        return runner.run_all(c, out, jobs=jobs, config_file=config_file, **run_options)
 
     trained = train_until_decided(cfg, out, train, looks, echo, design, endpoint) if until_decided else train(cfg)
     echo(f"trained {len(trained.completed)} runs, skipped {len(trained.skipped)} already complete, "

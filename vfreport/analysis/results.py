@@ -32,7 +32,7 @@ from vfreport import __version__
 from vfreport.analysis import verdicts as V
 from vfreport.analysis.compute import Analysis, ArmInput, compute
 from vfreport.analysis.metrics import UNBIASED_SOURCES, RunMetrics, run_metrics, split_sampling_error
-from vfreport.config import ExperimentConfig
+from vfreport.config import ExperimentConfig, Thresholds
 from vfreport.errors import HistoryError
 from vfreport.experiment.records import MISSING, Experiment, Run, as_experiment
 from vfreport.experiment.results_schema import (
@@ -405,25 +405,10 @@ class Yardstick:
         return [V.Gate(g["name"], g["passed"], g["sentence"]) for g in self.gates]
 
 
-def build_results(
-    cfg: ExperimentConfig,
-    an: Analysis,
-    runs: Sequence[_Run],
-    data: Mapping[str, Any],
-    experiment: Mapping[str, Any],
-    *,
-    yardstick: Yardstick | None = None,
-    onnx: OnnxEntry | None = None,
-    sequential: Sequential | None = None,
-) -> Results:
-    """results.json (:class:`vfreport.experiment.results_schema.Results`, docs/experiment-directory.md),
-    the one place it is built: the analysis, the runs and the data notes; with the ``yardstick``
-    (:mod:`vfreport.analysis.yardstick`) also ``evaluation``, ``arms.<arm>.lift``, ``delta.der``,
-    ``delta.lift`` and ``yardstick_gates``; the export's ``onnx`` entry (replace it later with
-    :func:`vfreport.experiment.results_schema.with_onnx`); run-all --until-decided's ``sequential``."""
-    th = cfg.thresholds
-    tgt, base = cfg.target, cfg.baseline
-    lifts = yardstick.lifts if yardstick is not None else {}
+def _arm_entries(cfg: ExperimentConfig, an: Analysis, runs: Sequence[_Run],
+                 lifts: Mapping[str, Lift]) -> dict[str, Arm]:
+    """results.json's ``arms``: each arm's runs, summaries, stability, readiness and (with a
+    yardstick) lift."""
     arms_out: dict[str, Arm] = {}
     for name, acfg in cfg.arms.items():
         a = an.arms[name]
@@ -452,6 +437,14 @@ def build_results(
         if name in lifts:
             arm["lift"] = lifts[name]  # type: ignore[typeddict-item]
         arms_out[name] = arm
+    return arms_out
+
+
+def _hypotheses(cfg: ExperimentConfig, an: Analysis, runs: Sequence[_Run]) -> dict[str, Any]:
+    """results.json's ``hypotheses``: H1-H3 with their family and thresholds; an untestable one's
+    reason names the missing runs."""
+    th = cfg.thresholds
+    tgt, base = cfg.target, cfg.baseline
     order = (tgt.name, base.name)
     h = an.hypotheses
     h1_delta = h["H1"].test.estimate.value if h["H1"].test.estimate else None
@@ -473,36 +466,71 @@ def build_results(
     for entry in hyp.values():
         if not entry["testable"] and note:
             entry["reason"] += note
-    scenario_out = an.scenario.to_dict()
-    if an.position_caveat:
-        scenario_out["sentence"] += " " + an.position_caveat
-        scenario_out["position_caveat"] = an.position_caveat
-    primary = to_jsonable(primary_dict(an, {a: [r.seed for r in runs if r.arm == a and r.included] for a in cfg.arms}))
+    return hyp
+
+
+def _thresholds(th: Thresholds) -> dict[str, Any]:
+    """results.json's ``thresholds``: the config's, and the data-fraction rule's."""
+    return {
+        "ready": th.ready, "poc": th.poc, "best_case": th.best_case, "realistic": th.realistic,
+        "max_variance": th.max_variance, "train_acc_epoch10": th.train_acc_epoch10, "alpha": th.alpha,
+        "expected_gain": list(th.expected_gain), "min_delta": th.min_delta, "min_lift": th.min_lift,
+        "min_der_delta": th.min_der_delta, "ready_der": th.ready_der,
+        "min_data_fraction": V.MIN_DATA_FRACTION,
+    }
+
+
+def _delta(an: Analysis, primary: Mapping[str, Any], with_yardstick: bool) -> dict[str, Any]:
+    """results.json's ``delta``: each accuracy difference, and (with a yardstick) ``der`` and ``lift``."""
     delta: dict[str, Any] = {k: {"value": d.value, "ci95": list(d.ci.as_tuple()) if d.ci else None,
                                  "ci": _interval(d.ci), "bootstrap_ci": _interval(d.bootstrap)}
                              for k, d in an.delta.items()}
-    if yardstick is not None:
+    if with_yardstick:
         delta["der"] = der_delta(primary)
         delta["lift"] = LIFT_DELTA
+    return delta
+
+
+def _scenario(an: Analysis) -> dict[str, Any]:
+    """results.json's ``scenario``, with the position-baseline caveat appended when there is one."""
+    out = an.scenario.to_dict()
+    if an.position_caveat:
+        out["sentence"] += " " + an.position_caveat
+        out["position_caveat"] = an.position_caveat
+    return out
+
+
+def build_results(
+    cfg: ExperimentConfig,
+    an: Analysis,
+    runs: Sequence[_Run],
+    data: Mapping[str, Any],
+    experiment: Mapping[str, Any],
+    *,
+    yardstick: Yardstick | None = None,
+    onnx: OnnxEntry | None = None,
+    sequential: Sequential | None = None,
+) -> Results:
+    """results.json (:class:`vfreport.experiment.results_schema.Results`, docs/experiment-directory.md),
+    the one place it is built: the analysis, the runs and the data notes; with the ``yardstick``
+    (:mod:`vfreport.analysis.yardstick`) also ``evaluation``, ``arms.<arm>.lift``, ``delta.der``,
+    ``delta.lift`` and ``yardstick_gates``; the export's ``onnx`` entry (replace it later with
+    :func:`vfreport.experiment.results_schema.with_onnx`); run-all --until-decided's ``sequential``."""
+    lifts = yardstick.lifts if yardstick is not None else {}
+    primary = to_jsonable(primary_dict(an, {a: [r.seed for r in runs if r.arm == a and r.included] for a in cfg.arms}))
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "experiment": dict(experiment),
-        "thresholds": {
-            "ready": th.ready, "poc": th.poc, "best_case": th.best_case, "realistic": th.realistic,
-            "max_variance": th.max_variance, "train_acc_epoch10": th.train_acc_epoch10, "alpha": th.alpha,
-            "expected_gain": list(th.expected_gain), "min_delta": th.min_delta, "min_lift": th.min_lift,
-            "min_der_delta": th.min_der_delta, "ready_der": th.ready_der,
-            "min_data_fraction": V.MIN_DATA_FRACTION,
-        },
+        "thresholds": _thresholds(cfg.thresholds),
         "primary": primary,
         "runs": [_run_entry(r) for r in runs],
-        "arms": arms_out,
-        "baseline": base.name,
-        "target": tgt.name,
+        "arms": _arm_entries(cfg, an, runs, lifts),
+        "baseline": cfg.baseline.name,
+        "target": cfg.target.name,
         "basis": {"name": an.basis, "unbiased_sources": UNBIASED_SOURCES},
-        "delta": delta,
-        "hypotheses": hyp,
-        "scenario": scenario_out,
+        "delta": _delta(an, primary, yardstick is not None),
+        "hypotheses": _hypotheses(cfg, an, runs),
+        "scenario": _scenario(an),
         "power": _power_dict(an.power),
         "onnx": onnx,
         "data": dict(data),

@@ -35,9 +35,20 @@ import numpy as np
 
 from vfreport.bench.figure import Figure, meets
 from vfreport.data.audio import read_audio_file
+from vfreport.data.labels import Turns, speaker_activity
 from vfreport.data.overlap import overlap_floor
 from vfreport.data.rttm import Segment, parse_rttm, parse_uem
-from vfreport.deploy.predict import OLD_PIPELINE, PipelineSettings, load_predictor, predict_audio
+from vfreport.deploy.predict import (
+    DEFAULT_WINDOW_SECONDS,
+    OLD_PIPELINE,
+    PipelineSettings,
+    frames_to_segments,
+    load_predictor,
+    local_speakers,
+    predict_audio,
+    vote,
+    window_batches,
+)
 from vfreport.deploy.scoring import Meeting, crop_to_regions, one_speaker_segments, reference_speech, speech_regions
 from vfreport.deploy.scoring import score as der_score
 from vfreport.deploy.speech import detect_speech
@@ -83,20 +94,11 @@ def reference_clusters(predictor: Any, r: Recording, speech: np.ndarray) -> list
     ``speech`` frames) takes the reference speaker active on most of its frames (frame centres in a
     turn, :func:`vfreport.data.labels.speaker_activity`); frames vote and become segments as in
     :func:`vfreport.deploy.predict.predict_audio` (default window and hop)."""
-    from vfreport.data.labels import Turns, speaker_activity
-    from vfreport.deploy.predict import (
-        DEFAULT_WINDOW_SECONDS,
-        frames_to_segments,
-        local_speakers,
-        vote,
-        window_probabilities,
-    )
-
     sr, step = predictor.sample_rate, predictor.frame_step
     seconds = predictor.window_seconds or DEFAULT_WINDOW_SECONDS
     hop = max(step, int(round(seconds / 2 * sr / step)) * step)
-    probs, firsts = window_probabilities(predictor, r.audio, int(round(seconds * sr)), hop)
-    speakers = local_speakers(probs, firsts, speech)
+    speakers = [s for probs, firsts in window_batches(predictor, r.audio, int(round(seconds * sr)), hop)
+                for s in local_speakers(probs, firsts, speech)]
     if not speakers:
         return []
     turns = Turns.from_lists([s.start for s in r.reference], [s.end for s in r.reference],

@@ -35,6 +35,7 @@ from torch import nn
 
 from vfreport.data.geometry import GEOMETRY, FrameGeometry
 from vfreport.data.spectral import circular_acf_kernel, hann, mel_filterbank, periodicity_kernel, pitch_lags
+from vfreport.errors import ExperimentError
 
 __all__ = ["FastDiarizationModel", "LogMel", "ModelConfig", "load_checkpoint", "mel_filterbank", "num_frames",
            "pitch_lags"]
@@ -247,8 +248,6 @@ def _legacy_conv_keys(state: dict[str, Any]) -> dict[str, Any]:
 
 def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint without unpickling arbitrary objects (``weights_only=True``)."""
-    from vfreport.errors import ExperimentError
-
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError as e:

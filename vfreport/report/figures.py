@@ -32,6 +32,7 @@ from vfreport.analysis.metrics import EARLY_EPOCHS, LN2
 from vfreport.experiment.layout import atomic_write_bytes
 from vfreport.experiment.records import Experiment, as_experiment
 from vfreport.experiment.results_schema import Results
+from vfreport.report import yardstick
 
 if TYPE_CHECKING:  # matplotlib and seaborn load only when a figure is drawn (load_histories is light)
     from matplotlib.figure import Figure
@@ -368,7 +369,6 @@ def make_figures(experiment: Experiment | Path | str, results: Results) -> dict[
         figs["val_acc_variability"] = variability_figure(hist, results)
     if any((results.get("arms", {}).get(a, {}).get("n_seeds") or 0) > 0 for a in results.get("arms", {})):
         figs["best_val_acc"] = best_val_acc_figure(results)
-    from vfreport.report import yardstick
 
     if yardstick.available(results):  # DER per held-out meeting and run (the common yardstick)
         figs[yardstick.FIGURE_NAME] = yardstick.der_figure(results)

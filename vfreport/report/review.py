@@ -39,8 +39,10 @@ from vfreport.experiment.records import Experiment
 from vfreport.experiment.results_schema import Results, read_results
 from vfreport.report import markdown as md
 from vfreport.report.drilldown import MAX_CLIP_SECONDS, Case, Clip, Review, clock
-from vfreport.report.figures import FIGURE_NAMES
-from vfreport.run.notebooks import template_path
+from vfreport.report.figures import FIGURE_NAMES, png_bytes
+from vfreport.report.listen import EMBED_RATE, player, wav_bytes
+from vfreport.report.timeline import run_curves_figure, timeline_figure
+from vfreport.run.notebooks import execute_notebook, kernel_name, template_path
 
 TEMPLATE = template_path("review.ipynb")
 REVIEW_TIMEOUT_S = 600
@@ -265,7 +267,6 @@ def differences_view(review: Review) -> Any:
 def _png(fig: Any) -> Any:
     from IPython.display import Image
 
-    from vfreport.report.figures import png_bytes
 
     return Image(data=png_bytes(fig))
 
@@ -299,9 +300,6 @@ def show_case(review: Review, case: Case, clips: list[Clip] | None = None, displ
     the audio clips (captioned). Returns the number of clips shown."""
     from IPython.display import Markdown
 
-    from vfreport.report.listen import player
-    from vfreport.report.timeline import timeline_figure
-
     if display is None:
         from IPython.display import display
     display(Markdown(f"### {md.md_text(review.display_name(case.arm))} · seed {md.md_text(case.run)} · "
@@ -328,9 +326,6 @@ def show_drilldown(review: Review, histories: pd.DataFrame | None = None, displa
     worst and the median meeting of its median run with timelines and audio clips. Arms without an
     evaluated run and an unavailable evaluation get a sentence. Returns the number of clips embedded."""
     from IPython.display import Markdown
-
-    from vfreport.report.listen import EMBED_RATE, player, wav_bytes
-    from vfreport.report.timeline import run_curves_figure
 
     if display is None:
         from IPython.display import display
@@ -436,7 +431,6 @@ def execute_review(exp_dir: Path | str, template: Path | str | None = None,
     """
     from papermill.exceptions import PapermillExecutionError
 
-    from vfreport.run.notebooks import execute_notebook
 
     exp = ExperimentDir(Path(exp_dir).resolve())
     if not exp.root.is_dir():
@@ -561,7 +555,6 @@ def prepare_live_notebook(exp_dir: Path | str, template: Path | str | None = Non
     (papermill, not executed), for Jupyter: Run All draws the drill-down's controls."""
     import papermill as pm
 
-    from vfreport.run.notebooks import kernel_name
 
     exp = ExperimentDir(Path(exp_dir).resolve())
     out = exp.root / LIVE_NOTEBOOK

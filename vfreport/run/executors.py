@@ -31,10 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from vfreport.cache import default_cache_dir
 from vfreport.errors import ConfigError, ExperimentError
 from vfreport.experiment.layout import ExperimentDir, RunDir, now_iso
 from vfreport.experiment.status import RunStatus
 from vfreport.names import run_key
+from vfreport.run.notebooks import execute_notebook
 
 STORAGE_TOKEN = ".vfreport-storage-check"
 SCHEDULER_TIMEOUT_S = 5.0
@@ -65,8 +67,6 @@ def describe_failure(exc: BaseException) -> dict[str, Any]:
 
 def run_one(exp: ExperimentDir, params: dict[str, Any], template: Path) -> RunStatus:
     """Execute one run's notebook; never raises for a failed run: records it and returns the status."""
-    from vfreport.run.notebooks import execute_notebook
-
     run = exp.run(params["arm"], params["seed"])
     run.root.mkdir(parents=True, exist_ok=True)
     try:
@@ -499,8 +499,6 @@ class DaskExecutor(Executor):
     # whenever a worker thread is free (the cluster may grow or shrink meanwhile).
 
     def submit(self, exp: ExperimentDir, params: dict[str, Any], template: Path) -> DaskRun:
-        from vfreport.cache import default_cache_dir
-
         key = run_key(params["arm"], params["seed"])
         resources = {"GPU": 1} if needs_gpu(params) else None
         if resources and not self._some_worker_has("GPU"):

@@ -21,9 +21,11 @@ import torch
 
 from vfreport.cache import windows_cache_dir
 from vfreport.config import ArmConfig, TrainSettings
+from vfreport.data.labels import audio_free_baseline_accuracy, position_baseline_accuracy
+from vfreport.data.windows import prepare_arm, prepare_split
 from vfreport.errors import ConfigError, DataError
 from vfreport.experiment.layout import ExperimentDir, atomic_write_json, now_iso
-from vfreport.model.train import train_run, training_objective
+from vfreport.model.train import score_checkpoint, train_run, training_objective
 from vfreport.run.parameters import DATA, PARAMETERS, check_parameters, job_parameters
 
 __all__ = ["PARAMETERS", "check_parameters", "job_parameters", "run_job", "split_parameters"]
@@ -67,8 +69,6 @@ def data_summary(train: Any, val: Any, objective: str = "fixed") -> dict[str, An
     run's lift is its val accuracy minus this. ``*_windows_requested`` / ``*_windows`` (found) /
     ``*_windows_eligible`` (two-speaker, cluster: eligible positions in the rows read) flag a
     shortfall."""
-    from vfreport.data.labels import audio_free_baseline_accuracy, position_baseline_accuracy
-
     def count(info: dict[str, Any], key: str) -> int:
         return int(info.get(key) or 0)
 
@@ -100,10 +100,6 @@ def score_test_split(arm: ArmConfig, spec: TrainSettings, run: Any, window_secon
     """Score the best checkpoint (chosen on validation) on the arm's held-out test split: the run's
     selection-unbiased accuracy (status.json "test"; docs/statistics.md), and, given the training
     windows, the audio-free baseline on the same test windows under the same ``objective``."""
-    from vfreport.data.labels import audio_free_baseline_accuracy
-    from vfreport.data.windows import prepare_split
-    from vfreport.model.train import score_checkpoint
-
     test = prepare_split(arm, arm.test_split, arm.test_windows, window_seconds, "test",
                          cache_dir=windows_cache_dir(), progress=progress)
     out = score_checkpoint(run.best, test, spec.batch_size, spec.device)
@@ -116,8 +112,6 @@ def score_test_split(arm: ArmConfig, spec: TrainSettings, run: Any, window_secon
 
 def run_job(**params: Any) -> pd.DataFrame:
     """Prepare data and train one run; returns its history. Called by the training notebook."""
-    from vfreport.data.windows import prepare_arm
-
     arm, spec = split_parameters(params)
     if spec.threads > 0:
         torch.set_num_threads(spec.threads)

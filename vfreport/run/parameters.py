@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from vfreport.config import ArmConfig, TrainSettings
+from vfreport.config import ArmConfig, TrainSettings, load_config
 from vfreport.errors import ConfigError
 
 RUN = ("experiment_dir", "arm", "seed", "epochs", "checkpoint_every", "progress")
@@ -87,8 +87,6 @@ def _types() -> dict[str, str]:
 
 
 def _defaults() -> dict[str, Any]:
-    from vfreport.config import load_config
-
     arm = load_config(preset="demo").target
     train = TrainSettings()
     out: dict[str, Any] = {"experiment_dir": "runs/notebook", "progress": True}

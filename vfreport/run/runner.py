@@ -33,13 +33,23 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from vfreport import __version__
+from vfreport.cache import windows_cache_dir
 from vfreport.config import ExperimentConfig, read_experiment_config
-from vfreport.errors import ConfigError, ExperimentError, ExperimentLockedError, HistoryError, VfreportError
+from vfreport.data.sources import check_hub
+from vfreport.data.windows import cache_key, cache_path, prepare_arm
+from vfreport.errors import (
+    ConfigError,
+    ExperimentError,
+    ExperimentLockedError,
+    HistoryError,
+    HubUnavailableError,
+    VfreportError,
+)
 from vfreport.experiment.history import read_history
 from vfreport.experiment.layout import ExperimentDir, RunDir, now_iso, read_json
 from vfreport.experiment.manifest import write_manifest
 from vfreport.names import run_key
-from vfreport.run.executors import pid_alive
+from vfreport.run.executors import executors, pid_alive, running_kernel
 from vfreport.run.notebooks import template_path
 from vfreport.run.parameters import check_parameters, job_parameters
 
@@ -168,10 +178,6 @@ def unreachable_arms(cfg: ExperimentConfig, cache_dir: Path) -> dict[str, dict[s
     """Arms whose remote source cannot be reached, checked once (per endpoint) before any kernel
     starts: arm name -> the error entry every run of that arm records. An arm whose windows are
     already in the cache needs no source and is never listed."""
-    from vfreport.data.sources import check_hub
-    from vfreport.data.windows import cache_key, cache_path
-    from vfreport.errors import HubUnavailableError
-
     def cached(arm: Any) -> bool:
         return all(cache_path(cache_dir, arm, split, cache_key(arm, split, n, cfg.train.window_seconds, role)).exists()
                    for split, n, role in ((arm.train_split, arm.train_windows, "train"),
@@ -196,9 +202,6 @@ def unreachable_arms(cfg: ExperimentConfig, cache_dir: Path) -> dict[str, dict[s
 
 def prepare_data(cfg: ExperimentConfig, jobs: int, progress: bool, skip: set[str] = frozenset()) -> None:
     """Build (or find in the cache) every arm's model-ready windows before the notebooks start."""
-    from vfreport.cache import windows_cache_dir
-    from vfreport.data.windows import prepare_arm
-
     arms = [arm for arm in cfg.arms.values() if arm.name not in skip]
     if not arms:
         return
@@ -220,8 +223,6 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
     ``executor`` names a backend of :data:`vfreport.run.executors.executors` (``local``, ``dask``);
     ``executor_options`` are its options (dask: ``scheduler``, ``resources``); ``jobs`` is its
     parallelism (local threads, or the dask LocalCluster's worker processes)."""
-    from vfreport.run.executors import executors
-
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     if not template.exists():
@@ -233,8 +234,6 @@ def run_all(cfg: ExperimentConfig, out: Path, jobs: int = 2, progress: bool = Tr
     exp = prepare_experiment_dir(cfg, Path(out).resolve())
     result = RunAllResult(exp.root)
     with experiment_lock(exp), backend:
-        from vfreport.cache import windows_cache_dir
-
         record_environment(exp, cfg, config_file, started=now_iso(), ended=None, executor=backend.describe())
         cache_dir = windows_cache_dir()
         backend.check_storage([exp.root, cache_dir])
@@ -337,8 +336,6 @@ def _execute_all(exp: ExperimentDir, todo: list[dict[str, Any]], backend: Any, e
 def _wait_until_stopped(exp: ExperimentDir, keys: list[tuple[str, int]], backend: Any, timeout: float) -> None:
     """Interrupt the kernels of ``keys`` until none is left running (an interrupted kernel records
     its failure); the interrupt is repeated every few seconds, for a kernel that missed it."""
-    from vfreport.run.executors import running_kernel
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         backend.interrupt(exp, keys)
