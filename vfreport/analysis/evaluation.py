@@ -1,13 +1,7 @@
-"""The common yardstick (docs/yardstick.md): every run's model diarizes the same held-out meetings,
-scored by diarization error rate (DER) with ``pyannote.metrics``.
-
-    the AMI arm's held-out split (synthetic by default; local WAV+RTTM / parquet / hub otherwise)
-      --open_meetings--> one meeting at a time: 16 kHz audio, reference turns, UEM (the whole recording)
-      --diarize: vfreport predict's sliding windows + clustering of the windows' local speakers
-        (speech frames from the reference), each run's best.pt, then cropped to the reference's
-        speech--> hypothesis segments
-      --written as RTTM (3 decimals), read back--> score with DiarizationErrorRate(collar, skip_overlap)
-      --per meeting × run: DER, confusion, missed detection, false alarm--> the ``evaluation`` entry
+"""The statistics of the common yardstick (docs/yardstick.md): every run's model diarizes the same
+held-out meetings, scored by diarization error rate (DER) with ``pyannote.metrics``; the diarizing,
+the files and the scores are :mod:`vfreport.deploy.heldout`'s (its module docstring draws the
+pipeline), the tables it returns are summarised here.
 
 Oracle speech activity. The model has no non-speech class (training masks silence), so speech
 regions come from the reference: they choose the frames ``vfreport predict`` clusters and labels,
