@@ -120,7 +120,8 @@ def parse_uem(text: str, where: str = "<uem>") -> dict[str, list[tuple[float, fl
     return result
 
 
-def _read(path: Path | str, what: str) -> str:
+def read_text(path: Path | str, what: str) -> str:
+    """An annotation file's text (RTTM, UEM, a list of URIs), or AnnotationError naming it."""
     p = Path(path)
     try:
         return p.read_text(encoding="utf-8")
@@ -132,12 +133,12 @@ def _read(path: Path | str, what: str) -> str:
 
 def read_rttm(path: Path | str) -> dict[str, list[Segment]]:
     """:func:`parse_rttm` of a file; errors name the file (and the line)."""
-    return parse_rttm(_read(path, "RTTM"), str(path))
+    return parse_rttm(read_text(path, "RTTM"), str(path))
 
 
 def read_uem(path: Path | str) -> dict[str, list[tuple[float, float]]]:
     """:func:`parse_uem` of a file; errors name the file (and the line)."""
-    return parse_uem(_read(path, "UEM"), str(path))
+    return parse_uem(read_text(path, "UEM"), str(path))
 
 
 def _fmt(x: float, precision: int) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from vfreport.config import ArmConfig
 from vfreport.data.audio import encode_wav
-from vfreport.data.rttm import check_segments, read_rttm, read_uem
+from vfreport.data.rttm import check_segments, read_rttm, read_text, read_uem
 from vfreport.data.sources.base import RowSource, register_source
 from vfreport.data.sources.schema import AMI_COLUMNS, STRATEGY_COLUMNS, UTTERANCE_COLUMNS, adapt, check_columns
 from vfreport.errors import AnnotationError, AudioDecodeError, DataError
@@ -157,7 +157,7 @@ def rttm_source(folder: Path, split: str) -> RowSource:
     uem_path, lst_path = folder / f"{split}.uem", folder / f"{split}.lst"
     uem = read_uem(uem_path) if uem_path.is_file() else None
     if lst_path.is_file():
-        uris = [line.strip() for line in _read_text(lst_path).splitlines() if line.strip()]
+        uris = [line.strip() for line in read_text(lst_path, "recording list").splitlines() if line.strip()]
         segments = {u: s for u, s in segments.items() if u in set(uris)}
     else:
         uris = list(segments)
@@ -214,15 +214,6 @@ def rttm_source(folder: Path, split: str) -> RowSource:
                    "meeting_id": uri if len(plan) == len(uris) else f"{uri}@{start:.3f}", "_where": where}
 
     return RowSource(rows(), len(plan), str(rttm_path))
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise DataError(f"{path}: cannot read: {e.strerror}") from e
-    except UnicodeDecodeError as e:
-        raise AnnotationError(f"{path}: not UTF-8 text ({e})") from e
 
 
 def _read_bytes(path: Path) -> bytes:
