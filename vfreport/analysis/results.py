@@ -48,6 +48,7 @@ from vfreport.experiment.results_schema import (
     Results,
     Sequential,
 )
+from vfreport.experiment.status import RunStatus
 from vfreport.names import run_key
 from vfreport.stats.power import PowerPlan
 from vfreport.stats.results import N_RESAMPLES, Interval
@@ -103,7 +104,7 @@ class _Run:
     state: str
     included: bool
     reason: str = ""
-    status: dict[str, Any] = field(default_factory=dict)
+    status: RunStatus | None = None
     params: dict[str, Any] = field(default_factory=dict)
     metrics: RunMetrics | None = None
     notes: list[str] = field(default_factory=list)
@@ -112,6 +113,10 @@ class _Run:
 def _test_acc(test: Any) -> float | None:
     """The run's test accuracy at its best-validation epoch (status.json ``test.acc``), if any."""
     return test.get("acc") if isinstance(test, Mapping) else None
+
+
+def _or_unknown(value: int | None) -> str:
+    return "?" if value is None else str(value)
 
 
 def _error_text(error: Any) -> str:
@@ -133,7 +138,7 @@ def _analysis_run(run: Run) -> _Run:
     HistoryError of a completed run's malformed history."""
     if run.dir is None:
         return _Run(run.arm, run.seed, MISSING, False, f"no run folder {run_key(run.arm, run.seed)}")
-    status, state = run.status.to_json(), run.state
+    status, state = run.status, run.state
     r = _Run(run.arm, run.seed, state, state == "completed", status=status, params=run.params)
     if state == "completed":
         if not run.has_history:
@@ -141,18 +146,18 @@ def _analysis_run(run: Run) -> _Run:
             r.reason = "status.json says completed but history.csv is missing"
         else:
             r.metrics = _metrics(run)
-            test = status.get("test")
+            test = status.test
             if isinstance(test, Mapping) and test.get("error"):
                 r.notes.append(f"no test score ({test['error']}): final-epoch val acc used instead")
-            expected = status.get("epochs")
+            expected = status.epochs
             if isinstance(expected, int) and r.metrics.epochs < expected:
                 r.notes.append(f"completed with {r.metrics.epochs} of {expected} epochs")
         return r
     if state == "failed":
-        r.reason = f"failed: {_error_text(status.get('error'))}"
+        r.reason = f"failed: {_error_text(status.error)}"
     elif state == "running":
         r.reason = (
-            f"still running (last epoch {status.get('last_epoch', '?')} of {status.get('epochs', '?')})"
+            f"still running (last epoch {_or_unknown(status.last_epoch)} of {_or_unknown(status.epochs)})"
         )
     else:
         r.reason = "pending: never started"
@@ -172,9 +177,9 @@ def _run_entry(r: _Run) -> dict[str, Any]:
         "state": r.state,
         "included": r.included,
         "reason": r.reason or None,
-        "error": r.status.get("error"),
-        "epochs_completed": m.epochs if m else r.status.get("last_epoch"),
-        "seconds": r.status.get("seconds"),
+        "error": r.status.error if r.status else None,
+        "epochs_completed": m.epochs if m else (r.status.last_epoch if r.status else None),
+        "seconds": r.status.seconds if r.status else None,
     }
     keys = (
         "unbiased_acc",
@@ -231,8 +236,8 @@ def _data_info(cfg: ExperimentConfig, arm: str, runs: Sequence[_Run]) -> dict[st
             r.params.get("data") if isinstance(r.params.get("data"), dict) else {},
         ):
             found.update({k: table[k] for k in DATA_KEYS if k in table})
-        if isinstance(r.status.get("data"), dict):
-            found.update(r.status["data"])
+        if r.status is not None and isinstance(r.status.data, dict):
+            found.update(r.status.data)
         if found:
             per_seed[str(r.seed)] = found
     if per_seed:
@@ -550,8 +555,8 @@ def analysis_runs(experiment: Experiment) -> list[_Run]:
 
 def _received(r: _Run) -> dict[str, Any]:
     """The windows a run reported receiving (status.json "data", and "test" for the test split)."""
-    got = dict(r.status.get("data") or {}) if isinstance(r.status.get("data"), Mapping) else {}
-    test = r.status.get("test")
+    data, test = (r.status.data, r.status.test) if r.status else (None, None)
+    got = dict(data) if isinstance(data, Mapping) else {}
     if isinstance(test, Mapping) and "windows" in test:
         got["test_windows"] = test["windows"]
         got.setdefault("test_windows_requested", test.get("windows_requested"))
