@@ -431,7 +431,6 @@ def execute_review(exp_dir: Path | str, template: Path | str | None = None,
     """
     from papermill.exceptions import PapermillExecutionError
 
-
     exp = ExperimentDir(Path(exp_dir).resolve())
     if not exp.root.is_dir():
         raise ExperimentError(f"experiment directory {str(exp.root)!r} does not exist")
@@ -505,8 +504,9 @@ def without_widgets(notebook: Any) -> Any:
     return nb
 
 
-def export_html(exp_dir: Path | str, budget_bytes: int = HTML_BUDGET_BYTES) -> Path:
-    """``DIR/review.ipynb`` -> ``DIR/report.html`` (atomic), self-contained.
+def export_html(exp_dir: Path | str, budget_bytes: int = HTML_BUDGET_BYTES, name: str | None = None) -> Path:
+    """``DIR/review.ipynb`` -> ``DIR/report.html`` (atomic), self-contained, titled after the
+    experiment's ``name`` (default: the one in DIR/results.json).
 
     Raises ExperimentError if the review notebook is missing, if the page would still load
     anything from the network, or if it is larger than ``budget_bytes``.
@@ -517,12 +517,12 @@ def export_html(exp_dir: Path | str, budget_bytes: int = HTML_BUDGET_BYTES) -> P
     if not exp.review.exists():
         raise ExperimentError(f"{exp.review}: missing; run `vfreport review {exp.root}` first")
     nb = nbformat.read(exp.review, as_version=4)
-    name = "experiment"
-    if exp.results.exists():
+    if name is None and exp.results.exists():
         try:
-            name = str(load_results(exp.root).get("experiment", {}).get("name") or name)
+            name = str(load_results(exp.root).get("experiment", {}).get("name") or "")
         except ExperimentError:
             pass
+    name = name or "experiment"
     html = render_html(nb, title=f"vfreport: {name}")
     external = external_references(html)
     if external:

@@ -44,5 +44,5 @@ def write_report(experiment: Experiment | Path | str, results: Results | None = 
                                   "(vfreport.pipeline.write_results writes it; `vfreport report DIR` runs both)")
         execute_review(exp.root)
         paths["review.ipynb"] = exp.review
-        paths["report.html"] = export_html(exp.root)
+        paths["report.html"] = export_html(exp.root, name=str(results.get("experiment", {}).get("name") or ""))
     return paths
