@@ -318,3 +318,10 @@ def test_evaluation_rescores_unchanged_runs_and_diarizes_new_ones(tmp_path):
     third = E.evaluate_experiment(exp, split="debug.development", n_resamples=50)
     assert third["reused"] == {"librispeech": ["0", "1"], "ami": ["1"]}
     assert third["der"]["ami"]["1"] == second["der"]["ami"]["1"]
+    # other pipeline settings (a clustering threshold) make other RTTMs: nothing is re-scored
+    from vfreport.deploy.predict import PipelineSettings
+
+    fourth = E.evaluate_experiment(exp, split="debug.development", n_resamples=50,
+                                   settings=PipelineSettings(threshold=0.2))
+    assert fourth["reused"] == {}
+    assert fourth["pipeline"]["threshold"] == 0.2

@@ -313,7 +313,7 @@ def score_heldout(experiment: Experiment | Path | str, *, split: str = DEFAULT_S
         entry["reason"] = "no arm with dataset 'ami' holds meetings to diarize"
         return entry
     options = {"split": split, "n_meetings": n_meetings, "collar": collar, "skip_overlap": skip_overlap,
-               "window_seconds": window_seconds}
+               "window_seconds": window_seconds, "pipeline": entry["pipeline"]}  # other settings: diarize again
     runs = _load_runs(experiment, arm, options)
     failures = runs.failures
     if not any(runs.predictors.values()) and not runs.reused:
