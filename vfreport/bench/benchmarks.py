@@ -26,6 +26,7 @@ import torch
 
 from vfreport.analysis.results import analyze_experiment
 from vfreport.bench import predict_scaling as P
+from vfreport.bench.calibration import bench_calibration
 from vfreport.bench.figure import Figure, meets
 from vfreport.bench.onnx_speed import (
     SessionChoice,
@@ -522,6 +523,13 @@ def run_benchmarks(json_out: Path | None = None, scaling: bool = False, quick: b
             return figs
 
         steps.append(("pipeline", pipeline))
+
+        def calibration() -> list[Figure]:
+            figs, table = bench_calibration(pipeline_model)
+            tables.append(table)
+            return figs
+
+        steps.append(("calibration", calibration))
     figures: list[Figure] = []
     for name, step in steps:
         if only and name not in only:

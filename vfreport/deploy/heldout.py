@@ -53,6 +53,7 @@ from vfreport.deploy.scoring import (
     rttm_round_trip,
     score,
     speech_regions,
+    yardstick_settings,
 )
 from vfreport.errors import ExperimentError, VfreportError
 from vfreport.experiment.layout import (
@@ -307,8 +308,10 @@ def score_heldout(experiment: Experiment | Path | str, *, split: str = DEFAULT_S
     experiment = as_experiment(experiment)
     ed, cfg = experiment.dir, experiment.config
     window_seconds = float(cfg.train.window_seconds)
-    entry = _common_entry(collar, skip_overlap, split, window_seconds, settings)
     arm = evaluation_arm(cfg)
+    real_settings = settings  # for the config's real recordings ([evaluation]): predict's, calibrated on real audio
+    settings = yardstick_settings(arm, settings)
+    entry = _common_entry(collar, skip_overlap, split, window_seconds, settings)
     if arm is None:
         entry["reason"] = "no arm with dataset 'ami' holds meetings to diarize"
         return entry
@@ -321,7 +324,9 @@ def score_heldout(experiment: Experiment | Path | str, *, split: str = DEFAULT_S
                                                                                    if failures else "")
         return entry
     if cfg.evaluation is not None:  # the config's real recordings, whatever becomes of the held-out meetings
-        entry["real"] = score_real(ed, cfg, runs.predictors, entry, settings=settings)
+        entry["real"] = score_real(ed, cfg, runs.predictors, _common_entry(collar, skip_overlap, split,
+                                                                           window_seconds, real_settings),
+                                   settings=real_settings)
     eval_dir = ed.root / EVAL_DIR
     try:
         meetings, origin = open_meetings(arm, split, n_meetings, window_seconds, failures)
@@ -340,7 +345,7 @@ def score_heldout(experiment: Experiment | Path | str, *, split: str = DEFAULT_S
             for run in reused.values():
                 (run.root / EVAL_DIR / REUSE_FILE).unlink(missing_ok=True)
         return score_heldout(experiment, split=split, n_meetings=n_meetings, collar=collar,
-                             skip_overlap=skip_overlap)
+                             skip_overlap=skip_overlap, settings=real_settings)
     _merge_rescored(tables.der, again)
     _write_stamps(experiment, arm, options, runs.predictors, uris)
     entry.update({

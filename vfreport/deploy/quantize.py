@@ -157,9 +157,11 @@ def yardstick_der(models: Mapping[str, Path | str], cfg: Any, split: str | None 
     except VfreportError as e:
         raise ExportError(f"cannot judge the int8 model: the yardstick's meetings ({arm.name}, split {split!r}) "
                           f"do not load: {e}") from e
+    settings = E.yardstick_settings(arm)
     for m in meetings:
         for name, predictor in predictors.items():
-            scores[name][m.uri] = E.score(m.reference, E.diarize(predictor, m, window_seconds), m.uem, m.uri)
+            scores[name][m.uri] = E.score(m.reference, E.diarize(predictor, m, window_seconds, settings=settings),
+                                          m.uem, m.uri)
     if not any(scores.values()):
         raise ExportError(f"cannot judge the int8 model: {origin} has no meetings in split {split!r}")
     return {"origin": origin, "split": split, "meetings": sorted(next(iter(scores.values()))),

@@ -26,7 +26,7 @@ from vfreport.data.labels import Turns, speaker_activity
 from vfreport.data.rttm import Segment, format_rttm, parse_rttm
 from vfreport.data.sources import open_reader, open_split
 from vfreport.data.windows import meeting_turns
-from vfreport.deploy.predict import PipelineSettings, Predictor, predict_audio
+from vfreport.deploy.predict import SYNTHETIC_THRESHOLD, PipelineSettings, Predictor, predict_audio
 from vfreport.errors import AudioDecodeError
 
 DEFAULT_SPLIT = "test"
@@ -210,6 +210,15 @@ def evaluation_arm(cfg: ExperimentConfig) -> ArmConfig | None:
     """The arm whose data holds the held-out meetings: the AMI arm (the target when both are)."""
     amis = [a for a in cfg.arms.values() if a.dataset == "ami"]
     return next((a for a in amis if a.role == "target"), amis[0] if amis else None)
+
+
+def yardstick_settings(arm: ArmConfig | None, settings: PipelineSettings | None = None) -> PipelineSettings | None:
+    """predict's settings for the held-out meetings of ``arm``: ``settings`` when given; else, for
+    synthetic meetings, predict's defaults with :data:`vfreport.deploy.predict.SYNTHETIC_THRESHOLD`
+    (the real recordings' calibrated threshold merges the synthetic voices); else None (predict's defaults)."""
+    if settings is None and arm is not None and arm.source == "synthetic":
+        return PipelineSettings(threshold=SYNTHETIC_THRESHOLD)
+    return settings
 
 
 def _uri(raw: Any, i: int, seen: set[str]) -> str:
