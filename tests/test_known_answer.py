@@ -56,6 +56,7 @@ def demo_target(tmp_path, **arm_overrides) -> dict:
     objective = O.resolve_objective(arm.label_strategy, arm.objective)
     baseline = L.audio_free_baseline_accuracy(objective, train.labels, train.mask, test.labels, test.mask)
     meetings = list(S.open_meetings(arm, window_seconds=seconds)[0])
+    settings = S.yardstick_settings(arm)  # as the report's evaluation: the synthetic meetings' threshold
 
     def corpus_der(hypothesis) -> float:
         return S.corpus_der({m.uri: S.score(list(m.reference), hypothesis(m), list(m.uem), m.uri)
@@ -69,7 +70,7 @@ def demo_target(tmp_path, **arm_overrides) -> dict:
         train_run(spec, run, train, val, progress=False)
         accuracy.append(score_checkpoint(run.best, test, spec.batch_size, "cpu")["acc"])
         predictor = load_predictor(run.best)
-        der.append(corpus_der(lambda m, p=predictor: S.diarize(p, m, seconds)))
+        der.append(corpus_der(lambda m, p=predictor: S.diarize(p, m, seconds, settings=settings)))
     one_speaker = corpus_der(lambda m: S.one_speaker_segments(m.reference, m.uri))
     return {"lift": lift_summary(accuracy, [baseline] * len(accuracy), cfg.seeds, min_lift=cfg.thresholds.min_lift),
             "der": der, "one_speaker": one_speaker}

@@ -319,3 +319,17 @@ def test_rendered_html_shows_no_escape_backslashes(three_seeds):
     html = markdown2html_mistune(md)
     assert "test_acc − audio_free_baseline_test_acc" in html and "ami_real" in html
     assert not re.search(r"\\_", html), re.findall(r".{30}\\_.{10}", html)[:3]
+
+
+def test_the_yardstick_method_says_how_the_recorded_pipeline_clustered() -> None:
+    """The method paragraph is written from results.json's evaluation.pipeline, not a fixed text:
+    the encoder with its threshold, the features with their count, or that nothing was recorded."""
+    from vfreport.report.yardstick import pipeline_words
+
+    encoder = pipeline_words({"embedding": "encoder", "threshold": 0.35, "num_speakers": None, "min_cluster_size": 3})
+    assert "GE2E" in encoder and "threshold 0.35" in encoder and "at least 3 local speakers" in encoder
+    told = pipeline_words({"embedding": "encoder", "threshold": 0.4, "num_speakers": 3, "min_cluster_size": 3})
+    assert "into 3 speakers (given)" in told and "threshold" not in told
+    features = pipeline_words({"embedding": "features", "threshold": 0.4, "num_speakers": None})
+    assert "log-mel" in features and "into 2 speakers" in features and "GE2E" not in features
+    assert "not recorded" in pipeline_words(None)

@@ -52,10 +52,14 @@ from vfreport.deploy.scoring import (
     score,
     speech_regions,
 )
-from vfreport.deploy.speech import detect_speech
+from vfreport.deploy.speech import SpeechSettings, detect_speech, regions_from_probabilities, silero_probabilities
 
 THRESHOLDS = (0.25, 0.30, 0.35, 0.40, 0.45, 0.50)
 """The grid of cosine distances tried (GE2E embeddings: 0 same direction, 1 orthogonal)."""
+ONSETS = (0.15, 0.20, 0.25, 0.35, 0.50)
+"""Silero speech probabilities tried as the onset (the offset follows: onset − 0.15)."""
+PADS = (0.03, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50)
+"""Seconds of padding tried on each side of a detected speech region (Silero's own default 0.03)."""
 CONDITIONS = ("own", "oracle")
 ONE_SPEAKER = "one-speaker"
 
@@ -153,6 +157,49 @@ def choose_threshold(ders: Mapping[float, float]) -> float:
     return max(t for t, d in finite.items() if d <= best + 1e-9)
 
 
+def detection_scores(r: Recording, regions: Sequence[tuple[int, int]], sample_rate: int) -> dict[str, float]:
+    """Speech detection error of ``regions`` (samples) against ``r``'s reference speech:
+    ``pyannote.metrics.detection.DetectionErrorRate`` (collar 0, the UEM), as ``error`` and ``total``
+    seconds (missed + false alarm over reference speech)."""
+    from pyannote.core import Annotation, Timeline
+    from pyannote.core import Segment as PSegment
+    from pyannote.metrics.detection import DetectionErrorRate
+
+    reference, hypothesis = Annotation(uri=r.uri), Annotation(uri=r.uri)
+    for i, s in enumerate(r.reference):
+        reference[PSegment(s.start, s.end), i] = "speech"
+    for i, (a, b) in enumerate(regions):
+        hypothesis[PSegment(a / sample_rate, b / sample_rate), i] = "speech"
+    uem = Timeline([PSegment(a, b) for a, b in r.uem], uri=r.uri)
+    d = DetectionErrorRate(collar=0.0, skip_overlap=False)(reference, hypothesis, uem=uem, detailed=True)
+    return {"error": float(d["miss"] + d["false alarm"]), "total": float(d["total"])}
+
+
+def speech_grid(recordings: Sequence[Recording], onsets: Sequence[float], pads: Sequence[float],
+                base: SpeechSettings) -> dict[tuple[float, float], float]:
+    """Corpus speech detection error (:func:`detection_scores`, summed over ``recordings``) of Silero
+    at every (onset, pad), the other settings as in ``base``. Silero runs once per recording."""
+    probs = {r.uri: silero_probabilities(r.audio) for r in recordings}
+    out = {}
+    for onset in onsets:
+        for pad in pads:
+            settings = replace(base, onset=onset, pad=pad, offset=None)
+            scores = [detection_scores(r, regions_from_probabilities(probs[r.uri], len(r.audio), settings), 16_000)
+                      for r in recordings]
+            out[(onset, pad)] = corpus_scores(scores)["der"]
+    return out
+
+
+def choose_speech(errors: Mapping[tuple[float, float], float]) -> tuple[float, float]:
+    """The (onset, pad) with the lowest detection error; among ties (within 1e-9), the largest onset
+    then the smallest pad (the detector's own settings changed least)."""
+    finite = {k: e for k, e in errors.items() if np.isfinite(e)}
+    if not finite:
+        raise ValueError("no speech setting has a finite detection error to choose by")
+    best = min(finite.values())
+    return min((k for k, e in finite.items() if e <= best + 1e-9), key=lambda k: (-k[0], k[1]))
+
+
 def calibrate(model: Path | str | Predictor, calibration: Sequence[Recording], check: Sequence[Recording],
               thresholds: Sequence[float] = THRESHOLDS, settings: PipelineSettings | None = None
               ) -> dict[str, Any]:
@@ -168,6 +215,14 @@ def calibrate(model: Path | str | Predictor, calibration: Sequence[Recording], c
     oracle = {row["system"]: row["der"] for row in out["calibration"]["rows"]
               if row["condition"] == "oracle" and row["system"] != ONE_SPEAKER}
     out["chosen"] = choose_threshold(oracle)
+    if settings.speech.detector == "silero":
+        grids = {split: speech_grid(recordings, ONSETS, PADS, settings.speech)
+                 for split, recordings in (("calibration", calibration), ("check", check))}
+        chosen_speech = list(choose_speech(grids["calibration"]))
+        out["speech"] = {"onsets": list(ONSETS), "pads": list(PADS), "chosen": chosen_speech,
+                         "default": [settings.speech.onset, settings.speech.pad],
+                         **{split: [{"onset": o, "pad": p, "detection_error": e} for (o, p), e in g.items()]
+                            for split, g in grids.items()}}
     return out
 
 
@@ -185,6 +240,19 @@ def markdown(result: Mapping[str, Any]) -> str:
         for condition in CONDITIONS:
             cells = [f"{100 * _der(result, split, condition, s):.1f}" for s in systems]
             lines.append(f"| {split} ({len(result[split]['recordings'])}) | {condition} | " + " | ".join(cells) + " |")
+    if "speech" in result:
+        sp = result["speech"]
+        lines += ["", "Speech detection error (%, missed + false alarm), calibration / check, onset x pad "
+                  "(chosen in bold):", "", "| onset \\ pad | " + " | ".join(f"{p:.2f}" for p in sp["pads"]) + " |",
+                  "|---" * (len(sp["pads"]) + 1) + "|"]
+        cal = {(r["onset"], r["pad"]): r["detection_error"] for r in sp["calibration"]}
+        chk = {(r["onset"], r["pad"]): r["detection_error"] for r in sp["check"]}
+        for o in sp["onsets"]:
+            cells = []
+            for p in sp["pads"]:
+                cell = f"{100 * cal[(o, p)]:.1f} / {100 * chk[(o, p)]:.1f}"
+                cells.append(f"**{cell}**" if [o, p] == sp["chosen"] else cell)
+            lines.append(f"| {o:.2f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -196,9 +264,18 @@ def bench_calibration(model: Path | str, calibration_dirs: Sequence[Path] | None
     check = [r for d in (check_dirs or default_check) for r in open_recordings(Path(d))]
     result = calibrate(model, calibration, check)
     chosen, current = result["chosen"], result["settings_threshold"]
-    figs = [Figure("calibrated clustering threshold (oracle speech, calibration recordings)", chosen, "cosine",
+    figs = [Figure("calibrated clustering threshold (oracle speech of the calibration recordings)", chosen, "cosine",
                    f"= default {current:.2f}", meets(abs(chosen - current), "<=", 1e-9),
                    f"grid {', '.join(f'{t:.2f}' for t in result['thresholds'])}")]
+    if "speech" in result:
+        sp = result["speech"]
+        error = {(r["onset"], r["pad"]): r["detection_error"] for r in sp["check"]}
+        o, p = sp["chosen"]
+        figs.append(Figure("calibrated speech onset, pad (detection error of the calibration recordings)", o, "onset",
+                           f"= default {sp['default'][0]:.2f}, {sp['default'][1]:.2f} s",
+                           meets(abs(o - sp["default"][0]) + abs(p - sp["default"][1]), "<=", 1e-9),
+                           f"pad {p:.2f} s; check recordings' detection error {100 * error[(o, p)]:.1f} % "
+                           f"(default {100 * error.get(tuple(sp['default']), float('nan')):.1f} %)"))
     for condition in CONDITIONS:
         der = _der(result, "check", condition, chosen)
         one = _der(result, "check", condition, ONE_SPEAKER)

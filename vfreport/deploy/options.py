@@ -28,7 +28,8 @@ _OPTIONS = [
     click.option("--embedding", type=click.Choice(EMBEDDINGS), default="encoder", show_default=True,
                  help="Local-speaker embedding: the pretrained GE2E encoder or hand-made features."),
     click.option("--threshold", "cluster_threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True,
-                 help="Clustering distance (cosine, average linkage) under which two speakers are one."),
+                 help="Clustering distance (cosine, average linkage) under which two speakers are one (calibrated on "
+                      "real AMI excerpts: docs/pipeline.md)."),
     click.option("--num-speakers", type=click.IntRange(min=1), default=None,
                  help="Number of speakers, when known [default: estimated]."),
     click.option("--min-speakers", type=click.IntRange(min=1), default=1, show_default=True,

@@ -204,6 +204,27 @@ def comparisons_block(results: Mapping[str, Any], real: bool = False) -> list[st
             "means its upper end is below 0.", ""]
 
 
+def pipeline_words(pipeline: Mapping[str, Any] | None) -> str:
+    """How predict's pipeline turned the windows' local speakers into speakers, from the settings
+    results.json records (``evaluation.pipeline``, :class:`vfreport.deploy.predict.PipelineSettings`)."""
+    p = pipeline or {}
+    if p.get("embedding") == "features":
+        how = "embedded by their mean log-mel and pitch features and clustered by Ward's method"
+    elif p.get("embedding") == "encoder":
+        how = ("embedded by the pretrained GE2E speaker encoder (Resemblyzer) and clustered by average linkage on "
+               "cosine distance")
+    else:
+        return "clustered across the meeting (the pipeline's settings are not recorded)"
+    if p.get("num_speakers") is not None:
+        count = f"into {p['num_speakers']} speakers (given)"
+    elif p.get("embedding") == "features":
+        count = "into 2 speakers"
+    else:
+        count = (f"the number of speakers estimated by the distance threshold {F.num(p.get('threshold'), 2)} "
+                 f"(clusters of at least {p.get('min_cluster_size')} local speakers)")
+    return f"{how}, {count}"
+
+
 def _method_paragraphs(ev: Mapping[str, Any]) -> list[str]:
     """How the held-out meetings were diarized (oracle speech) and scored, with the files to re-score."""
     meetings = ev.get("meetings") or []
@@ -212,7 +233,7 @@ def _method_paragraphs(ev: Mapping[str, Any]) -> list[str]:
         f"Every run's best checkpoint diarized the same {len(meetings)} held-out meetings ({minutes:.1f} min, "
         f"split {md_text(ev.get('split'))} of {md_text(ev.get('origin'))}) with `vfreport predict`'s sliding windows "
         f"({F.num(ev.get('window_seconds'), 1)} s, hop half a window), each window's two local speakers "
-        "clustered across the meeting by their mean log-mel and pitch features. "
+        f"{pipeline_words(ev.get('pipeline'))}. "
         "**Oracle speech activity**: speech regions are taken from the reference (the model has no non-speech "
         "class), so non-speech is never hypothesised, false alarm is 0 by construction and these DERs are not "
         "comparable to systems that detect speech themselves.", "",
@@ -259,7 +280,8 @@ def _real_block(results: Mapping[str, Any], ev: Mapping[str, Any]) -> list[str]:
         return []
     meetings = len(((results.get("primary") or {}).get("real") or {}).get("meetings") or [])
     out = [f"### Real recordings ([evaluation], {meetings} recordings)", "",
-           "The same comparison on the real recordings the config names; readiness reads these.", "", *real]
+           "The same comparison on the real recordings the config names; readiness reads these. Each window's "
+           f"two local speakers {pipeline_words((ev.get('real') or {}).get('pipeline'))}.", "", *real]
     real_floor = overlap_floor_sentence((ev.get("real") or {}).get("overlap_floor"))
     if real_floor:
         out += [real_floor, ""]

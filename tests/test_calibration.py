@@ -1,0 +1,96 @@
+"""The clustering threshold's calibration on real recordings (vfreport.bench.calibration)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from _data import AMI_DEBUG, AMI_DEBUG_TEST, AMI_DEBUG_TRAIN
+
+from vfreport.bench import calibration as K
+from vfreport.bench.pipeline_der import open_recordings
+from vfreport.deploy.predict import PipelineSettings, predict_audio
+from vfreport.deploy.scoring import Meeting, diarize, rttm_round_trip
+
+
+def test_choose_threshold_takes_the_lowest_der_and_the_largest_among_ties() -> None:
+    assert K.choose_threshold({0.3: 0.5, 0.35: 0.4, 0.4: 0.45}) == 0.35
+    assert K.choose_threshold({0.3: 0.4, 0.35: 0.4, 0.4: 0.45}) == 0.35
+    assert K.choose_threshold({0.3: math.nan, 0.4: 0.7}) == 0.4
+    with pytest.raises(ValueError):
+        K.choose_threshold({0.3: math.nan})
+
+
+def test_the_test_data_splits_are_disjoint_real_recordings() -> None:
+    cal, check = K.data_folders()
+    assert cal == [AMI_DEBUG_TRAIN] and check == [AMI_DEBUG, AMI_DEBUG_TEST]
+    cal_uris = {r.uri for d in cal for r in open_recordings(d)}
+    check_uris = {r.uri for d in check for r in open_recordings(d)}
+    assert cal_uris == {f"trn{i:02d}" for i in range(10)}
+    assert check_uris == {"dev00", "dev01", "tst00", "tst01"}
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A small untrained FastDiarizationModel exported to ONNX (its segmentation is poor, which is
+    all the identity test below needs: the same stages whatever the model)."""
+    import torch
+
+    from vfreport.deploy.onnx import export_model
+    from vfreport.model.network import FastDiarizationModel
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("model") / "model.onnx"
+    export_model(FastDiarizationModel().eval(), path, {"arm": "untrained", "seed": 0, "epoch": 0})
+    return path
+
+
+def test_embedding_once_and_clustering_per_threshold_gives_predicts_rttm(model) -> None:
+    """The calibration's split of the pipeline (embed once, cluster per threshold) must score what
+    predict and the yardstick write: same RTTM text for every threshold and both conditions."""
+    from vfreport.deploy.predict import load_predictor
+
+    predictor = load_predictor(model)
+    r = open_recordings(AMI_DEBUG)[0]
+    own = K.prepare(predictor, r, "own", PipelineSettings())
+    oracle = K.prepare(predictor, r, "oracle", PipelineSettings())
+    for threshold in (0.3, 0.4):
+        settings = PipelineSettings(threshold=threshold)
+        assert rttm_round_trip(K.hypothesis(predictor, own, settings))[0] == \
+            rttm_round_trip(predict_audio(predictor, r.audio, r.uri, settings=settings))[0]
+        meeting = Meeting(r.uri, r.audio, tuple(r.reference), tuple(r.uem))
+        assert rttm_round_trip(K.hypothesis(predictor, oracle, settings))[0] == \
+            rttm_round_trip(diarize(predictor, meeting, settings=settings))[0]
+
+
+def test_calibrate_reports_every_threshold_on_both_splits_and_chooses_on_calibration(model) -> None:
+    recordings = open_recordings(AMI_DEBUG)
+    result = K.calibrate(model, recordings[:1], recordings[1:], thresholds=(0.2, 0.6))
+    for split, uris in (("calibration", ["dev00"]), ("check", ["dev01"])):
+        assert result[split]["recordings"] == uris
+        systems = {(row["condition"], row["system"]) for row in result[split]["rows"]}
+        assert systems == {(c, s) for c in K.CONDITIONS for s in (0.2, 0.6, K.ONE_SPEAKER)}
+        for row in result[split]["rows"]:
+            per = row["recordings"][uris[0]]
+            assert row["der"] == pytest.approx(per["der"])  # one recording: corpus = its DER
+            assert np.isfinite(row["der"]) and per["speakers"] >= 0
+    oracle = {row["system"]: row["der"] for row in result["calibration"]["rows"]
+              if row["condition"] == "oracle" and row["system"] != K.ONE_SPEAKER}
+    assert result["chosen"] == K.choose_threshold(oracle)
+    # threshold 0.6: one cluster, the one-speaker baseline with oracle speech
+    one = {row["system"]: row["der"] for row in result["calibration"]["rows"] if row["condition"] == "oracle"}
+    assert one[0.6] == pytest.approx(one[K.ONE_SPEAKER], abs=0.02)
+    table = K.markdown(result)
+    assert table.count("\n") == 5 and f"**{result['chosen']:.2f}**" in table
+
+
+def test_bench_calibration_figures_are_computed(model) -> None:
+    figs, table = K.bench_calibration(model, [AMI_DEBUG], [AMI_DEBUG_TEST])
+    assert [f.name.split(",")[0] for f in figs] == [
+        "calibrated clustering threshold (oracle speech of the calibration recordings)",
+        "check recordings' corpus DER at the calibrated threshold",
+        "check recordings' corpus DER at the calibrated threshold"]
+    assert figs[0].value in K.THRESHOLDS
+    assert all(np.isfinite(f.value) and f.met is not None for f in figs)
+    assert "| check (2) | own |" in table and "| calibration (2) | oracle |" in table
