@@ -14,6 +14,22 @@ from vfreport.deploy.predict import PipelineSettings, predict_audio
 from vfreport.deploy.scoring import Meeting, diarize, rttm_round_trip
 
 
+def test_choose_speech_takes_the_lowest_error_then_the_largest_onset_and_smallest_pad() -> None:
+    assert K.choose_speech({(0.25, 0.1): 0.13, (0.25, 0.3): 0.11, (0.5, 0.3): 0.12}) == (0.25, 0.3)
+    assert K.choose_speech({(0.25, 0.1): 0.11, (0.5, 0.3): 0.11, (0.5, 0.2): 0.11}) == (0.5, 0.2)
+    with pytest.raises(ValueError):
+        K.choose_speech({(0.25, 0.1): math.nan})
+
+
+def test_detection_scores_count_missed_and_false_alarm_within_the_uem() -> None:
+    """Hand-checked: 10 s of reference speech in a 20-s UEM; the hypothesis misses 2 s and adds 3 s."""
+    from vfreport.data.rttm import Segment
+
+    r = K.Recording("x", np.zeros(16_000 * 30, np.float32), [Segment("x", 5.0, 10.0, "A")], [(0.0, 20.0)])
+    s = K.detection_scores(r, [(7 * 16_000, 18 * 16_000), (25 * 16_000, 28 * 16_000)], 16_000)
+    assert s["total"] == pytest.approx(10.0) and s["error"] == pytest.approx(2.0 + 3.0)
+
+
 def test_choose_threshold_takes_the_lowest_der_and_the_largest_among_ties() -> None:
     assert K.choose_threshold({0.3: 0.5, 0.35: 0.4, 0.4: 0.45}) == 0.35
     assert K.choose_threshold({0.3: 0.4, 0.35: 0.4, 0.4: 0.45}) == 0.35
@@ -82,15 +98,22 @@ def test_calibrate_reports_every_threshold_on_both_splits_and_chooses_on_calibra
     one = {row["system"]: row["der"] for row in result["calibration"]["rows"] if row["condition"] == "oracle"}
     assert one[0.6] == pytest.approx(one[K.ONE_SPEAKER], abs=0.02)
     table = K.markdown(result)
-    assert table.count("\n") == 5 and f"**{result['chosen']:.2f}**" in table
+    assert f"**{result['chosen']:.2f}**" in table
+    assert table.count("| calibration (1) |") == 2 and table.count("| check (1) |") == 2
+    # the detector's grid: every (onset, pad) on both splits, the choice by the calibration recordings
+    sp = result["speech"]
+    assert len(sp["calibration"]) == len(sp["check"]) == len(K.ONSETS) * len(K.PADS)
+    cal = {(r["onset"], r["pad"]): r["detection_error"] for r in sp["calibration"]}
+    assert tuple(sp["chosen"]) == K.choose_speech(cal)
+    assert f"| {K.ONSETS[0]:.2f} |" in table
 
 
 def test_bench_calibration_figures_are_computed(model) -> None:
     figs, table = K.bench_calibration(model, [AMI_DEBUG], [AMI_DEBUG_TEST])
-    assert [f.name.split(",")[0] for f in figs] == [
-        "calibrated clustering threshold (oracle speech of the calibration recordings)",
+    assert [f.name.split(" (")[0].split(",")[0] for f in figs] == [
+        "calibrated clustering threshold", "calibrated speech onset",
         "check recordings' corpus DER at the calibrated threshold",
         "check recordings' corpus DER at the calibrated threshold"]
-    assert figs[0].value in K.THRESHOLDS
+    assert figs[0].value in K.THRESHOLDS and figs[1].value in K.ONSETS
     assert all(np.isfinite(f.value) and f.met is not None for f in figs)
     assert "| check (2) | own |" in table and "| calibration (2) | oracle |" in table

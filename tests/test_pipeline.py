@@ -80,10 +80,15 @@ def test_default_pipeline_uses_the_learned_detector_and_the_encoder_offline(
     silero = detect_speech(audio, GEOMETRY)
     energy = detect_speech(audio, GEOMETRY, SpeechSettings(detector="energy"))
     reference = _reference_frames(wav.stem, n)
-    # the learned detector calls the reference's pauses speech far less often than the energy threshold
-    # (which finds 36-50 % of them); it misses more quiet speech on dev00 (docs/pipeline.md)
-    assert silero[~reference].mean() < 0.5 * energy[~reference].mean()
-    assert silero[reference].mean() > 0.6
+    # the learned detector errs on fewer frames than the energy threshold (missed + false alarm: 9 % and
+    # 12 % of the speech against 23 % and 54 %), calling fewer of the reference's pauses speech (12-23 %
+    # with its calibrated 0.3-s padding, against 36-50 %) and missing less (docs/pipeline.md)
+    def errors(mask: np.ndarray) -> float:
+        return float(((mask & ~reference).sum() + (~mask & reference).sum()) / reference.sum())
+
+    assert errors(silero) < 0.6 * errors(energy)
+    assert silero[~reference].mean() < energy[~reference].mean()
+    assert silero[reference].mean() > max(0.9, energy[reference].mean())
     # every labelled instant is detected speech (segments never cover a pause the detector found)
     centres = GEOMETRY.frame_centers(n)
     covered = np.zeros(n, dtype=bool)

@@ -436,7 +436,7 @@ class EmbeddedSpeakers:
     """What predict's pipeline holds before clustering: the local speakers, their embeddings
     (None when fewer than two were found) and, then, the frame labels the chained windows give
     instead (:func:`align_windows`). Everything after this depends only on the clustering
-    settings, so a calibration (:mod:`vfreport.deploy.calibrate`) embeds once and clusters many
+    settings, so a calibration (:mod:`vfreport.bench.calibration`) embeds once and clusters many
     times."""
 
     speakers: list[LocalSpeaker]
