@@ -117,3 +117,21 @@ def test_bench_calibration_figures_are_computed(model) -> None:
     assert figs[0].value in K.THRESHOLDS and figs[1].value in K.ONSETS
     assert all(np.isfinite(f.value) and f.met is not None for f in figs)
     assert "| check (2) | own |" in table and "| calibration (2) | oracle |" in table
+
+
+def test_the_yardstick_uses_the_synthetic_threshold_only_on_synthetic_meetings() -> None:
+    """Synthetic meetings get SYNTHETIC_THRESHOLD (the real recordings' calibrated threshold merges
+    the synthetic voices); real ones, or settings a caller gives, are left as they are."""
+    from dataclasses import replace
+
+    from vfreport.config import load_config
+    from vfreport.deploy.predict import DEFAULT_THRESHOLD, SYNTHETIC_THRESHOLD
+    from vfreport.deploy.scoring import yardstick_settings
+
+    arm = load_config(preset="demo").target
+    assert arm.source == "synthetic"
+    assert yardstick_settings(arm).threshold == SYNTHETIC_THRESHOLD != DEFAULT_THRESHOLD
+    assert yardstick_settings(replace(arm, source="local")) is None  # predict's defaults
+    given = PipelineSettings(threshold=0.5)
+    assert yardstick_settings(arm, given) is given
+    assert yardstick_settings(None) is None
