@@ -135,3 +135,10 @@ def test_the_yardstick_uses_the_synthetic_threshold_only_on_synthetic_meetings()
     given = PipelineSettings(threshold=0.5)
     assert yardstick_settings(arm, given) is given
     assert yardstick_settings(None) is None
+
+
+def test_bench_calibration_says_clearly_when_a_folder_holds_no_recordings(tmp_path, model) -> None:
+    from vfreport.errors import DataError
+
+    with pytest.raises(DataError, match="no <uri>.wav with a reference"):
+        K.bench_calibration(model, [tmp_path / "missing"], [AMI_DEBUG])

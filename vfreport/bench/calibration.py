@@ -53,6 +53,7 @@ from vfreport.deploy.scoring import (
     speech_regions,
 )
 from vfreport.deploy.speech import SpeechSettings, detect_speech, regions_from_probabilities, silero_probabilities
+from vfreport.errors import DataError
 
 THRESHOLDS = (0.25, 0.30, 0.35, 0.40, 0.45, 0.50)
 """The grid of cosine distances tried (GE2E embeddings: 0 same direction, 1 orthogonal)."""
@@ -256,12 +257,25 @@ def markdown(result: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _recordings(folders: Sequence[Path]) -> list[Recording]:
+    """Every recording of ``folders``; DataError when one holds none (e.g. an installed package,
+    whose source checkout's tests/data is not there)."""
+    out = []
+    for folder in map(Path, folders):
+        found = open_recordings(folder) if folder.is_dir() else []
+        if not found:
+            raise DataError(f"{folder}: no <uri>.wav with a reference in *.rttm to calibrate on (the default "
+                            "folders are the source checkout's tests/data: run from a clone of vfreport)")
+        out.extend(found)
+    return out
+
+
 def bench_calibration(model: Path | str, calibration_dirs: Sequence[Path] | None = None,
                       check_dirs: Sequence[Path] | None = None) -> tuple[list[Figure], str]:
     """`vfreport bench`'s calibration figures and table (module doc)."""
     default_cal, default_check = data_folders()
-    calibration = [r for d in (calibration_dirs or default_cal) for r in open_recordings(Path(d))]
-    check = [r for d in (check_dirs or default_check) for r in open_recordings(Path(d))]
+    calibration = _recordings(calibration_dirs or default_cal)
+    check = _recordings(check_dirs or default_check)
     result = calibrate(model, calibration, check)
     chosen, current = result["chosen"], result["settings_threshold"]
     figs = [Figure("calibrated clustering threshold (oracle speech of the calibration recordings)", chosen, "cosine",
