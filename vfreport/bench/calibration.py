@@ -78,7 +78,6 @@ class Prepared:
     recording: Recording
     condition: str
     embedded: EmbeddedSpeakers
-    speech: np.ndarray
 
 
 def prepare(predictor: Predictor, r: Recording, condition: str, settings: PipelineSettings) -> Prepared:
@@ -92,9 +91,9 @@ def prepare(predictor: Predictor, r: Recording, condition: str, settings: Pipeli
         speech = detect_speech(r.audio, predictor.geometry, settings.speech)
     else:
         speech = reference_speech(Meeting(r.uri, r.audio, tuple(r.reference), tuple(r.uem)), predictor.geometry)
-    speech = np.asarray(speech, dtype=bool)
-    embedded = embed_local_speakers(predictor, as_source(r.audio), speech, window, hop, settings)
-    return Prepared(r, condition, embedded, speech)
+    embedded = embed_local_speakers(predictor, as_source(r.audio), np.asarray(speech, dtype=bool), window, hop,
+                                    settings)
+    return Prepared(r, condition, embedded)
 
 
 def hypothesis(predictor: Predictor, p: Prepared, settings: PipelineSettings) -> list[Segment]:
