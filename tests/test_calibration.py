@@ -21,12 +21,13 @@ def test_choose_speech_takes_the_lowest_error_then_the_largest_onset_and_smalles
         K.choose_speech({(0.25, 0.1): math.nan})
 
 
-def test_detection_scores_count_missed_and_false_alarm_within_the_uem() -> None:
-    """Hand-checked: 10 s of reference speech in a 20-s UEM; the hypothesis misses 2 s and adds 3 s."""
+def test_detection_score_counts_missed_and_false_alarm_within_the_uem() -> None:
+    """Hand-checked: 10 s of reference speech in a 20-s UEM; the hypothesis misses 2 s and adds 3 s
+    (its region beyond the UEM does not count)."""
     from vfreport.data.rttm import Segment
+    from vfreport.deploy.scoring import detection_score
 
-    r = K.Recording("x", np.zeros(16_000 * 30, np.float32), [Segment("x", 5.0, 10.0, "A")], [(0.0, 20.0)])
-    s = K.detection_scores(r, [(7 * 16_000, 18 * 16_000), (25 * 16_000, 28 * 16_000)], 16_000)
+    s = detection_score([Segment("x", 5.0, 10.0, "A")], [(7.0, 18.0), (25.0, 28.0)], [(0.0, 20.0)], "x")
     assert s["total"] == pytest.approx(10.0) and s["error"] == pytest.approx(2.0 + 3.0)
 
 

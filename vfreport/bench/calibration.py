@@ -34,7 +34,6 @@ from vfreport.bench.pipeline_der import Recording, open_recordings
 from vfreport.data.audio import as_source
 from vfreport.data.rttm import Segment
 from vfreport.deploy.predict import (
-    DEFAULT_WINDOW_SECONDS,
     EmbeddedSpeakers,
     PipelineSettings,
     Predictor,
@@ -42,17 +41,26 @@ from vfreport.deploy.predict import (
     frames_to_segments,
     label_frames,
     load_predictor,
+    window_and_hop,
 )
 from vfreport.deploy.scoring import (
     Meeting,
+    corpus_der,
     crop_to_regions,
+    detection_score,
     one_speaker_segments,
     reference_speech,
     rttm_round_trip,
     score,
     speech_regions,
 )
-from vfreport.deploy.speech import SpeechSettings, detect_speech, regions_from_probabilities, silero_probabilities
+from vfreport.deploy.speech import (
+    SILERO_RATE,
+    SpeechSettings,
+    detect_speech,
+    regions_from_probabilities,
+    silero_probabilities,
+)
 from vfreport.errors import DataError
 
 THRESHOLDS = (0.25, 0.30, 0.35, 0.40, 0.45, 0.50)
@@ -83,10 +91,7 @@ class Prepared:
 def prepare(predictor: Predictor, r: Recording, condition: str, settings: PipelineSettings) -> Prepared:
     """predict's stages up to the embeddings for ``r`` with its own speech detection (``"own"``)
     or the reference's speech (``"oracle"``), as :func:`vfreport.deploy.predict.predict_audio`."""
-    sr, step = predictor.sample_rate, predictor.frame_step
-    seconds = predictor.window_seconds or DEFAULT_WINDOW_SECONDS
-    window = int(round(seconds * sr))
-    hop = max(step, int(round(seconds / 2 * sr / step)) * step)
+    window, hop = window_and_hop(predictor)
     if condition == "own":
         speech = detect_speech(r.audio, predictor.geometry, settings.speech)
     else:
@@ -116,13 +121,6 @@ def _one_speaker(predictor: Predictor, p: Prepared) -> list[Segment]:
                               predictor.frame_step, predictor.n_fft)
 
 
-def corpus_scores(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    """pyannote's corpus DER of per-recording scores: summed errors over summed reference speech."""
-    total = sum(s["total"] for s in scores)
-    error = sum(s["error"] for s in scores)
-    return {"der": error / total if total > 0 else float("nan"), "total": total, "error": error}
-
-
 def grid(predictor: Predictor, prepared: Sequence[Prepared], thresholds: Sequence[float],
          settings: PipelineSettings) -> list[dict[str, Any]]:
     """One row per (condition, system): system = a threshold or ``one-speaker``; the corpus DER over
@@ -140,10 +138,8 @@ def grid(predictor: Predictor, prepared: Sequence[Prepared], thresholds: Sequenc
                     hyp = hypothesis(predictor, p, replace(settings, threshold=float(system)))
                 _, back = rttm_round_trip(hyp)
                 s = score(p.recording.reference, back, p.recording.uem, p.recording.uri)
-                per[p.recording.uri] = {"der": s["der"], "total": s["total"], "error": s["error"],
-                                        "speakers": len({b.speaker for b in back})}
-            rows.append({"condition": condition, "system": system,
-                         "der": corpus_scores(list(per.values()))["der"], "recordings": per})
+                per[p.recording.uri] = {**s, "speakers": len({b.speaker for b in back})}
+            rows.append({"condition": condition, "system": system, "der": corpus_der(per)["der"], "recordings": per})
     return rows
 
 
@@ -157,36 +153,21 @@ def choose_threshold(ders: Mapping[float, float]) -> float:
     return max(t for t, d in finite.items() if d <= best + 1e-9)
 
 
-def detection_scores(r: Recording, regions: Sequence[tuple[int, int]], sample_rate: int) -> dict[str, float]:
-    """Speech detection error of ``regions`` (samples) against ``r``'s reference speech:
-    ``pyannote.metrics.detection.DetectionErrorRate`` (collar 0, the UEM), as ``error`` and ``total``
-    seconds (missed + false alarm over reference speech)."""
-    from pyannote.core import Annotation, Timeline
-    from pyannote.core import Segment as PSegment
-    from pyannote.metrics.detection import DetectionErrorRate
-
-    reference, hypothesis = Annotation(uri=r.uri), Annotation(uri=r.uri)
-    for i, s in enumerate(r.reference):
-        reference[PSegment(s.start, s.end), i] = "speech"
-    for i, (a, b) in enumerate(regions):
-        hypothesis[PSegment(a / sample_rate, b / sample_rate), i] = "speech"
-    uem = Timeline([PSegment(a, b) for a, b in r.uem], uri=r.uri)
-    d = DetectionErrorRate(collar=0.0, skip_overlap=False)(reference, hypothesis, uem=uem, detailed=True)
-    return {"error": float(d["miss"] + d["false alarm"]), "total": float(d["total"])}
-
-
 def speech_grid(recordings: Sequence[Recording], onsets: Sequence[float], pads: Sequence[float],
                 base: SpeechSettings) -> dict[tuple[float, float], float]:
-    """Corpus speech detection error (:func:`detection_scores`, summed over ``recordings``) of Silero
-    at every (onset, pad), the other settings as in ``base``. Silero runs once per recording."""
+    """Corpus speech detection error (:func:`vfreport.deploy.scoring.detection_score`, summed over
+    ``recordings``) of Silero at every (onset, pad), the other settings as in ``base``. Silero runs
+    once per recording."""
     probs = {r.uri: silero_probabilities(r.audio) for r in recordings}
     out = {}
     for onset in onsets:
         for pad in pads:
             settings = replace(base, onset=onset, pad=pad, offset=None)
-            scores = [detection_scores(r, regions_from_probabilities(probs[r.uri], len(r.audio), settings), 16_000)
-                      for r in recordings]
-            out[(onset, pad)] = corpus_scores(scores)["der"]
+            scores = [detection_score(r.reference, [(a / SILERO_RATE, b / SILERO_RATE) for a, b in
+                                                    regions_from_probabilities(probs[r.uri], len(r.audio), settings)],
+                                      r.uem, r.uri) for r in recordings]
+            total = sum(x["total"] for x in scores)
+            out[(onset, pad)] = sum(x["error"] for x in scores) / total if total > 0 else float("nan")
     return out
 
 

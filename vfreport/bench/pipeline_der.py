@@ -39,7 +39,6 @@ from vfreport.data.labels import Turns, speaker_activity
 from vfreport.data.overlap import overlap_floor
 from vfreport.data.rttm import Segment, parse_rttm, parse_uem
 from vfreport.deploy.predict import (
-    DEFAULT_WINDOW_SECONDS,
     OLD_PIPELINE,
     PipelineSettings,
     frames_to_segments,
@@ -47,6 +46,7 @@ from vfreport.deploy.predict import (
     local_speakers,
     predict_audio,
     vote,
+    window_and_hop,
     window_batches,
 )
 from vfreport.deploy.scoring import Meeting, crop_to_regions, one_speaker_segments, reference_speech, speech_regions
@@ -95,9 +95,7 @@ def reference_clusters(predictor: Any, r: Recording, speech: np.ndarray) -> list
     turn, :func:`vfreport.data.labels.speaker_activity`); frames vote and become segments as in
     :func:`vfreport.deploy.predict.predict_audio` (default window and hop)."""
     sr, step = predictor.sample_rate, predictor.frame_step
-    seconds = predictor.window_seconds or DEFAULT_WINDOW_SECONDS
-    hop = max(step, int(round(seconds / 2 * sr / step)) * step)
-    speakers = [s for probs, firsts in window_batches(predictor, r.audio, int(round(seconds * sr)), hop)
+    speakers = [s for probs, firsts in window_batches(predictor, r.audio, *window_and_hop(predictor))
                 for s in local_speakers(probs, firsts, speech)]
     if not speakers:
         return []

@@ -99,6 +99,7 @@ __all__ = [
     "predict_files",
     "vote",
     "window_batches",
+    "window_and_hop",
     "window_bounds",
     "write_rttm",
 ]
@@ -385,6 +386,25 @@ def window_batches(predictor: Predictor, audio: np.ndarray | AudioSource, window
         i = j
 
 
+def window_and_hop(predictor: Predictor, window_seconds: float | None = None, hop_seconds: float | None = None
+                   ) -> tuple[int, int]:
+    """predict's sliding windows in samples: ``window_seconds`` (default: the model's training window,
+    else :data:`DEFAULT_WINDOW_SECONDS`) and ``hop_seconds`` (default half a window) rounded to the
+    frame step. ConfigError when the window is shorter than two frames or the hop is not in (0, window]."""
+    sr, step = predictor.sample_rate, predictor.frame_step
+    if window_seconds is None:
+        window_seconds = predictor.window_seconds or DEFAULT_WINDOW_SECONDS
+    window = int(round(window_seconds * sr))
+    if window < predictor.n_fft + step:
+        raise ConfigError(f"window_seconds={window_seconds} is shorter than two model frames "
+                          f"({(predictor.n_fft + step) / sr:.3f} s)")
+    hop_s = window_seconds / 2 if hop_seconds is None else hop_seconds
+    hop = max(step, int(round(hop_s * sr / step)) * step)
+    if hop_s <= 0 or hop > window:
+        raise ConfigError(f"hop_seconds={hop_seconds} must be > 0 and at most window_seconds={window_seconds}")
+    return window, hop
+
+
 def predict_audio(
     predictor: Predictor,
     audio: np.ndarray | AudioSource,
@@ -410,16 +430,7 @@ def predict_audio(
     settings = settings or PipelineSettings()
     clock = _Clock(timings)
     sr, step = predictor.sample_rate, predictor.frame_step
-    if window_seconds is None:
-        window_seconds = predictor.window_seconds or DEFAULT_WINDOW_SECONDS
-    window = int(round(window_seconds * sr))
-    if window < predictor.n_fft + step:
-        raise ConfigError(f"window_seconds={window_seconds} is shorter than two model frames "
-                          f"({(predictor.n_fft + step) / sr:.3f} s)")
-    hop_s = window_seconds / 2 if hop_seconds is None else hop_seconds
-    hop = max(step, int(round(hop_s * sr / step)) * step)
-    if hop_s <= 0 or hop > window:
-        raise ConfigError(f"hop_seconds={hop_seconds} must be > 0 and at most window_seconds={window_seconds}")
+    window, hop = window_and_hop(predictor, window_seconds, hop_seconds)
     source = as_source(audio)
     n = source.n_samples
     n_frames = predictor.num_frames(n)

@@ -182,6 +182,19 @@ def score(reference: Sequence[Segment], hypothesis: Sequence[Segment], uem: Sequ
             "total": total, "error": error}
 
 
+def detection_score(reference: Sequence[Segment], regions: Sequence[tuple[float, float]],
+                    uem: Sequence[tuple[float, float]], uri: str) -> dict[str, float]:
+    """Speech detection error of ``regions`` (seconds) against the reference's speech, with
+    ``pyannote.metrics.detection.DetectionErrorRate`` (collar 0, the UEM passed): ``error`` (missed +
+    false alarm) and ``total`` (reference speech) in seconds."""
+    from pyannote.metrics.detection import DetectionErrorRate
+
+    hypothesis = [Segment(uri, a, b - a, "speech") for a, b in regions]
+    d = DetectionErrorRate(collar=0.0, skip_overlap=False)(_annotation(reference, uri), _annotation(hypothesis, uri),
+                                                          uem=_timeline(uem, uri), detailed=True)
+    return {"error": float(d["miss"] + d["false alarm"]), "total": float(d["total"])}
+
+
 def rttm_round_trip(segments: Sequence[Segment]) -> tuple[str, list[Segment]]:
     """The RTTM text of ``segments`` and the segments read back from it: scoring the read-back
     segments gives exactly what re-scoring the file gives."""
